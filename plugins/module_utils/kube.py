@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes access shared by the collection's Kubernetes modules.
+
+Authentication options are kubernetes.core's own (same names, same
+``K8S_AUTH_*`` environment fallbacks), so ``module_defaults`` for
+``group/kubernetes.core.k8s`` reach these modules too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import random
+import time
+
+try:
+    from kubernetes.client import ApiClient  # noqa: F401  (import check only)
+    from kubernetes.client.exceptions import ApiException
+except ImportError:  # handled by the module through HAS_KUBERNETES
+    ApiException = Exception
+    HAS_KUBERNETES = False
+else:
+    HAS_KUBERNETES = True
+
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+
+def kube_argument_spec():
+    """A copy of kubernetes.core's connection options."""
+    return copy.deepcopy(AUTH_ARG_SPEC)
+
+
+def api_client(params):
+    """Return a ``kubernetes.client.ApiClient`` built from the module's auth options."""
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+    auth = dict((k, v) for k, v in params.items() if k in AUTH_ARG_SPEC)
+    try:
+        return get_api_client(**auth).client.client
+    except CoreException as e:
+        raise KarpenterError("Cannot reach the Kubernetes API: {0}".format(e))
+
+
+def api_error(err, action):
+    """Turn an ``ApiException`` into the collection's error, naming the action."""
+    status = getattr(err, "status", None)
+    reason = getattr(err, "reason", None) or str(err)
+    body = getattr(err, "body", None)
+    message = reason
+    if body:
+        try:
+            import json
+
+            message = json.loads(body).get("message") or reason
+        except (ValueError, AttributeError):
+            message = reason
+    return KarpenterError("{0} failed: {1} (HTTP {2})".format(action, message, status), status=status)
+
+
+def with_retries(call, retry_on, attempts=8, base_delay=0.2, max_delay=5.0, sleep=time.sleep):
+    """Run ``call()``; on an ``ApiException`` whose status is in ``retry_on``, retry with
+    bounded, jittered exponential backoff. Returns ``(result, attempts_used)``."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call(), attempt
+        except ApiException as e:
+            if getattr(e, "status", None) not in retry_on or attempt == attempts:
+                raise
+            delay = min(max_delay, base_delay * (2 ** (attempt - 1)))
+            sleep(delay * (0.5 + random.random() / 2))
+    raise AssertionError("unreachable")
