@@ -1,0 +1,401 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IAM OpenID Connect provider for an EKS cluster's service-account issuer.
+
+The pure part (issuer parsing, ARN building, thumbprint selection, the plan of
+changes) is kept apart from the AWS and TLS calls so it can be tested alone.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import re
+import socket
+import ssl
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover  (Python 2)
+    from urlparse import urlsplit
+
+try:
+    import botocore
+except ImportError:  # handled by AnsibleAWSModule
+    pass
+
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+DEFAULT_CLIENT_IDS = ["sts.amazonaws.com"]
+THUMBPRINT_MODES = ("auto", "omit")
+MAX_THUMBPRINTS = 5
+_THUMBPRINT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def parse_issuer(issuer):
+    """Validate an OIDC issuer URL and return ``(host, port, path)``.
+
+    Only ``https`` issuers are accepted (IAM and eksctl refuse anything else).
+    A trailing slash on the path is dropped, as IAM does.
+    """
+    if not issuer or not isinstance(issuer, str):
+        raise KarpenterError("The OIDC issuer URL is empty", issuer=issuer)
+    parts = urlsplit(issuer.strip())
+    if parts.scheme != "https":
+        raise KarpenterError(
+            f"The OIDC issuer URL '{issuer}' is not an https URL; IAM accepts only https issuers",
+            issuer=issuer,
+        )
+    if not parts.hostname:
+        raise KarpenterError(f"The OIDC issuer URL '{issuer}' has no host", issuer=issuer)
+    if parts.query or parts.fragment:
+        raise KarpenterError(f"The OIDC issuer URL '{issuer}' must not carry a query or fragment", issuer=issuer)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise KarpenterError(f"The OIDC issuer URL '{issuer}' has an invalid port", issuer=issuer)
+    return parts.hostname.lower(), port, parts.path.rstrip("/")
+
+
+def provider_url(issuer):
+    """The provider's identity as IAM stores it: ``host[:port]/path`` without the scheme.
+
+    This is also the prefix of the ``:sub`` and ``:aud`` keys in IRSA trust
+    conditions. The default port 443 is left out, as in the ARNs IAM returns.
+    """
+    host, port, path = parse_issuer(issuer)
+    netloc = host if port == 443 else f"{host}:{port}"
+    return netloc + path
+
+
+def provider_arn(issuer, account_id, partition="aws"):
+    """``arn:<partition>:iam::<account>:oidc-provider/<host><path>``."""
+    if not re.match(r"^\d{12}$", str(account_id or "")):
+        raise KarpenterError(f"'{account_id}' is not a 12-digit AWS account ID")
+    return f"arn:{partition}:iam::{account_id}:oidc-provider/{provider_url(issuer)}"
+
+
+def normalize_thumbprints(values):
+    """Lower-case, de-duplicate and validate a list of SHA-1 hex thumbprints."""
+    result = []
+    for value in values or []:
+        thumb = str(value).strip().replace(":", "").lower()
+        if not _THUMBPRINT_RE.match(thumb):
+            raise KarpenterError(f"'{value}' is not a thumbprint (40 hexadecimal characters of a SHA-1 digest)")
+        if thumb not in result:
+            result.append(thumb)
+    if len(result) > MAX_THUMBPRINTS:
+        raise KarpenterError(f"IAM accepts at most {MAX_THUMBPRINTS} thumbprints, got {len(result)}")
+    return result
+
+
+def thumbprint_mode(value):
+    """Split the ``thumbprint`` option into ``(mode, explicit_list)``.
+
+    ``auto`` and ``omit`` are modes; a string of 40 hex digits or a list of
+    them is an explicit list (mode ``explicit``).
+    """
+    if value is None:
+        return "auto", None
+    if isinstance(value, str):
+        if value in THUMBPRINT_MODES:
+            return value, None
+        value = [v for v in value.split(",") if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return "explicit", normalize_thumbprints(value)
+    raise KarpenterError(f"thumbprint must be 'auto', 'omit' or a list of thumbprints, not {value!r}")
+
+
+def sha1_thumbprint(der_bytes):
+    """Hex SHA-1 digest of a DER-encoded certificate, as IAM expects it."""
+    return hashlib.sha1(der_bytes).hexdigest()  # nosec: the IAM API defines thumbprints as SHA-1
+
+
+def chain_thumbprint(chain):
+    """Thumbprint of the top certificate of a server's presented chain.
+
+    ``chain`` is the list of DER certificates in the order the server sent
+    them (leaf first). Like eksctl, the top one is the last the server sends:
+    the certificate closest to the root that IAM would otherwise work out.
+    """
+    if not chain:
+        raise KarpenterError("The issuer presented no certificates")
+    return sha1_thumbprint(chain[-1])
+
+
+def normalize_provider(arn, response):
+    """The module's view of ``GetOpenIDConnectProvider``."""
+    url = response.get("Url", "")
+    if url and not url.startswith("https://"):
+        url = "https://" + url
+    return {
+        "arn": arn,
+        "url": url,
+        "client_ids": sorted(response.get("ClientIDList") or []),
+        "thumbprints": sorted(t.lower() for t in (response.get("ThumbprintList") or [])),
+    }
+
+
+def plan_update(current, client_ids=None, thumbprints=None):
+    """What to change on an existing provider: ``{"add_client_ids", "remove_client_ids", "thumbprints"}``.
+
+    ``client_ids``/``thumbprints`` are ``None`` when the user did not give them:
+    then the provider's values are left alone, whatever they are.
+    """
+    plan = {"add_client_ids": [], "remove_client_ids": [], "thumbprints": None}
+    if client_ids is not None:
+        wanted = set(client_ids)
+        have = set(current.get("client_ids") or [])
+        plan["add_client_ids"] = sorted(wanted - have)
+        plan["remove_client_ids"] = sorted(have - wanted)
+    if thumbprints is not None and set(thumbprints) != set(current.get("thumbprints") or []):
+        plan["thumbprints"] = sorted(thumbprints)
+    return plan
+
+
+def plan_is_empty(plan):
+    return not (plan["add_client_ids"] or plan["remove_client_ids"] or plan["thumbprints"] is not None)
+
+
+def apply_plan(current, plan):
+    """The provider as it will be after ``plan`` (for check mode and diff)."""
+    after = dict(current)
+    ids = set(current.get("client_ids") or [])
+    ids.update(plan["add_client_ids"])
+    ids.difference_update(plan["remove_client_ids"])
+    after["client_ids"] = sorted(ids)
+    if plan["thumbprints"] is not None:
+        after["thumbprints"] = sorted(plan["thumbprints"])
+    return after
+
+
+# ------------------------------------------------------------------------- TLS
+
+
+def fetch_peer_chain(host, port=443, timeout=5.0, context=None):
+    """The DER certificates ``host:port`` presents, leaf first.
+
+    The handshake is verified against the system trust store (or ``context``),
+    so a thumbprint is never taken from a certificate nobody vouches for.
+    Raises ``OSError``/``ssl.SSLError`` when the issuer cannot be reached.
+    """
+    context = context or ssl.create_default_context()
+    with socket.create_connection((host, port), timeout=timeout) as sock:  # noqa: SIM117 (Python 3.8 targets)
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            getter = getattr(tls, "get_unverified_chain", None)  # Python >= 3.13
+            if getter is None:
+                getter = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None)  # 3.10 - 3.12
+            if getter is None:
+                raise ssl.SSLError("this Python cannot read the certificate chain a server presents")
+            chain = getter() or []
+    return [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain]
+
+
+def issuer_thumbprint(issuer, timeout=5.0, context=None):
+    """``(thumbprint, note)``: the thumbprint of the issuer's top certificate, or
+    ``(None, reason)`` when the issuer cannot be reached in ``timeout`` seconds."""
+    host, port, _path = parse_issuer(issuer)
+    try:
+        chain = fetch_peer_chain(host, port, timeout=timeout, context=context)
+        return chain_thumbprint(chain), None
+    except (OSError, ssl.SSLError, ValueError, KarpenterError) as e:
+        return None, (
+            f"No thumbprint sent: the issuer {host}:{port} could not be read ({e}); "
+            "IAM then secures the provider with its own trusted root CAs"
+        )
+
+
+# ------------------------------------------------------------------------- AWS
+
+
+def _aws_error(err, action):
+    code = None
+    response = getattr(err, "response", None) or {}
+    if response:
+        code = response.get("Error", {}).get("Code")
+    return KarpenterError(f"{action} failed: {err}", error_code=code)
+
+
+def _code(err):
+    return (getattr(err, "response", None) or {}).get("Error", {}).get("Code")
+
+
+def cluster_issuer(eks, cluster_name, region):
+    """The OIDC issuer URL of an EKS cluster."""
+    try:
+        cluster = eks.describe_cluster(name=cluster_name)["cluster"]
+    except botocore.exceptions.ClientError as e:
+        if _code(e) == "ResourceNotFoundException":
+            raise KarpenterError(
+                f"EKS cluster '{cluster_name}' was not found in region {region}",
+                cluster_name=cluster_name,
+                region=region,
+            )
+        raise _aws_error(e, f"Describing EKS cluster '{cluster_name}' in {region}")
+    except botocore.exceptions.BotoCoreError as e:
+        raise _aws_error(e, f"Describing EKS cluster '{cluster_name}' in {region}")
+    issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer")
+    if not issuer:
+        raise KarpenterError(
+            f"EKS cluster '{cluster_name}' in {region} has no OIDC issuer",
+            cluster_name=cluster_name,
+            region=region,
+        )
+    return issuer
+
+
+def account_and_partition(sts):
+    try:
+        identity = sts.get_caller_identity()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise _aws_error(e, "Looking up the AWS account (sts:GetCallerIdentity)")
+    return identity["Account"], identity["Arn"].split(":")[1]
+
+
+def get_provider(iam, arn):
+    """The normalized provider, or ``None`` when it does not exist."""
+    try:
+        response = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    except botocore.exceptions.ClientError as e:
+        if _code(e) == "NoSuchEntity":
+            return None
+        raise _aws_error(e, f"Reading OIDC provider {arn}")
+    except botocore.exceptions.BotoCoreError as e:
+        raise _aws_error(e, f"Reading OIDC provider {arn}")
+    return normalize_provider(arn, response)
+
+
+def _call(action, fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise _aws_error(e, action)
+
+
+def ensure_present(
+    iam,
+    arn,
+    issuer,
+    client_ids=None,
+    thumbprint=None,
+    check_mode=False,
+    timeout=5.0,
+    tls_context=None,
+):
+    """Create the provider, or bring an existing one in line with explicit options.
+
+    Returns ``(changed, {"before": ..., "after": ..., "note": ...})``.
+    """
+    mode, explicit = thumbprint_mode(thumbprint)
+    current = get_provider(iam, arn)
+    note = None
+
+    if current is None:
+        ids = sorted(set(client_ids)) if client_ids is not None else list(DEFAULT_CLIENT_IDS)
+        thumbs = explicit or []
+        if mode == "auto":
+            found, note = issuer_thumbprint(issuer, timeout=timeout, context=tls_context)
+            thumbs = [found] if found else []
+        elif mode == "omit":
+            note = "No thumbprint sent (thumbprint=omit); IAM secures the provider with its own trusted root CAs"
+        after = {"arn": arn, "url": issuer, "client_ids": ids, "thumbprints": sorted(thumbs)}
+        if not check_mode:
+            params = {"Url": issuer, "ClientIDList": ids}
+            if thumbs:
+                params["ThumbprintList"] = thumbs
+            try:
+                iam.create_open_id_connect_provider(**params)
+            except botocore.exceptions.ClientError as e:
+                if _code(e) != "EntityAlreadyExists":  # created concurrently: that is success
+                    raise _aws_error(e, f"Creating OIDC provider for {issuer}")
+            after = get_provider(iam, arn) or after
+        return True, {"before": None, "after": after, "note": note}
+
+    plan = plan_update(current, client_ids=client_ids, thumbprints=explicit)
+    if plan_is_empty(plan):
+        return False, {"before": current, "after": current, "note": None}
+    if not check_mode:
+        for client_id in plan["add_client_ids"]:
+            _call(
+                f"Adding client ID {client_id} to {arn}",
+                iam.add_client_id_to_open_id_connect_provider,
+                OpenIDConnectProviderArn=arn,
+                ClientID=client_id,
+            )
+        for client_id in plan["remove_client_ids"]:
+            _call(
+                f"Removing client ID {client_id} from {arn}",
+                iam.remove_client_id_from_open_id_connect_provider,
+                OpenIDConnectProviderArn=arn,
+                ClientID=client_id,
+            )
+        if plan["thumbprints"] is not None:
+            _call(
+                f"Updating thumbprints of {arn}",
+                iam.update_open_id_connect_provider_thumbprint,
+                OpenIDConnectProviderArn=arn,
+                ThumbprintList=plan["thumbprints"],
+            )
+        after = get_provider(iam, arn)
+    else:
+        after = apply_plan(current, plan)
+    return True, {"before": current, "after": after, "note": None}
+
+
+def ensure_absent(iam, arn, check_mode=False):
+    """Delete the provider if it exists. Returns ``(changed, {"before", "after"})``."""
+    current = get_provider(iam, arn)
+    if current is None:
+        return False, {"before": None, "after": None}
+    if not check_mode:
+        try:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        except botocore.exceptions.ClientError as e:
+            if _code(e) != "NoSuchEntity":
+                raise _aws_error(e, f"Deleting OIDC provider {arn}")
+    return True, {"before": current, "after": None}
+
+
+def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
+    """Everything the module does, given its parameters and boto3 clients.
+
+    Returns the module result (without ``diff``; the module adds it on request).
+    """
+    issuer = params.get("issuer_url")
+    if not issuer:
+        issuer = cluster_issuer(eks, params["cluster_name"], region)
+    issuer = issuer.strip().rstrip("/")
+    parse_issuer(issuer)
+    account_id, partition = account_and_partition(sts)
+    arn = provider_arn(issuer, account_id, partition)
+
+    if params.get("state") == "absent":
+        changed, state = ensure_absent(iam, arn, check_mode=check_mode)
+        note = None
+    else:
+        changed, state = ensure_present(
+            iam,
+            arn,
+            issuer,
+            client_ids=params.get("client_ids"),
+            thumbprint=params.get("thumbprint"),
+            check_mode=check_mode,
+            timeout=params.get("thumbprint_timeout") or 5,
+            tls_context=tls_context,
+        )
+        note = state.get("note")
+    result = {
+        "changed": changed,
+        "issuer": issuer,
+        "issuer_host_path": provider_url(issuer),
+        "oidc_provider": state["after"] or {},
+        "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
+    }
+    if note:
+        result["thumbprint_note"] = note
+    return result

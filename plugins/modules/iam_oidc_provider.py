@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: iam_oidc_provider
+version_added: 0.1.0
+short_description: Associate an IAM OpenID Connect provider with an EKS cluster
+description:
+  - Creates, updates or deletes the IAM OpenID Connect (OIDC) identity provider for the service-account
+    issuer of an Amazon EKS cluster, so that IAM roles for service accounts (IRSA) can trust it.
+  - The equivalent of C(eksctl utils associate-iam-oidc-provider --approve).
+  - The issuer is read from the cluster (EKS C(DescribeCluster)) or given with O(issuer_url).
+  - A provider that already exists for the issuer counts as success. Its client IDs and thumbprints
+    are changed only when O(client_ids) or an explicit list in O(thumbprint) is given and differs.
+author:
+  - jit.karpenter maintainers
+options:
+  cluster_name:
+    description:
+      - Name of the EKS cluster whose OIDC issuer to use.
+      - One of O(cluster_name) and O(issuer_url) is required.
+    type: str
+  issuer_url:
+    description:
+      - The OIDC issuer URL, for example V(https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE).
+      - Must be an C(https) URL.
+      - When given, the cluster is not looked up.
+    type: str
+  state:
+    description:
+      - V(present) creates the provider if needed; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  client_ids:
+    description:
+      - Client IDs (audiences) of the provider.
+      - When the provider is created and this is not given, V(sts.amazonaws.com) is used, which is what IRSA needs.
+      - When given, the client IDs of an existing provider are made exactly this list.
+    type: list
+    elements: str
+  thumbprint:
+    description:
+      - Server certificate thumbprints of the issuer, as IAM defines them (hex SHA-1).
+      - V(auto) computes, when the provider is created, the SHA-1 of the top certificate the issuer presents over
+        TLS (the last one in its chain, as eksctl does). When the issuer cannot be reached within
+        O(thumbprint_timeout) seconds or its certificate cannot be verified, no thumbprint is sent and
+        RV(thumbprint_note) says so; IAM accepts that and relies on its own library of trusted root CAs.
+      - V(omit) never contacts the issuer and sends no thumbprint.
+      - A list of thumbprints is used as given, and an existing provider's thumbprints are made exactly this list.
+      - Neither V(auto) nor V(omit) changes the thumbprints of an existing provider.
+    type: raw
+    default: auto
+  thumbprint_timeout:
+    description:
+      - Seconds to wait for the issuer's TLS handshake when O(thumbprint=auto).
+    type: float
+    default: 5
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - jit.karpenter._attributes
+  - jit.karpenter._attributes.all
+notes:
+  - There is one provider per issuer and account; deleting it breaks every IRSA role that trusts it.
+  - Required permissions are C(eks:DescribeCluster) (with O(cluster_name)), C(sts:GetCallerIdentity) and
+    C(iam:GetOpenIDConnectProvider), C(iam:CreateOpenIDConnectProvider), C(iam:DeleteOpenIDConnectProvider),
+    C(iam:UpdateOpenIDConnectProviderThumbprint), C(iam:AddClientIDToOpenIDConnectProvider) and
+    C(iam:RemoveClientIDFromOpenIDConnectProvider) as needed.
+seealso:
+  - name: Create an IAM OIDC provider for your cluster
+    description: The Amazon EKS user guide.
+    link: https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html
+"""
+
+EXAMPLES = r"""
+- name: Associate the cluster's OIDC issuer with IAM
+  jit.karpenter.iam_oidc_provider:
+    cluster_name: demo
+    region: us-east-1
+  register: oidc
+
+- name: Use the provider in a trust policy
+  ansible.builtin.debug:
+    msg: "{{ oidc.oidc_provider.arn }} trusts tokens from {{ oidc.issuer_host_path }}"
+
+- name: Register an issuer by URL, with pinned thumbprints
+  jit.karpenter.iam_oidc_provider:
+    issuer_url: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    thumbprint:
+      - 9e99a48a9960b14926bb7f3b02e22da2b0ab7280
+
+- name: Never contact the issuer; let IAM secure the provider
+  jit.karpenter.iam_oidc_provider:
+    cluster_name: demo
+    thumbprint: omit
+
+- name: Remove the provider
+  jit.karpenter.iam_oidc_provider:
+    cluster_name: demo
+    state: absent
+"""
+
+RETURN = r"""
+issuer:
+  description: The OIDC issuer URL of the cluster (or O(issuer_url)).
+  returned: always
+  type: str
+  sample: https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+issuer_host_path:
+  description:
+    - The issuer without C(https://), as used for the C(<issuer>:sub) and C(<issuer>:aud) keys of IRSA trust conditions.
+  returned: always
+  type: str
+  sample: oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+oidc_provider:
+  description:
+    - The provider after the task; in check mode the predicted provider.
+    - Empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: ARN of the provider.
+      type: str
+      sample: arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    url:
+      description: The provider's issuer URL.
+      type: str
+      sample: https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    client_ids:
+      description: Client IDs (audiences), sorted.
+      type: list
+      elements: str
+      sample: [sts.amazonaws.com]
+    thumbprints:
+      description: Thumbprints, sorted; may be empty.
+      type: list
+      elements: str
+      sample: [9e99a48a9960b14926bb7f3b02e22da2b0ab7280]
+thumbprint_note:
+  description: Why no thumbprint was sent when the provider was created.
+  returned: when O(thumbprint) is V(auto) or V(omit) and no thumbprint was sent
+  type: str
+  sample: "No thumbprint sent (thumbprint=omit); IAM secures the provider with its own trusted root CAs"
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils.oidc import run
+
+
+def main():
+    argument_spec = {
+        "cluster_name": {"type": "str"},
+        "issuer_url": {"type": "str"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "client_ids": {"type": "list", "elements": "str"},
+        "thumbprint": {"type": "raw", "default": "auto"},
+        "thumbprint_timeout": {"type": "float", "default": 5},
+    }
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        required_one_of=[("cluster_name", "issuer_url")],
+        supports_check_mode=True,
+    )
+    try:
+        result = run(
+            module.params,
+            eks=module.client("eks") if not module.params["issuer_url"] else None,
+            iam=module.client("iam"),
+            sts=module.client("sts"),
+            region=module.region,
+            check_mode=module.check_mode,
+        )
+    except KarpenterError as err:
+        fail_from(module, err)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
