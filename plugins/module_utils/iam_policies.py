@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure builders for IAM trust policies (no AWS calls)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+STS_AUDIENCE = "sts.amazonaws.com"
+POLICY_VERSION = "2012-10-17"
+
+_PROVIDER_ARN_RE = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):oidc-provider/(?P<issuer>[^\s]+)$"
+)
+# Kubernetes names: a DNS-1123 subdomain (service accounts) or label (namespaces).
+_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_WILDCARD_RE = re.compile(r"[*?]")
+
+
+def parse_oidc_provider_arn(arn):
+    """Split an IAM OIDC provider ARN into ``(partition, account_id, issuer_host_path)``."""
+    match = _PROVIDER_ARN_RE.match(str(arn or "").strip())
+    if not match:
+        raise KarpenterError(
+            f"'{arn}' is not an IAM OIDC provider ARN (arn:<partition>:iam::<account>:oidc-provider/<issuer>)"
+        )
+    issuer = match.group("issuer").rstrip("/")
+    return match.group("partition"), match.group("account"), issuer
+
+
+def _check_name(kind, value, pattern, max_len, allow_wildcards):
+    if not value or not isinstance(value, str):
+        raise KarpenterError(f"The service account's {kind} must be a non-empty string, not {value!r}")
+    if _WILDCARD_RE.search(value):
+        if not allow_wildcards:
+            raise KarpenterError(
+                f"The service account's {kind} '{value}' contains a wildcard; "
+                "set allow_wildcards to opt in to a StringLike match"
+            )
+        return
+    if len(value) > max_len or not pattern.match(value):
+        raise KarpenterError(f"'{value}' is not a valid Kubernetes {kind}")
+
+
+def irsa_trust_policy(provider_arn, namespace, service_account, audience=STS_AUDIENCE, allow_wildcards=False):
+    """The trust policy of an IAM role for one Kubernetes service account (IRSA).
+
+    It lets ``system:serviceaccount:<namespace>:<service_account>`` assume the
+    role with a web identity token issued by the cluster behind ``provider_arn``
+    for ``audience``. Both conditions use ``StringEquals``; only with
+    ``allow_wildcards`` may the namespace or name hold ``*``/``?``, and then
+    the ``:sub`` condition (only) becomes ``StringLike``.
+    """
+    _partition, _account, issuer = parse_oidc_provider_arn(provider_arn)
+    _check_name("namespace", namespace, _LABEL_RE, 63, allow_wildcards)
+    _check_name("name", service_account, _SUBDOMAIN_RE, 253, allow_wildcards)
+    if not audience or _WILDCARD_RE.search(str(audience)):
+        raise KarpenterError(f"The audience must be a literal value, not {audience!r}")
+
+    subject = f"system:serviceaccount:{namespace}:{service_account}"
+    conditions = {"StringEquals": {f"{issuer}:aud": audience}}
+    if _WILDCARD_RE.search(subject):
+        conditions["StringLike"] = {f"{issuer}:sub": subject}
+    else:
+        conditions["StringEquals"][f"{issuer}:sub"] = subject
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn.strip()},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": conditions,
+            }
+        ],
+    }
