@@ -1,0 +1,653 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: nodepool
+short_description: Manage a Karpenter NodePool and its EC2NodeClass
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes a Karpenter C(karpenter.sh/v1) C(NodePool) and, unless
+    O(nodeclass.manage=false), the C(karpenter.k8s.aws/v1) C(EC2NodeClass) it references.
+  - Options are snake_case; each one documents the camelCase field it sets.
+  - The module reads both objects first and writes only when a field it owns differs from what
+    the cluster holds. Defaults that the API server fills in (for example C(expireAfter=720h) or
+    the C(metadataOptions) block) count as matching. An unchanged run sends no write request.
+  - Writes are a create, or a replace carrying the C(resourceVersion) that was read, with field
+    manager C(jit.karpenter) and strict field validation. Fields the module does not own (such as
+    C(kubelet) or C(userData) on the node class) are kept.
+  - The API server validates the objects against the installed Karpenter CRDs; the module also
+    checks common mistakes first (quantities in O(limits), durations, operators, restricted tags)
+    and names the bad input.
+  - While the Karpenter admission webhook is not serving yet (HTTP 500/503 with C(failed calling
+    webhook) or C(no endpoints available)), writes are retried a bounded number of times.
+  - This module is also reachable as C(jit.karpenter.provisioner), the name of the v1alpha5 kind
+    the NodePool replaced.
+author:
+  - jit.karpenter maintainers
+options:
+  name:
+    description:
+      - Name of the NodePool (C(metadata.name)).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the objects; V(absent) deletes the NodePool, then the node
+        class when O(nodeclass.manage=true) and no other NodePool references it.
+    type: str
+    choices: [present, absent]
+    default: present
+  cluster_name:
+    description:
+      - Name of the EKS cluster. The default subnet and security group selectors pick resources
+        tagged C(karpenter.sh/discovery=<cluster_name>).
+      - Required when O(nodeclass.manage=true) and either O(nodeclass.subnet_selector_terms) or
+        O(nodeclass.security_group_selector_terms) is not given.
+    type: str
+  requirements:
+    description:
+      - Scheduling requirements of the nodes (C(spec.template.spec.requirements)).
+      - An empty list lets Karpenter choose among all instance types.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      key:
+        description: Label key (C(key)), for example C(karpenter.sh/capacity-type).
+        type: str
+        required: true
+      operator:
+        description: Operator (C(operator)).
+        type: str
+        required: true
+        choices: [In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte]
+      values:
+        description:
+          - Values (C(values)). V(In) needs at least one; V(Gt), V(Lt), V(Gte) and V(Lte) need
+            exactly one non-negative integer; V(Exists) and V(DoesNotExist) take none.
+        type: list
+        elements: str
+      min_values:
+        description: Minimum number of distinct values Karpenter must keep flexible (C(minValues)), 1 to 50.
+        type: int
+        aliases: [minValues]
+  limits:
+    description:
+      - Upper bound of the resources all nodes of this NodePool may add up to (C(spec.limits)),
+        as resource name to Kubernetes quantity, for example C(cpu=1000) and C(memory=1000Gi).
+      - The v1alpha5 layout C(limits.resources.cpu) is rejected with a hint.
+    type: dict
+  weight:
+    description: Priority among NodePools, 1 to 100 (C(spec.weight)).
+    type: int
+  disruption:
+    description: How Karpenter may disrupt nodes (C(spec.disruption)).
+    type: dict
+    suboptions:
+      consolidation_policy:
+        description:
+          - Which nodes may be consolidated (C(consolidationPolicy)). The API server defaults to
+            V(WhenEmptyOrUnderutilized).
+          - The v1alpha5 C(ttlSecondsAfterEmpty) maps to V(WhenEmpty) plus O(disruption.consolidate_after).
+        type: str
+        choices: [WhenEmpty, WhenEmptyOrUnderutilized, Balanced]
+      consolidate_after:
+        description:
+          - How long a node must be consolidatable before Karpenter acts (C(consolidateAfter)),
+            for example V(30s), or V(Never). The API server defaults to V(0s).
+        type: str
+      budgets:
+        description: Disruption budgets (C(budgets)). The API server defaults to one budget of C(10%).
+        type: list
+        elements: dict
+        suboptions:
+          nodes:
+            description: Number or percentage of nodes that may be disrupted at once (C(nodes)).
+            type: str
+            default: "10%"
+          schedule:
+            description: Cron schedule when the budget is active (C(schedule)); needs O(disruption.budgets[].duration).
+            type: str
+          duration:
+            description: How long the budget is active after each C(schedule) time (C(duration)), for example V(8h).
+            type: str
+          reasons:
+            description: Disruption reasons the budget applies to (C(reasons)); all reasons when omitted.
+            type: list
+            elements: str
+            choices: [Underutilized, Empty, Drifted, Unhealthy]
+  expire_after:
+    description:
+      - Lifetime of a node before it is replaced (C(spec.template.spec.expireAfter)), for example
+        V(720h), or V(Never). The API server defaults to V(720h).
+      - Replaces the v1alpha5 C(ttlSecondsUntilExpired).
+    type: str
+  termination_grace_period:
+    description: Maximum time a node may take to drain when it is disrupted (C(spec.template.spec.terminationGracePeriod)), for example V(24h).
+    type: str
+  labels:
+    description: Labels put on every node (C(spec.template.metadata.labels)).
+    type: dict
+  annotations:
+    description: Annotations put on every node (C(spec.template.metadata.annotations)).
+    type: dict
+  taints:
+    description: Taints put on every node (C(spec.template.spec.taints)).
+    type: list
+    elements: dict
+    suboptions: &taint
+      key:
+        description: Taint key (C(key)).
+        type: str
+        required: true
+      value:
+        description: Taint value (C(value)).
+        type: str
+      effect:
+        description: Taint effect (C(effect)).
+        type: str
+        required: true
+        choices: [NoSchedule, PreferNoSchedule, NoExecute]
+  startup_taints:
+    description:
+      - Taints put on new nodes that a daemon is expected to remove
+        (C(spec.template.spec.startupTaints)).
+    type: list
+    elements: dict
+    suboptions: *taint
+  nodeclass:
+    description:
+      - The C(EC2NodeClass) the NodePool uses (C(spec.template.spec.nodeClassRef)).
+    type: dict
+    default: {}
+    suboptions:
+      name:
+        description: Name of the node class (C(metadata.name)). Defaults to O(name).
+        type: str
+      manage:
+        description:
+          - Whether this module creates, updates and deletes the node class.
+          - With V(false), the NodePool only references an existing node class named
+            O(nodeclass.name), and the other node class options are ignored.
+        type: bool
+        default: true
+      role:
+        description:
+          - Name of the IAM role of the nodes (C(spec.role)); Karpenter creates the instance profile.
+          - Required when O(nodeclass.manage=true).
+        type: str
+      subnet_selector_terms:
+        description:
+          - Subnets to launch nodes in (C(spec.subnetSelectorTerms)); terms are ORed.
+          - Defaults to one term selecting the tag C(karpenter.sh/discovery=<cluster_name>).
+        type: list
+        elements: dict
+        suboptions:
+          id:
+            description: Subnet ID (C(id)); cannot be combined with O(nodeclass.subnet_selector_terms[].tags).
+            type: str
+          tags:
+            description: Tags the subnet must carry (C(tags)); V(*) matches any value.
+            type: dict
+      security_group_selector_terms:
+        description:
+          - Security groups of the nodes (C(spec.securityGroupSelectorTerms)); terms are ORed.
+          - Defaults to one term selecting the tag C(karpenter.sh/discovery=<cluster_name>).
+        type: list
+        elements: dict
+        suboptions:
+          id:
+            description: Security group ID (C(id)).
+            type: str
+          name:
+            description: Security group name (C(name)).
+            type: str
+          tags:
+            description: Tags the security group must carry (C(tags)).
+            type: dict
+      ami_selector_terms:
+        description:
+          - AMIs of the nodes (C(spec.amiSelectorTerms)).
+          - Defaults to one term with C(alias=al2023@latest). An O(nodeclass.ami_selector_terms[].alias)
+            term must be the only term; without an alias, O(nodeclass.ami_family) is required.
+        type: list
+        elements: dict
+        suboptions:
+          alias:
+            description: AMI family and version, for example V(al2023@latest) or V(bottlerocket@latest) (C(alias)).
+            type: str
+          id:
+            description: AMI ID (C(id)).
+            type: str
+          name:
+            description: AMI name (C(name)).
+            type: str
+          owner:
+            description: AMI owner account or alias (C(owner)).
+            type: str
+          ssm_parameter:
+            description: SSM parameter holding the AMI ID (C(ssmParameter)).
+            type: str
+          tags:
+            description: Tags the AMI must carry (C(tags)).
+            type: dict
+      ami_family:
+        description: AMI family for bootstrapping (C(spec.amiFamily)); required without an alias term.
+        type: str
+        choices: [AL2, AL2023, Bottlerocket, Custom, Windows2019, Windows2022, Windows2025]
+      tags:
+        description:
+          - Tags put on the EC2 resources Karpenter creates (C(spec.tags)).
+          - The keys C(eks:eks-cluster-name), C(kubernetes.io/cluster/*), C(karpenter.sh/nodepool),
+            C(karpenter.sh/nodeclaim) and C(karpenter.k8s.aws/ec2nodeclass) are restricted and rejected.
+        type: dict
+      block_device_mappings:
+        description: EBS volumes of the nodes (C(spec.blockDeviceMappings)).
+        type: list
+        elements: dict
+        suboptions:
+          device_name:
+            description: Device name, for example V(/dev/xvda) (C(deviceName)).
+            type: str
+          root_volume:
+            description: Whether this is the root volume (C(rootVolume)); at most one mapping.
+            type: bool
+          ebs:
+            description: The EBS volume (C(ebs)).
+            type: dict
+            suboptions:
+              volume_size:
+                description: Size, for example V(20Gi) (C(volumeSize)).
+                type: str
+              volume_type:
+                description: Volume type (C(volumeType)).
+                type: str
+                choices: [standard, io1, io2, gp2, sc1, st1, gp3]
+              iops:
+                description: Provisioned IOPS (C(iops)).
+                type: int
+              throughput:
+                description: Throughput in MiB/s for gp3 (C(throughput)).
+                type: int
+              encrypted:
+                description: Whether the volume is encrypted (C(encrypted)).
+                type: bool
+              kms_key_id:
+                description: KMS key for encryption (C(kmsKeyID)).
+                type: str
+              delete_on_termination:
+                description: Delete the volume with the instance (C(deleteOnTermination)).
+                type: bool
+              snapshot_id:
+                description: Snapshot to create the volume from (C(snapshotID)).
+                type: str
+      metadata_options:
+        description:
+          - Instance metadata service settings (C(spec.metadataOptions)). Unset fields take the
+            API server defaults C(httpEndpoint=enabled), C(httpProtocolIPv6=disabled),
+            C(httpPutResponseHopLimit=1) and C(httpTokens=required).
+        type: dict
+        suboptions:
+          http_endpoint:
+            description: C(httpEndpoint).
+            type: str
+            choices: [enabled, disabled]
+          http_protocol_ipv6:
+            description: C(httpProtocolIPv6).
+            type: str
+            choices: [enabled, disabled]
+          http_put_response_hop_limit:
+            description: C(httpPutResponseHopLimit), 1 to 64.
+            type: int
+          http_tokens:
+            description: C(httpTokens).
+            type: str
+            choices: [required, optional]
+  wait:
+    description:
+      - With O(state=absent), wait until no NodeClaims or Nodes labelled
+        C(karpenter.sh/nodepool=<name>) remain and the deleted objects are gone.
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds O(wait) may take before the module fails.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - jit.karpenter._attributes
+  - jit.karpenter._attributes.all
+notes:
+  - Needs the Karpenter v1 CRDs (C(karpenter-crd) chart) on the cluster.
+  - The C(karpenter.sh/v1alpha5) C(Provisioner) and C(karpenter.k8s.aws/v1alpha1)
+    C(AWSNodeTemplate) kinds are not supported.
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: On-demand nodes of size xlarge or bigger, at most 1000 vCPU and 1000Gi of memory
+  jit.karpenter.nodepool:
+    name: default
+    cluster_name: ekspicturesocial02
+    labels:
+      intent: apps
+    requirements:
+      - key: karpenter.sh/capacity-type
+        operator: In
+        values: [on-demand]
+      - key: karpenter.k8s.aws/instance-size
+        operator: NotIn
+        values: [nano, micro, small, medium, large]
+    limits:
+      cpu: 1000
+      memory: 1000Gi
+    disruption:
+      consolidation_policy: WhenEmpty
+      consolidate_after: 30s
+    expire_after: 720h
+    nodeclass:
+      role: KarpenterNodeRole-ekspicturesocial02
+      tags:
+        NodeType: karpenter-workshop
+        IntentLabel: apps
+
+- name: A spot NodePool that uses an existing node class
+  jit.karpenter.nodepool:
+    name: spot
+    weight: 10
+    requirements:
+      - key: karpenter.sh/capacity-type
+        operator: In
+        values: [spot]
+    nodeclass:
+      name: default
+      manage: false
+
+- name: Remove the NodePool and its node class once its nodes are gone
+  jit.karpenter.nodepool:
+    name: default
+    state: absent
+    wait: true
+    wait_timeout: 600
+"""
+
+RETURN = r"""
+nodepool:
+  description:
+    - The NodePool as the API server returned it; in check mode, the result of the server-side dry run.
+    - V(null) when it does not exist (O(state=absent)).
+  returned: always
+  type: dict
+  sample:
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: default
+      resourceVersion: "1234"
+    spec:
+      limits:
+        cpu: 1000
+        memory: 1000Gi
+      template:
+        spec:
+          nodeClassRef:
+            group: karpenter.k8s.aws
+            kind: EC2NodeClass
+            name: default
+          requirements: []
+nodeclass:
+  description:
+    - The EC2NodeClass as the API server returned it (with O(nodeclass.manage=false), as read).
+    - V(null) when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata:
+      name: default
+    spec:
+      role: KarpenterNodeRole-ekspicturesocial02
+      amiSelectorTerms:
+        - alias: al2023@latest
+changed_fields:
+  description: For each changed object, the owned spec fields that differed, or C((created)).
+  returned: when O(state=present)
+  type: dict
+  sample:
+    nodepool: [limits]
+nodeclass_kept_for:
+  description: NodePools that still reference the node class, which was therefore not deleted.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import (
+    KarpenterError,
+    fail_from,
+)
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+    HAS_KUBERNETES,
+    api_client,
+    kube_argument_spec,
+)
+
+_TAINT = {
+    "key": {"type": "str", "required": True, "no_log": False},
+    "value": {"type": "str"},
+    "effect": {
+        "type": "str",
+        "required": True,
+        "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    },
+}
+
+
+def argument_spec():
+    spec = kube_argument_spec()
+    spec.update(
+        name={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        cluster_name={"type": "str"},
+        requirements={
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "key": {"type": "str", "required": True, "no_log": False},
+                "operator": {
+                    "type": "str",
+                    "required": True,
+                    "choices": [
+                        "In",
+                        "NotIn",
+                        "Exists",
+                        "DoesNotExist",
+                        "Gt",
+                        "Lt",
+                        "Gte",
+                        "Lte",
+                    ],
+                },
+                "values": {"type": "list", "elements": "str"},
+                "min_values": {"type": "int", "aliases": ["minValues"]},
+            },
+        },
+        limits={"type": "dict"},
+        weight={"type": "int"},
+        disruption={
+            "type": "dict",
+            "options": {
+                "consolidation_policy": {
+                    "type": "str",
+                    "choices": ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"],
+                },
+                "consolidate_after": {"type": "str"},
+                "budgets": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {
+                        "nodes": {"type": "str", "default": "10%"},
+                        "schedule": {"type": "str"},
+                        "duration": {"type": "str"},
+                        "reasons": {
+                            "type": "list",
+                            "elements": "str",
+                            "choices": [
+                                "Underutilized",
+                                "Empty",
+                                "Drifted",
+                                "Unhealthy",
+                            ],
+                        },
+                    },
+                },
+            },
+        },
+        expire_after={"type": "str"},
+        termination_grace_period={"type": "str"},
+        labels={"type": "dict"},
+        annotations={"type": "dict"},
+        taints={"type": "list", "elements": "dict", "options": dict(_TAINT)},
+        startup_taints={"type": "list", "elements": "dict", "options": dict(_TAINT)},
+        nodeclass={
+            "type": "dict",
+            "default": {},
+            "apply_defaults": True,
+            "options": {
+                "name": {"type": "str"},
+                "manage": {"type": "bool", "default": True},
+                "role": {"type": "str"},
+                "subnet_selector_terms": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {"id": {"type": "str"}, "tags": {"type": "dict"}},
+                },
+                "security_group_selector_terms": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {
+                        "id": {"type": "str"},
+                        "name": {"type": "str"},
+                        "tags": {"type": "dict"},
+                    },
+                },
+                "ami_selector_terms": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {
+                        "alias": {"type": "str"},
+                        "id": {"type": "str"},
+                        "name": {"type": "str"},
+                        "owner": {"type": "str"},
+                        "ssm_parameter": {"type": "str"},
+                        "tags": {"type": "dict"},
+                    },
+                },
+                "ami_family": {
+                    "type": "str",
+                    "choices": [
+                        "AL2",
+                        "AL2023",
+                        "Bottlerocket",
+                        "Custom",
+                        "Windows2019",
+                        "Windows2022",
+                        "Windows2025",
+                    ],
+                },
+                "tags": {"type": "dict"},
+                "block_device_mappings": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {
+                        "device_name": {"type": "str"},
+                        "root_volume": {"type": "bool"},
+                        "ebs": {
+                            "type": "dict",
+                            "options": {
+                                "volume_size": {"type": "str"},
+                                "volume_type": {
+                                    "type": "str",
+                                    "choices": [
+                                        "standard",
+                                        "io1",
+                                        "io2",
+                                        "gp2",
+                                        "sc1",
+                                        "st1",
+                                        "gp3",
+                                    ],
+                                },
+                                "iops": {"type": "int"},
+                                "throughput": {"type": "int"},
+                                "encrypted": {"type": "bool"},
+                                "kms_key_id": {"type": "str", "no_log": False},
+                                "delete_on_termination": {"type": "bool"},
+                                "snapshot_id": {"type": "str"},
+                            },
+                        },
+                    },
+                },
+                "metadata_options": {
+                    "type": "dict",
+                    "options": {
+                        "http_endpoint": {
+                            "type": "str",
+                            "choices": ["enabled", "disabled"],
+                        },
+                        "http_protocol_ipv6": {
+                            "type": "str",
+                            "choices": ["enabled", "disabled"],
+                        },
+                        "http_put_response_hop_limit": {"type": "int"},
+                        "http_tokens": {
+                            "type": "str",
+                            "choices": ["required", "optional"],
+                        },
+                    },
+                },
+            },
+        },
+        wait={"type": "bool", "default": False},
+        wait_timeout={"type": "int", "default": 300},
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+
+    from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_objects import (
+        ensure_absent,
+        ensure_present,
+    )
+
+    try:
+        client = api_client(module.params)
+        ensure = (
+            ensure_present if module.params["state"] == "present" else ensure_absent
+        )
+        changed, state = ensure(client, module.params, module.check_mode)
+    except KarpenterError as err:
+        fail_from(module, err)
+
+    before, after = state.pop("before"), state.pop("after")
+    if module._diff:
+        state["diff"] = {"before": before, "after": after}
+    module.exit_json(changed=changed, **state)
+
+
+if __name__ == "__main__":
+    main()
