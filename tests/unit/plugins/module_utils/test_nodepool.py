@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
     BUILDERS,
@@ -68,7 +67,11 @@ def test_minimal_nodepool_and_defaults():
         "spec": {
             "template": {
                 "spec": {
-                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                    "nodeClassRef": {
+                        "group": "karpenter.k8s.aws",
+                        "kind": "EC2NodeClass",
+                        "name": "default",
+                    },
                     "requirements": [],
                 }
             }
@@ -81,7 +84,9 @@ def test_minimal_nodepool_and_defaults():
         "spec": {
             "role": "KarpenterNodeRole-demo",
             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "demo"}}],
-            "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "demo"}}],
+            "securityGroupSelectorTerms": [
+                {"tags": {"karpenter.sh/discovery": "demo"}}
+            ],
             "amiSelectorTerms": [{"alias": "al2023@latest"}],
         },
     }
@@ -90,9 +95,22 @@ def test_minimal_nodepool_and_defaults():
 def test_every_nodepool_option_maps_to_its_v1_field():
     pool, _ = build(
         requirements=[
-            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
-            {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"], "min_values": 2},
-            {"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt", "values": [2]},
+            {
+                "key": "karpenter.sh/capacity-type",
+                "operator": "In",
+                "values": ["on-demand"],
+            },
+            {
+                "key": "karpenter.k8s.aws/instance-category",
+                "operator": "In",
+                "values": ["c", "m", "r"],
+                "min_values": 2,
+            },
+            {
+                "key": "karpenter.k8s.aws/instance-generation",
+                "operator": "Gt",
+                "values": [2],
+            },
         ],
         limits={"cpu": 1000, "memory": "1000Gi"},
         weight=50,
@@ -128,24 +146,52 @@ def test_every_nodepool_option_maps_to_its_v1_field():
     }
     tspec = spec["template"]["spec"]
     assert tspec["requirements"] == [
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
-        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"], "minValues": 2},
-        {"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt", "values": ["2"]},
+        {
+            "key": "karpenter.sh/capacity-type",
+            "operator": "In",
+            "values": ["on-demand"],
+        },
+        {
+            "key": "karpenter.k8s.aws/instance-category",
+            "operator": "In",
+            "values": ["c", "m", "r"],
+            "minValues": 2,
+        },
+        {
+            "key": "karpenter.k8s.aws/instance-generation",
+            "operator": "Gt",
+            "values": ["2"],
+        },
     ]
     assert tspec["expireAfter"] == "720h"
     assert tspec["terminationGracePeriod"] == "24h"
-    assert tspec["taints"] == [{"key": "dedicated", "value": "apps", "effect": "NoSchedule"}]
-    assert tspec["startupTaints"] == [{"key": "example.com/agent-not-ready", "effect": "NoExecute"}]
+    assert tspec["taints"] == [
+        {"key": "dedicated", "value": "apps", "effect": "NoSchedule"}
+    ]
+    assert tspec["startupTaints"] == [
+        {"key": "example.com/agent-not-ready", "effect": "NoExecute"}
+    ]
 
 
 def test_min_values_alias_is_accepted():
-    pool, _ = build(requirements=[{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"], "minValues": 1}])
+    pool, _ = build(
+        requirements=[
+            {
+                "key": "kubernetes.io/arch",
+                "operator": "In",
+                "values": ["amd64"],
+                "minValues": 1,
+            }
+        ]
+    )
     assert pool["spec"]["template"]["spec"]["requirements"][0]["minValues"] == 1
 
 
 def test_budget_nodes_defaults_to_ten_percent():
     pool, _ = build(disruption={"budgets": [{"reasons": ["Underutilized"]}]})
-    assert pool["spec"]["disruption"] == {"budgets": [{"nodes": "10%", "reasons": ["Underutilized"]}]}
+    assert pool["spec"]["disruption"] == {
+        "budgets": [{"nodes": "10%", "reasons": ["Underutilized"]}]
+    }
 
 
 def test_every_nodeclass_option_maps_to_its_v1_field():
@@ -153,9 +199,15 @@ def test_every_nodeclass_option_maps_to_its_v1_field():
         nodeclass={
             "name": "apps",
             "role": "KarpenterNodeRole-demo",
-            "subnet_selector_terms": [{"id": "subnet-0abc"}, {"tags": {"tier": "private"}}],
+            "subnet_selector_terms": [
+                {"id": "subnet-0abc"},
+                {"tags": {"tier": "private"}},
+            ],
             "security_group_selector_terms": [{"name": "nodes"}, {"id": "sg-0abc"}],
-            "ami_selector_terms": [{"ssm_parameter": "/my/ami"}, {"name": "my-ami-*", "owner": "self"}],
+            "ami_selector_terms": [
+                {"ssm_parameter": "/my/ami"},
+                {"name": "my-ami-*", "owner": "self"},
+            ],
             "ami_family": "AL2023",
             "tags": {"NodeType": "karpenter-workshop", "IntentLabel": "apps"},
             "block_device_mappings": [
@@ -188,7 +240,10 @@ def test_every_nodeclass_option_maps_to_its_v1_field():
         "role": "KarpenterNodeRole-demo",
         "subnetSelectorTerms": [{"id": "subnet-0abc"}, {"tags": {"tier": "private"}}],
         "securityGroupSelectorTerms": [{"name": "nodes"}, {"id": "sg-0abc"}],
-        "amiSelectorTerms": [{"ssmParameter": "/my/ami"}, {"name": "my-ami-*", "owner": "self"}],
+        "amiSelectorTerms": [
+            {"ssmParameter": "/my/ami"},
+            {"name": "my-ami-*", "owner": "self"},
+        ],
         "amiFamily": "AL2023",
         "tags": {"NodeType": "karpenter-workshop", "IntentLabel": "apps"},
         "blockDeviceMappings": [
@@ -246,11 +301,23 @@ def test_explicit_selectors_do_not_need_cluster_name():
 @pytest.mark.parametrize(
     "limits, message",
     [
-        ({"cpu": "1000 cores"}, r"limits\.cpu: '1000 cores' is not a Kubernetes quantity"),
-        ({"memory": "1000GB"}, r"limits\.memory: '1000GB' is not a Kubernetes quantity"),
+        (
+            {"cpu": "1000 cores"},
+            r"limits\.cpu: '1000 cores' is not a Kubernetes quantity",
+        ),
+        (
+            {"memory": "1000GB"},
+            r"limits\.memory: '1000GB' is not a Kubernetes quantity",
+        ),
         ({"memory": True}, r"limits\.memory: True is not a Kubernetes quantity"),
-        ({"resources": {"cpu": 1000}}, r"limits\.resources: .*v1alpha5 Provisioner layout"),
-        ({"kubectl get all -n karpenter": 1}, r"limits: 'kubectl get all -n karpenter' is not a resource name"),
+        (
+            {"resources": {"cpu": 1000}},
+            r"limits\.resources: .*v1alpha5 Provisioner layout",
+        ),
+        (
+            {"kubectl get all -n karpenter": 1},
+            r"limits: 'kubectl get all -n karpenter' is not a resource name",
+        ),
     ],
 )
 def test_bad_limits_are_named(limits, message):
@@ -287,13 +354,34 @@ def test_parse_quantity(text, value):
 @pytest.mark.parametrize(
     "requirement, message",
     [
-        ({"key": "k", "operator": "In"}, r"requirements\[0\] \(k\): operator In needs at least one value"),
-        ({"key": "k", "operator": "Gt", "values": ["a"]}, r"operator Gt needs exactly one non-negative integer"),
-        ({"key": "k", "operator": "Lt", "values": ["1", "2"]}, r"operator Lt needs exactly one"),
-        ({"key": "k", "operator": "Exists", "values": ["x"]}, r"operator Exists takes no values"),
-        ({"key": "k", "operator": "In", "values": ["a"], "min_values": 2}, r"min_values is 2 but only 1 value"),
-        ({"key": "k", "operator": "NotIn", "values": ["a"], "min_values": 51}, r"min_values must be between 1 and 50"),
-        ({"key": "karpenter.sh/provisioner-name", "operator": "Exists"}, r"v1alpha5 label; v1 uses 'karpenter.sh/nodepool'"),
+        (
+            {"key": "k", "operator": "In"},
+            r"requirements\[0\] \(k\): operator In needs at least one value",
+        ),
+        (
+            {"key": "k", "operator": "Gt", "values": ["a"]},
+            r"operator Gt needs exactly one non-negative integer",
+        ),
+        (
+            {"key": "k", "operator": "Lt", "values": ["1", "2"]},
+            r"operator Lt needs exactly one",
+        ),
+        (
+            {"key": "k", "operator": "Exists", "values": ["x"]},
+            r"operator Exists takes no values",
+        ),
+        (
+            {"key": "k", "operator": "In", "values": ["a"], "min_values": 2},
+            r"min_values is 2 but only 1 value",
+        ),
+        (
+            {"key": "k", "operator": "NotIn", "values": ["a"], "min_values": 51},
+            r"min_values must be between 1 and 50",
+        ),
+        (
+            {"key": "karpenter.sh/provisioner-name", "operator": "Exists"},
+            r"v1alpha5 label; v1 uses 'karpenter.sh/nodepool'",
+        ),
     ],
 )
 def test_bad_requirements_are_named(requirement, message):
@@ -303,12 +391,30 @@ def test_bad_requirements_are_named(requirement, message):
 @pytest.mark.parametrize(
     "given, message",
     [
-        ({"expire_after": "30"}, r"expire_after: '30' is not a duration .*needs a unit, for example '30s'"),
-        ({"termination_grace_period": "Never"}, r"termination_grace_period: 'Never' is not a duration"),
-        ({"disruption": {"consolidate_after": "1d"}}, r"disruption\.consolidate_after: '1d' is not a duration"),
-        ({"disruption": {"budgets": [{"nodes": "110%"}]}}, r"disruption\.budgets\[0\]\.nodes: '110%'"),
-        ({"disruption": {"budgets": [{"schedule": "@daily"}]}}, r"'schedule' and 'duration' must be given together"),
-        ({"disruption": {"budgets": [{"schedule": "@daily", "duration": "30s"}]}}, r"budgets\[0\]\.duration: '30s'"),
+        (
+            {"expire_after": "30"},
+            r"expire_after: '30' is not a duration .*needs a unit, for example '30s'",
+        ),
+        (
+            {"termination_grace_period": "Never"},
+            r"termination_grace_period: 'Never' is not a duration",
+        ),
+        (
+            {"disruption": {"consolidate_after": "1d"}},
+            r"disruption\.consolidate_after: '1d' is not a duration",
+        ),
+        (
+            {"disruption": {"budgets": [{"nodes": "110%"}]}},
+            r"disruption\.budgets\[0\]\.nodes: '110%'",
+        ),
+        (
+            {"disruption": {"budgets": [{"schedule": "@daily"}]}},
+            r"'schedule' and 'duration' must be given together",
+        ),
+        (
+            {"disruption": {"budgets": [{"schedule": "@daily", "duration": "30s"}]}},
+            r"budgets\[0\]\.duration: '30s'",
+        ),
         ({"weight": 0}, r"weight: 0 is not between 1 and 100"),
         ({"labels": {"spot": True}}, r"labels\.spot: value True must be a string"),
     ],
@@ -334,7 +440,7 @@ def test_never_is_a_valid_expiry_and_consolidation_delay():
     ],
 )
 def test_restricted_tag_keys_are_rejected_by_name(key):
-    with pytest.raises(KarpenterError, match="tag key '{0}' is restricted".format(key)):
+    with pytest.raises(KarpenterError, match=f"tag key '{key}' is restricted"):
         build(nodeclass={"role": "r", "tags": {"Team": "a", key: "x"}})
 
 
@@ -343,19 +449,57 @@ def test_restricted_tag_keys_are_rejected_by_name(key):
     [
         ({}, "demo", r"nodeclass\.role .* is required"),
         ({"role": "r"}, None, r"cluster_name is required .*subnet_selector_terms"),
-        ({"role": "r", "subnet_selector_terms": [{"id": "subnet-1"}]}, None, r"security_group_selector_terms"),
-        ({"role": "r", "ami_selector_terms": [{"id": "ami-1"}]}, "demo", r"ami_family is required"),
-        ({"role": "r", "ami_selector_terms": [{"alias": "al2023@latest"}, {"id": "ami-1"}]}, "demo", r"'alias' term must be the only"),
-        ({"role": "r", "ami_selector_terms": [{}]}, "demo", r"ami_selector_terms\[0\]: give one of"),
-        ({"role": "r", "subnet_selector_terms": [{}]}, "demo", r"subnet_selector_terms\[0\]: give at least one"),
-        ({"role": "r", "block_device_mappings": [{"ebs": {"volume_size": "20"}}]}, "demo", r"volume_size: '20' is not a size"),
-        ({"role": "r", "block_device_mappings": [{"ebs": {"encrypted": True}}]}, "demo", r"give volume_size or snapshot_id"),
         (
-            {"role": "r", "block_device_mappings": [{"root_volume": True}, {"root_volume": True}]},
+            {"role": "r", "subnet_selector_terms": [{"id": "subnet-1"}]},
+            None,
+            r"security_group_selector_terms",
+        ),
+        (
+            {"role": "r", "ami_selector_terms": [{"id": "ami-1"}]},
+            "demo",
+            r"ami_family is required",
+        ),
+        (
+            {
+                "role": "r",
+                "ami_selector_terms": [{"alias": "al2023@latest"}, {"id": "ami-1"}],
+            },
+            "demo",
+            r"'alias' term must be the only",
+        ),
+        (
+            {"role": "r", "ami_selector_terms": [{}]},
+            "demo",
+            r"ami_selector_terms\[0\]: give one of",
+        ),
+        (
+            {"role": "r", "subnet_selector_terms": [{}]},
+            "demo",
+            r"subnet_selector_terms\[0\]: give at least one",
+        ),
+        (
+            {"role": "r", "block_device_mappings": [{"ebs": {"volume_size": "20"}}]},
+            "demo",
+            r"volume_size: '20' is not a size",
+        ),
+        (
+            {"role": "r", "block_device_mappings": [{"ebs": {"encrypted": True}}]},
+            "demo",
+            r"give volume_size or snapshot_id",
+        ),
+        (
+            {
+                "role": "r",
+                "block_device_mappings": [{"root_volume": True}, {"root_volume": True}],
+            },
             "demo",
             r"only one mapping may set root_volume",
         ),
-        ({"role": "r", "metadata_options": {"http_put_response_hop_limit": 65}}, "demo", r"between 1 and 64"),
+        (
+            {"role": "r", "metadata_options": {"http_put_response_hop_limit": 65}},
+            "demo",
+            r"between 1 and 64",
+        ),
     ],
 )
 def test_bad_nodeclass_options_are_named(nodeclass, cluster_name, message):
@@ -404,7 +548,9 @@ def test_partial_disruption_and_metadata_options_tolerate_defaults():
     stored_pool = _as_stored(pool)
     assert stored_pool["spec"]["disruption"]["consolidateAfter"] == "0s"
     assert spec_matches("NodePool", pool["spec"], stored_pool["spec"])
-    assert spec_matches("EC2NodeClass", nodeclass["spec"], _as_stored(nodeclass)["spec"])
+    assert spec_matches(
+        "EC2NodeClass", nodeclass["spec"], _as_stored(nodeclass)["spec"]
+    )
 
 
 def test_equal_quantities_in_another_spelling_match():
@@ -425,7 +571,15 @@ def test_fields_owned_by_others_are_ignored():
         ({"limits": {"cpu": 2000, "memory": "1000Gi"}}, "limits"),
         ({"limits": {"cpu": 1000}}, "limits"),
         ({"weight": 7}, "weight"),
-        ({"disruption": {"consolidateAfter": "30s", "consolidationPolicy": "WhenEmptyOrUnderutilized"}}, "disruption"),
+        (
+            {
+                "disruption": {
+                    "consolidateAfter": "30s",
+                    "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                }
+            },
+            "disruption",
+        ),
     ],
 )
 def test_real_nodepool_differences_are_detected(change, field):
@@ -436,7 +590,9 @@ def test_real_nodepool_differences_are_detected(change, field):
 
 
 def test_template_differences_are_detected():
-    pool, _ = build(labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}])
+    pool, _ = build(
+        labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}]
+    )
     stored = _as_stored(pool)
     stored["spec"]["template"]["metadata"]["labels"]["intent"] = "batch"
     stored["spec"]["template"]["spec"]["requirements"] = []
@@ -485,3 +641,37 @@ def test_merge_managed_keeps_foreign_fields_and_resource_version():
     assert body["spec"]["userData"] == "echo hi"
     assert "instanceProfile" not in body["spec"]
     assert spec_matches("EC2NodeClass", nodeclass["spec"], body["spec"])
+
+
+# ---------------------------------------------------------------------------
+# Which API errors are retried
+
+
+def _api_error(status, body):
+    from kubernetes.client.exceptions import ApiException
+
+    err = ApiException(status=status, reason="Internal Server Error")
+    err.body = body
+    return err
+
+
+@pytest.mark.parametrize(
+    "status, body, retried",
+    [
+        (
+            500,
+            'Internal error occurred: failed calling webhook "validation.webhook.karpenter.sh"',
+            True,
+        ),
+        (503, 'no endpoints available for service "karpenter"', True),
+        (500, "etcdserver: request timed out", False),
+        (422, 'failed calling webhook "x"', False),
+        (404, "not found", False),
+    ],
+)
+def test_only_an_unavailable_webhook_is_retried(status, body, retried):
+    from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_objects import (
+        _webhook_unavailable,
+    )
+
+    assert _webhook_unavailable(_api_error(status, body)) is retried
