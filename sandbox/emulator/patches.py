@@ -1,0 +1,203 @@
+"""Runtime fixes to moto's EKS emulation that the sandbox relies on.
+
+moto is imported and extended here, never copied. ``apply()`` is idempotent.
+
+* Every cluster gets its own OIDC issuer and API endpoint (moto draws both once per
+  process, so all clusters share them).
+* ``accessConfig`` (authentication mode) is stored from CreateCluster, changed by
+  UpdateClusterConfig (one way only, as on EKS) and returned by DescribeCluster.
+* CreateCluster creates the cluster security group EKS makes (``eks-cluster-sg-<name>-<n>``,
+  tagged ``aws:eks:cluster-name`` and ``kubernetes.io/cluster/<name>=owned`` plus the
+  cluster's tags) and reports it, with the VPC, in ``resourcesVpcConfig``. DeleteCluster
+  removes it again.
+* UpdateClusterConfig answers with an ``update`` object, as the EKS API does.
+"""
+
+import functools
+import logging
+import secrets
+
+AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
+# EKS allows moving only rightwards along this list.
+_MODE_ORDER = {mode: index for index, mode in enumerate(AUTHENTICATION_MODES)}
+
+_APPLIED = False
+log = logging.getLogger(__name__)
+
+
+def new_issuer_id():
+    """32 uppercase hex characters, the shape of a real EKS OIDC issuer ID."""
+    return secrets.token_hex(16).upper()
+
+
+def issuer_url(region, issuer_id=None):
+    return f"https://oidc.eks.{region}.amazonaws.com/id/{issuer_id or new_issuer_id()}"
+
+
+def endpoint_url(region):
+    return f"https://{new_issuer_id()}.gr7.{region}.eks.amazonaws.com"
+
+
+def access_config(authentication_mode="CONFIG_MAP", bootstrap=True):
+    return {
+        "authenticationMode": authentication_mode,
+        "bootstrapClusterCreatorAdminPermissions": bootstrap,
+    }
+
+
+def apply():
+    """Patch moto in this process (safe to call more than once)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _APPLIED = True
+    _patch_cluster_init()
+    _patch_backend()
+    _patch_responses()
+
+
+def _patch_cluster_init():
+    from moto.eks.models import Cluster
+
+    original = Cluster.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        region = kwargs["region_name"]
+        self.identity = {"oidc": {"issuer": issuer_url(region)}}
+        self.endpoint = endpoint_url(region)
+        self.access_config = access_config()
+
+    Cluster.__init__ = __init__
+
+
+def _ec2(backend):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[backend.account_id][backend.region_name]
+
+
+def _patch_backend():
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.eks.exceptions import InvalidParameterException
+    from moto.eks.models import EKSBackend
+
+    original_create = EKSBackend.create_cluster
+    original_delete = EKSBackend.delete_cluster
+
+    @functools.wraps(original_create)
+    def create_cluster(self, name, role_arn, resources_vpc_config, **kwargs):
+        ec2 = _ec2(self)
+        subnet_ids = (resources_vpc_config or {}).get("subnetIds") or []
+        try:
+            vpcs = {ec2.get_subnet(subnet_id).vpc_id for subnet_id in subnet_ids}
+        except EC2ClientError as err:
+            raise InvalidParameterException(message=str(err)) from None
+        if len(vpcs) > 1:
+            raise InvalidParameterException(message="Subnets must be in the same VPC")
+        vpc_id = vpcs.pop() if vpcs else None
+        cluster = original_create(self, name, role_arn, resources_vpc_config, **kwargs)
+        config = dict(cluster.resources_vpc_config or {})
+        tags = dict(cluster.tags or {})
+        tags.update(
+            {
+                "Name": f"eks-cluster-sg-{cluster.name}-{secrets.randbelow(10**10)}",
+                "aws:eks:cluster-name": cluster.name,
+                f"kubernetes.io/cluster/{cluster.name}": "owned",
+            }
+        )
+        group = ec2.create_security_group(
+            name=tags["Name"],
+            description="EKS created security group applied to ENI that is attached to "
+            "EKS Control Plane master nodes, as well as any managed workloads.",
+            vpc_id=vpc_id,
+            tags=tags,
+        )
+        config.setdefault("securityGroupIds", [])
+        config.setdefault("endpointPublicAccess", True)
+        config.setdefault("endpointPrivateAccess", False)
+        config.setdefault("publicAccessCidrs", ["0.0.0.0/0"])
+        config["clusterSecurityGroupId"] = group.id
+        config["vpcId"] = group.vpc_id
+        cluster.resources_vpc_config = config
+        return cluster
+
+    @functools.wraps(original_delete)
+    def delete_cluster(self, name):
+        cluster = original_delete(self, name)
+        group_id = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
+        if group_id:
+            try:
+                _ec2(self).delete_security_group(group_id=group_id)
+            except EC2ClientError:  # already gone, or still in use (EKS would retry)
+                log.warning("cluster security group %s not deleted", group_id)
+        return cluster
+
+    EKSBackend.create_cluster = create_cluster
+    EKSBackend.delete_cluster = delete_cluster
+
+
+def _patch_responses():
+    from moto.core.responses import ActionResult
+    from moto.eks.exceptions import InvalidParameterException
+    from moto.eks.responses import EKSResponse
+    from moto.moto_api._internal import mock_random
+
+    original_create = EKSResponse.create_cluster
+    original_update = EKSResponse.update_cluster_config
+
+    def _check_mode(mode):
+        if mode not in _MODE_ORDER:
+            raise InvalidParameterException(
+                message=f"Unsupported authentication mode: {mode}"
+            )
+
+    @functools.wraps(original_create)
+    def create_cluster(self):
+        requested = self._get_param("accessConfig") or {}
+        mode = requested.get("authenticationMode", "CONFIG_MAP")
+        _check_mode(mode)
+        result = original_create(self)
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        cluster.access_config = access_config(
+            mode, requested.get("bootstrapClusterCreatorAdminPermissions", True)
+        )
+        return result
+
+    @functools.wraps(original_update)
+    def update_cluster_config(self):
+        name = self._get_param("name")
+        requested = self._get_param("accessConfig")
+        params = []
+        update_type = "ConfigUpdate"
+        if requested:
+            cluster = self.eks_backend.describe_cluster(name=name)
+            mode = requested.get("authenticationMode")
+            if mode:
+                _check_mode(mode)
+                current = cluster.access_config["authenticationMode"]
+                if _MODE_ORDER[mode] < _MODE_ORDER[current]:
+                    raise InvalidParameterException(
+                        message=f"Unsupported authentication mode update from {current} to {mode}"
+                    )
+                cluster.access_config["authenticationMode"] = mode
+                params.append({"type": "AuthenticationMode", "value": mode})
+            update_type = "AccessConfigUpdate"
+        else:
+            original_update(self)
+            if self._get_param("resourcesVpcConfig"):
+                update_type = "EndpointAccessUpdate"
+            elif self._get_param("logging"):
+                update_type = "LoggingUpdate"
+        update = {
+            "id": str(mock_random.uuid4()),
+            "status": "Successful",
+            "type": update_type,
+            "params": params,
+            "errors": [],
+        }
+        return ActionResult({"update": update})
+
+    EKSResponse.create_cluster = create_cluster
+    EKSResponse.update_cluster_config = update_cluster_config

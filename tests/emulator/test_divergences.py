@@ -1,0 +1,324 @@
+"""Known ways the emulator (moto 5.2.5) differs from AWS, pinned.
+
+Each test asserts moto's *current* behaviour and names the AWS behaviour in its docstring.
+When moto (or the sandbox) is fixed, the test fails: update it and the README together.
+Where a difference matters, the collection follows AWS, not the emulator.
+"""
+
+import json
+
+import pytest
+
+TRUST_EC2 = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+SMALL_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}
+    ],
+}
+
+
+def _create_stack(cfn, name, resources):
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
+            {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+        ),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def _big_policy(min_length):
+    statements = []
+    document = {"Version": "2012-10-17", "Statement": statements}
+    while len(json.dumps(document, separators=(",", ":"))) <= min_length:
+        index = len(statements)
+        statements.append(
+            {
+                "Sid": f"S{index}",
+                "Effect": "Allow",
+                "Action": "ec2:TerminateInstances",
+                "Resource": f"arn:aws:ec2:us-east-1:123456789012:instance/i-{index:017d}",
+            }
+        )
+    return document
+
+
+def test_divergence_cfn_role_managed_policy_arns_ignored(emulator, unique):
+    """AWS: AWS::IAM::Role ManagedPolicyArns attaches each listed managed policy to the role.
+
+    moto: the stack reaches CREATE_COMPLETE but the role has no attached policies.
+    """
+    cfn = emulator.client("cloudformation")
+    role_name = "cfn-role-" + unique
+    stack = _create_stack(
+        cfn,
+        "cfn-role-" + unique,
+        {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": role_name,
+                    "AssumeRolePolicyDocument": TRUST_EC2,
+                    "ManagedPolicyArns": [
+                        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
+                    ],
+                },
+            }
+        },
+    )
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    attached = emulator.client("iam").list_attached_role_policies(RoleName=role_name)
+    assert attached["AttachedPolicies"] == []
+
+
+def test_divergence_cfn_managed_policy_json_string_document_rejected(emulator, unique):
+    """AWS: AWS::IAM::ManagedPolicy PolicyDocument may be a JSON string (Karpenter's
+    CloudFormation template builds it with ``!Sub |``); CloudFormation parses it.
+
+    moto: CreateStack fails at once with MalformedPolicyDocument. The same document as
+    a mapping is accepted.
+    """
+    cfn = emulator.client("cloudformation")
+
+    def policy(document):
+        return {
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "ManagedPolicyName": "p-" + unique,
+                    "PolicyDocument": document,
+                },
+            }
+        }
+
+    with pytest.raises(cfn.exceptions.ClientError) as err:
+        _create_stack(cfn, "json-string-" + unique, policy(json.dumps(SMALL_POLICY)))
+    assert err.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+
+    stack = _create_stack(cfn, "json-dict-" + unique, policy(SMALL_POLICY))
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_divergence_managed_policy_size_limit_not_enforced(emulator, unique):
+    """AWS: a managed policy document may hold at most 6,144 characters (whitespace
+    excluded); CreatePolicy fails with LimitExceeded beyond that.
+
+    moto: a document of more than twice the limit is accepted, directly and through
+    CloudFormation.
+    """
+    document = _big_policy(2 * 6144)
+    assert len(json.dumps(document, separators=(",", ":"))) > 2 * 6144
+    iam = emulator.client("iam")
+    created = iam.create_policy(
+        PolicyName="big-" + unique, PolicyDocument=json.dumps(document)
+    )
+    assert created["Policy"]["PolicyName"] == "big-" + unique
+
+    stack = _create_stack(
+        emulator.client("cloudformation"),
+        "big-policy-" + unique,
+        {
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "ManagedPolicyName": "cfn-big-" + unique,
+                    "PolicyDocument": document,
+                },
+            }
+        },
+    )
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_divergence_cfn_sqs_queue_policy_silently_skipped(emulator, unique):
+    """AWS: AWS::SQS::QueuePolicy sets the queue's Policy attribute (Karpenter's
+    interruption queue lets events.amazonaws.com and sqs.amazonaws.com send to it).
+
+    moto: the resource type is unsupported; it is skipped with only a server-side warning,
+    the stack still reaches CREATE_COMPLETE, the queue has no Policy, and the stack lists
+    a nameless resource in its place.
+    """
+    cfn = emulator.client("cloudformation")
+    name = "queue-" + unique
+    stack = _create_stack(
+        cfn,
+        name,
+        {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name}},
+            "QueuePolicy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": "Queue"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": "*",
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+    )
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    logical_ids = [
+        r["LogicalResourceId"]
+        for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    ]
+    assert "Queue" in logical_ids
+    assert "QueuePolicy" not in logical_ids
+    sqs = emulator.client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    assert "Policy" not in attributes.get("Attributes", {})
+
+
+def test_divergence_cfn_delete_stack_conflict_on_own_managed_policy(emulator, unique):
+    """AWS: DeleteStack is asynchronous and deletes resources in dependency order, so a
+    stack whose ManagedPolicy is attached (via ``Roles``) to its own Role reaches
+    DELETE_COMPLETE.
+
+    moto: DeleteStack itself fails with DeleteConflict; the stack record is gone but the
+    role and its attached policy are left behind.
+    """
+    cfn = emulator.client("cloudformation")
+    iam = emulator.client("iam")
+    name = "conflict-" + unique
+    role_name = "conflict-role-" + unique
+    _create_stack(
+        cfn,
+        name,
+        {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": role_name,
+                    "AssumeRolePolicyDocument": TRUST_EC2,
+                },
+            },
+            "Policy": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "ManagedPolicyName": "conflict-policy-" + unique,
+                    "PolicyDocument": SMALL_POLICY,
+                    "Roles": [{"Ref": "Role"}],
+                },
+            },
+        },
+    )
+    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["conflict-policy-" + unique]
+
+    with pytest.raises(cfn.exceptions.ClientError) as err:
+        cfn.delete_stack(StackName=name)
+    assert err.value.response["Error"]["Code"] == "DeleteConflict"
+
+    with pytest.raises(cfn.exceptions.ClientError):
+        cfn.describe_stacks(StackName=name)
+    assert iam.get_role(RoleName=role_name)["Role"]["RoleName"] == role_name
+    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["conflict-policy-" + unique]
+
+
+def test_divergence_cfn_update_stack_role_trust_policy_noop(emulator, unique):
+    """AWS: UpdateStack with a changed AssumeRolePolicyDocument updates the role's trust
+    policy in place.
+
+    moto: the stack reports UPDATE_COMPLETE but the role keeps its old trust policy.
+    """
+    cfn = emulator.client("cloudformation")
+    name = "trust-" + unique
+    role_name = "trust-role-" + unique
+
+    def template(service):
+        trust = json.loads(json.dumps(TRUST_EC2))
+        trust["Statement"][0]["Principal"]["Service"] = service
+        return json.dumps(
+            {
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Resources": {
+                    "Role": {
+                        "Type": "AWS::IAM::Role",
+                        "Properties": {
+                            "RoleName": role_name,
+                            "AssumeRolePolicyDocument": trust,
+                        },
+                    }
+                },
+            }
+        )
+
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=template("ec2.amazonaws.com"),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=template("eks.amazonaws.com"),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert (
+        cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        == "UPDATE_COMPLETE"
+    )
+    role = emulator.client("iam").get_role(RoleName=role_name)["Role"]
+    principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "ec2.amazonaws.com"}
+
+
+def test_divergence_oidc_provider_needs_no_thumbprint(emulator, unique):
+    """AWS: ThumbprintList is optional; IAM then fetches the issuer's certificate chain
+    itself (and fails if the issuer is unreachable).
+
+    moto: the provider is created with an empty ThumbprintList and nothing is fetched, so
+    an unreachable issuer is accepted too.
+    """
+    iam = emulator.client("iam")
+    url = "https://oidc.eks.us-east-1.amazonaws.com/id/{}".format(
+        unique.upper().ljust(32, "0")
+    )
+    arn = iam.create_open_id_connect_provider(
+        Url=url, ClientIDList=["sts.amazonaws.com"]
+    )["OpenIDConnectProviderArn"]
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert provider["ThumbprintList"] == []
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+
+
+def test_divergence_sts_web_identity_accepts_junk_token_and_missing_role(
+    emulator, unique
+):
+    """AWS: AssumeRoleWithWebIdentity verifies the JWT (signature against the issuer's
+    JWKS, ``iss`` registered as an IAM OIDC provider, ``aud``, expiry) and the role's trust
+    policy (``sub``/``aud`` conditions); a junk token gives InvalidIdentityToken and a
+    missing role AccessDenied.
+
+    moto: it just calls AssumeRole: a junk token for a role that does not exist succeeds.
+    (The sandbox plans to validate tokens; this pins the behaviour until it does.)
+    """
+    response = emulator.client("sts").assume_role_with_web_identity(
+        RoleArn="arn:aws:iam::123456789012:role/missing-" + unique,
+        RoleSessionName="junk",
+        WebIdentityToken="not-a-jwt",
+    )
+    assert response["AssumedRoleUser"]["Arn"] == (
+        f"arn:aws:sts::123456789012:assumed-role/missing-{unique}/junk"
+    )
+    assert response["Credentials"]["AccessKeyId"]
+    assert "SubjectFromWebIdentityToken" not in response
