@@ -1,0 +1,85 @@
+# jit.karpenter — everything runs from here. `make demo` and `make test` each do their own setup.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/.build/collections
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+SANDBOX := $(BIN)/python -m sandbox
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
+        lint unit test-sandbox test-emulator integration molecule clean
+
+help:
+	@echo "make demo            run playbooks/karpenter.yml and inflate.yml on the sandbox"
+	@echo "make test            lint, unit tests, sandbox tests, integration targets, molecule"
+	@echo "make sandbox         start (or reuse) the sandbox; sandbox-status, sandbox-down"
+
+deps: venv system-deps link
+
+venv: $(STAMP)
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# The OCI registry (CNCF distribution) from Debian's packages.
+system-deps:
+	@command -v docker-registry >/dev/null || { \
+	  echo "installing docker-registry (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+	@command -v go >/dev/null || { echo "error: Go is not installed; the sandbox builds Kubernetes from Go modules" >&2; exit 2; }
+
+# Make the repo importable as ansible_collections.jit.karpenter.
+link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/jit
+	@ln -sfn ../../../.. $(COLLECTIONS)/ansible_collections/jit/karpenter
+
+sandbox-build: deps
+	$(SANDBOX) build
+
+sandbox: deps
+	$(SANDBOX) up
+
+sandbox-status:
+	@$(SANDBOX) status
+
+sandbox-down:
+	@$(SANDBOX) down
+
+demo: sandbox
+	set -a; . .sandbox/env; set +a; \
+	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
+	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=2 && \
+	$(BIN)/python -m sandbox.show
+
+lint: deps
+	$(BIN)/ruff check plugins sandbox tests
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --profile production roles playbooks
+
+unit: deps
+	$(BIN)/pytest -q tests/unit
+
+test-emulator: deps
+	$(BIN)/pytest -q tests/emulator
+
+test-sandbox: sandbox
+	set -a; . .sandbox/env; set +a; $(BIN)/pytest -q tests/sandbox
+
+integration: sandbox
+	set -a; . .sandbox/env; set +a; tests/integration/run.sh
+
+molecule: deps
+	$(BIN)/molecule test --all
+
+test: lint unit test-emulator test-sandbox integration molecule
+
+clean: sandbox-down
+	rm -rf .build tests/output

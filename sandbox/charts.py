@@ -1,0 +1,130 @@
+"""The real Karpenter charts, from the pinned karpenter-provider-aws Go module, served over OCI.
+
+The module's ``charts/`` folder ships ``karpenter`` and ``karpenter-crd``. Two facts shape the
+packaging:
+- the ``karpenter`` chart's ``crds/`` entries are symlinks into ``pkg/apis/crds/``, which module
+  zips drop, so they are restored from that folder of the same module;
+- the tagged ``Chart.yaml`` carries the previous release's version (the release sets it when it
+  publishes), so the charts are packaged with ``--version``/``--app-version`` set to the pin.
+Packaged charts are cached beside the binaries; nothing is copied into the repository.
+"""
+
+import json
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from sandbox import tools
+from sandbox.tools import SandboxError
+
+KWOK_STAGES = [
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "kustomize/stage/pod/fast/pod-ready.yaml",
+    "kustomize/stage/pod/fast/pod-complete.yaml",
+    "kustomize/stage/pod/fast/pod-delete.yaml",
+]
+
+
+def chart_version():
+    return tools.karpenter_version().lstrip("v")
+
+
+def registry_binary():
+    exe = shutil.which("docker-registry") or shutil.which("registry")
+    if not exe:
+        raise SandboxError("the OCI registry is not installed: `apt-get install docker-registry` (Debian) "
+                           "or `make deps` installs it")
+    return exe
+
+
+def _module_dir(group, module):
+    version = tools.module_version(group, module)
+    res = subprocess.run(["go", "mod", "download", "-json", "%s@%s" % (module, version)],
+                         cwd=tools.GO_DIR / group, env=tools._go_env(), capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SandboxError("downloading %s@%s failed: %s" % (module, version, res.stdout + res.stderr))
+    return Path(json.loads(res.stdout)["Dir"])
+
+
+def kwok_stages(state_dir):
+    """kwok's own 'fast' stages (from the pinned kwok module) as one config file."""
+    out = Path(state_dir) / "kwok-stages.yaml"
+    if out.exists():
+        return out
+    mod = _module_dir("kwok", "sigs.k8s.io/kwok")
+    docs = [(mod / rel).read_text() for rel in KWOK_STAGES]
+    out.write_text("\n---\n".join(d.strip() for d in docs) + "\n")
+    return out
+
+
+def packaged_charts(helm):
+    """Package karpenter and karpenter-crd at the pinned version; return their .tgz paths (cached)."""
+    version = chart_version()
+    out = tools.cache_root() / "charts" / version
+    wanted = [out / ("%s-%s.tgz" % (name, version)) for name in ("karpenter-crd", "karpenter")]
+    if all(p.exists() for p in wanted):
+        return wanted
+    mod = tools.karpenter_module_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("karpenter-crd", "karpenter"):
+            src = mod / "charts" / name
+            dst = Path(tmp) / name
+            shutil.copytree(src, dst)
+            for p in [dst] + list(dst.rglob("*")):
+                p.chmod(0o755 if p.is_dir() else 0o644)
+            if name == "karpenter":
+                crds = dst / "crds"
+                crds.mkdir(exist_ok=True)
+                for f in sorted((mod / "pkg" / "apis" / "crds").glob("*.yaml")):
+                    shutil.copy(f, crds / f.name)
+                    (crds / f.name).chmod(0o644)
+            res = subprocess.run([helm, "package", str(dst), "--version", version, "--app-version", version,
+                                  "-d", str(out)], capture_output=True, text=True)
+            if res.returncode != 0:
+                raise SandboxError("helm package %s failed: %s" % (name, res.stderr))
+    return wanted
+
+
+def _tags(registry_host, repo):
+    try:
+        with urllib.request.urlopen("http://%s/v2/%s/tags/list" % (registry_host, repo), timeout=3) as r:
+            return json.loads(r.read()).get("tags") or []
+    except Exception:  # noqa: BLE001 - a missing repository is a 404
+        return []
+
+
+def publish(sandbox, bins, log=print):
+    """Push both charts to the sandbox registry unless they are there already."""
+    helm = bins["helm"]
+    version = chart_version()
+    env = None
+    for tgz in packaged_charts(helm):
+        name = tgz.name[: -len("-%s.tgz" % version)]
+        if version in _tags(sandbox.registry_host, "karpenter/%s" % name):
+            continue
+        if env is None:
+            import os
+
+            home = Path(sandbox.state) / "helm"
+            env = dict(os.environ, HELM_CONFIG_HOME=str(home / "config"), HELM_CACHE_HOME=str(home / "cache"),
+                       HELM_DATA_HOME=str(home / "data"))
+        res = subprocess.run([helm, "push", str(tgz), "oci://%s/karpenter" % sandbox.registry_host, "--plain-http"],
+                             capture_output=True, text=True, env=env)
+        if res.returncode != 0:
+            raise SandboxError("helm push %s failed: %s" % (tgz.name, res.stderr))
+        log("pushed %s to oci://%s/karpenter" % (tgz.name, sandbox.registry_host))
+
+
+def chart_values(tgz):
+    """values.yaml of a packaged chart (used by tests)."""
+    import tarfile
+
+    with tarfile.open(tgz) as t:
+        name = [m for m in t.getnames() if m.endswith("/values.yaml")][0]
+        return yaml.safe_load(t.extractfile(name))

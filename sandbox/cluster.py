@@ -1,0 +1,455 @@
+"""Bring the sandbox up, report on it, take it down.
+
+Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
+  aws        the AWS emulator (moto server plus the sandbox's patches, sandbox/emulator)
+  etcd       etcd, built from go.etcd.io/etcd/server/v3
+  apiserver  kube-apiserver, built from k8s.io/kubernetes
+  controller-manager, scheduler
+  kwok       plays the kubelets of the managed node group's nodes
+  registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
+"""
+
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from sandbox import charts, pki, tools
+from sandbox.tools import SandboxError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE = ROOT / ".sandbox"
+
+COMPONENTS = ["aws", "etcd", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
+
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [
+        # Control-plane chatter is not what the collection does; keep the log about clients.
+        {"level": "None", "users": ["system:kube-controller-manager", "system:kube-scheduler",
+                                    "system:apiserver", "kwok-controller"]},
+        {"level": "None", "userGroups": ["system:serviceaccounts:kube-system", "system:nodes"]},
+        {"level": "None", "nonResourceURLs": ["/healthz*", "/readyz*", "/livez*", "/version", "/openapi/*"]},
+        {"level": "Metadata"},
+    ],
+}
+
+
+class Sandbox(object):
+    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print):
+        self.state = Path(state_dir)
+        self.cluster = cluster
+        self.region = region
+        self.log = log
+        base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "36400"))
+        self.ports = {
+            "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
+            "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
+            "aws": base + 50, "registry": base + 60,
+        }
+        self.logs = self.state / "logs"
+        self.run = self.state / "run"
+        self.pki = self.state / "pki"
+
+    # ---- paths and config -------------------------------------------------
+    @property
+    def config_path(self):
+        return self.state / "sandbox.json"
+
+    def config(self):
+        if self.config_path.exists():
+            return json.loads(self.config_path.read_text())
+        return {}
+
+    def save_config(self, cfg):
+        self.config_path.write_text(json.dumps(cfg, indent=2, sort_keys=True))
+
+    @property
+    def apiserver_url(self):
+        return "https://127.0.0.1:%d" % self.ports["apiserver"]
+
+    @property
+    def aws_url(self):
+        return "http://127.0.0.1:%d" % self.ports["aws"]
+
+    @property
+    def registry_host(self):
+        return "127.0.0.1:%d" % self.ports["registry"]
+
+    # ---- process supervision ---------------------------------------------
+    def _pid(self, name):
+        f = self.run / ("%s.pid" % name)
+        if not f.exists():
+            return None
+        try:
+            pid = int(f.read_text().strip())
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError, PermissionError):
+            return None
+        # A zombie or a recycled pid is not our process.
+        try:
+            stat = Path("/proc/%d/stat" % pid).read_text()
+            if stat.split(")")[-1].split()[0] == "Z":
+                return None
+        except OSError:
+            return None
+        return pid
+
+    def alive(self, name):
+        return self._pid(name) is not None
+
+    def _port_free(self, port):
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def _spawn(self, name, argv, env=None, port=None):
+        if port is not None and not self._port_free(port):
+            raise SandboxError("port %d (for %s) is taken by another process; free it or set SANDBOX_PORT_BASE" % (port, name))
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.run.mkdir(parents=True, exist_ok=True)
+        logf = open(self.logs / ("%s.log" % name), "ab")
+        proc = subprocess.Popen(
+            argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=dict(os.environ, **(env or {})), cwd=str(ROOT), start_new_session=True,
+        )
+        (self.run / ("%s.pid" % name)).write_text(str(proc.pid))
+        return proc
+
+    def _wait(self, name, check, timeout=60):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            if not self.alive(name):
+                tail = self._log_tail(name)
+                raise SandboxError("%s exited while starting; last log lines:\n%s" % (name, tail))
+            try:
+                if check():
+                    return
+            except Exception as e:  # noqa: BLE001 - readiness probes fail in many ways
+                last = e
+            time.sleep(0.2)
+        raise SandboxError("%s did not become ready in %ds (%s); see %s" % (name, timeout, last, self.logs / (name + ".log")))
+
+    def _log_tail(self, name, lines=15):
+        f = self.logs / ("%s.log" % name)
+        if not f.exists():
+            return "(no log)"
+        return "\n".join(f.read_text(errors="replace").splitlines()[-lines:])
+
+    def _https_ok(self, url, client=True):
+        ctx = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
+        if client:
+            ctx.load_cert_chain(str(self.pki / "admin.crt"), str(self.pki / "admin.key"))
+        with urllib.request.urlopen(url, context=ctx, timeout=3) as r:
+            return r.status == 200
+
+    def _insecure_ok(self, url):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            with urllib.request.urlopen(url, context=ctx, timeout=3) as r:
+                return r.status == 200
+        except urllib.error.HTTPError as e:
+            return e.code in (401, 403)  # serving, just not for anonymous
+
+    @staticmethod
+    def _http_ok(url):
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return r.status == 200
+
+    # ---- components -------------------------------------------------------
+    def _kubeconfig_for(self, stem, user):
+        path = self.state / ("%s.kubeconfig" % stem)
+        doc = pki.kubeconfig(
+            self.apiserver_url, (self.pki / "ca.crt").read_bytes(), (self.pki / ("%s.crt" % stem)).read_bytes(),
+            (self.pki / ("%s.key" % stem)).read_bytes(), self.cluster, user,
+        )
+        path.write_text(yaml.safe_dump(doc))
+        path.chmod(0o600)
+        return path
+
+    def _start(self, name, bins, cfg):
+        p = self.ports
+        if name == "aws":
+            self._spawn(name, [sys.executable, "-m", "sandbox.emulator.server", "--host", "127.0.0.1",
+                               "--port", str(p["aws"]), "--request-log", str(self.logs / "aws-requests.jsonl")],
+                        port=p["aws"])
+            self._wait(name, lambda: self._http_ok(self.aws_url + "/_sandbox/health"))
+        elif name == "etcd":
+            url = "http://127.0.0.1:%d" % p["etcd"]
+            peer = "http://127.0.0.1:%d" % p["etcd-peer"]
+            self._spawn(name, [bins["etcd"], "--name", "sandbox", "--data-dir", str(self.state / "etcd"),
+                               "--listen-client-urls", url, "--advertise-client-urls", url,
+                               "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                               "--initial-cluster", "sandbox=" + peer, "--unsafe-no-fsync",
+                               "--log-level", "warn"], port=p["etcd"])
+            self._wait(name, lambda: self._http_ok(url + "/health"))
+        elif name == "apiserver":
+            audit = self.state / "audit-policy.yaml"
+            audit.write_text(yaml.safe_dump(AUDIT_POLICY))
+            k = self.pki
+            argv = [
+                bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+                "--secure-port=%d" % p["apiserver"], "--etcd-servers=http://127.0.0.1:%d" % p["etcd"],
+                "--client-ca-file=%s" % (k / "ca.crt"), "--tls-cert-file=%s" % (k / "apiserver.crt"),
+                "--tls-private-key-file=%s" % (k / "apiserver.key"),
+                "--service-account-issuer=%s" % cfg["oidc_issuer"],
+                "--service-account-key-file=%s" % (k / "sa.pub"),
+                "--service-account-signing-key-file=%s" % (k / "sa.key"),
+                "--service-account-jwks-uri=%s/openid/v1/jwks" % self.apiserver_url,
+                "--api-audiences=https://kubernetes.default.svc,sts.amazonaws.com",
+                "--authorization-mode=Node,RBAC", "--service-cluster-ip-range=10.100.0.0/16",
+                "--allow-privileged=true", "--endpoint-reconciler-type=none",
+                "--audit-policy-file=%s" % audit, "--audit-log-path=%s" % (self.logs / "audit.log"),
+                "--audit-log-format=json", "--audit-log-maxsize=200",
+            ]
+            self._spawn(name, argv, port=p["apiserver"])
+            self._wait(name, lambda: self._https_ok(self.apiserver_url + "/readyz"), timeout=90)
+        elif name in ("controller-manager", "scheduler"):
+            stem = "kube-" + name
+            kc = self._kubeconfig_for(stem, "system:" + stem)
+            argv = [bins[stem], "--kubeconfig=%s" % kc, "--authentication-kubeconfig=%s" % kc,
+                    "--authorization-kubeconfig=%s" % kc, "--bind-address=127.0.0.1",
+                    "--secure-port=%d" % p[name], "--leader-elect=false"]
+            if name == "controller-manager":
+                argv += ["--service-account-private-key-file=%s" % (self.pki / "sa.key"),
+                         "--root-ca-file=%s" % (self.pki / "ca.crt"),
+                         "--cluster-signing-cert-file=%s" % (self.pki / "ca.crt"),
+                         "--cluster-signing-key-file=%s" % (self.pki / "ca.key"),
+                         "--use-service-account-credentials=true", "--cluster-name=%s" % self.cluster,
+                         "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle"]
+            self._spawn(name, argv, port=p[name])
+            self._wait(name, lambda: self._insecure_ok("https://127.0.0.1:%d/healthz" % p[name]))
+        elif name == "kwok":
+            kc = self._kubeconfig_for("kwok", "kwok-controller")
+            argv = [bins["kwok"], "--kubeconfig=%s" % kc, "--manage-all-nodes=false",
+                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                    "--server-address=127.0.0.1:%d" % p["kwok"], "--cidr=192.168.128.0/17",
+                    "--node-ip=127.0.0.1", "--node-lease-duration-seconds=40",
+                    "--config=%s" % charts.kwok_stages(self.state)]
+            self._spawn(name, argv, port=p["kwok"])
+            self._wait(name, lambda: self._http_ok("http://127.0.0.1:%d/healthz" % p["kwok"]))
+        elif name == "registry":
+            reg = self.state / "registry.yml"
+            reg.write_text(yaml.safe_dump({
+                "version": 0.1, "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(self.state / "registry")}, "delete": {"enabled": True}},
+                "http": {"addr": self.registry_host},
+            }))
+            exe = charts.registry_binary()
+            self._spawn(name, [exe, "serve", str(reg)], port=p["registry"])
+            self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
+        else:
+            raise SandboxError("unknown component %s" % name)
+
+    # ---- public operations ------------------------------------------------
+    def up(self):
+        t0 = time.time()
+        self.state.mkdir(parents=True, exist_ok=True)
+        charts.registry_binary()  # fail fast when the registry is not installed
+        bins = tools.ensure_all(log=self.log)
+        cfg = self.config()
+        if not cfg:
+            from sandbox.emulator.seed import new_oidc_issuer
+
+            cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
+                   "ports": self.ports}
+            self.save_config(cfg)
+        elif cfg["cluster"] != self.cluster:
+            raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
+                               % (cfg["cluster"], self.state))
+        pki.ensure_pki(self.pki)
+        started = []
+        for name in COMPONENTS:
+            if self.alive(name):
+                continue
+            self._start(name, bins, cfg)
+            started.append(name)
+        if "aws" in started or not (self.state / "seed.json").exists():
+            self._seed_aws(cfg)
+        self._seed_kube()
+        charts.publish(self, bins, log=self.log)
+        self._write_env(bins)
+        self.wait_nodes_ready()
+        took = time.time() - t0
+        self.log("sandbox %s up in %.1fs (started: %s)" % (self.cluster, took, ", ".join(started) or "nothing, all running"))
+        return took
+
+    def _seed_aws(self, cfg):
+        from sandbox.emulator.seed import seed_cluster
+
+        minor = tools.module_version("kube", "k8s.io/kubernetes").lstrip("v").split(".")[:2]
+        seeded = seed_cluster(
+            endpoint_url=self.aws_url, region=self.region, cluster_name=self.cluster,
+            kubernetes_version=".".join(minor), apiserver_url=self.apiserver_url,
+            ca_pem=(self.pki / "ca.crt").read_bytes(), oidc_issuer=cfg["oidc_issuer"],
+        )
+        (self.state / "seed.json").write_text(json.dumps(seeded, indent=2, sort_keys=True))
+
+    def kube(self):
+        from kubernetes import client, config
+
+        return config.new_client_from_config(str(self.state / "kubeconfig"))
+
+    def _seed_kube(self):
+        """aws-auth as EKS writes it for a managed node group, and the group's two nodes."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        self._kubeconfig_for("admin", "kubernetes-admin").replace(self.state / "kubeconfig")
+        seeded = json.loads((self.state / "seed.json").read_text())
+        api = client.CoreV1Api(self.kube())
+        map_roles = (
+            "- groups:\n  - system:bootstrappers\n  - system:nodes\n"
+            "  rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n" % seeded["node_role_arn"]
+        )
+        try:
+            api.read_namespaced_config_map("aws-auth", "kube-system")
+        except ApiException as e:
+            if e.status != 404:
+                raise
+            api.create_namespaced_config_map("kube-system", {
+                "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
+        existing = {n.metadata.name for n in api.list_node().items}
+        for inst in seeded["node_instances"]:
+            name = inst["private_dns_name"]
+            if name in existing:
+                continue
+            api.create_node(node_manifest(self.cluster, inst))
+
+    def wait_nodes_ready(self, timeout=30):
+        from kubernetes import client
+
+        api = client.CoreV1Api(self.kube())
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            nodes = api.list_node().items
+            ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))]
+            if nodes and len(ready) == len(nodes):
+                return len(ready)
+            time.sleep(0.3)
+        raise SandboxError("nodes not Ready after %ds; see %s" % (timeout, self.logs / "kwok.log"))
+
+    def _write_env(self, bins):
+        bindirs = sorted({str(Path(b).parent) for b in bins.values()})
+        helm_home = self.state / "helm"
+        env = {
+            "KUBECONFIG": str(self.state / "kubeconfig"),
+            "K8S_AUTH_KUBECONFIG": str(self.state / "kubeconfig"),
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "HELM_CONFIG_HOME": str(helm_home / "config"),
+            "HELM_CACHE_HOME": str(helm_home / "cache"),
+            "HELM_DATA_HOME": str(helm_home / "data"),
+            "SANDBOX_BIN_PATH": ":".join(bindirs),
+        }
+        lines = ["export %s=%s" % (k, _shq(v)) for k, v in sorted(env.items())]
+        lines.append('export PATH="$SANDBOX_BIN_PATH:$PATH"')
+        (self.state / "env").write_text("\n".join(lines) + "\n")
+        seeded = json.loads((self.state / "seed.json").read_text())
+        vars_ = {
+            "cluster_name": self.cluster,
+            "aws_region": self.region,
+            "karpenter_version": charts.chart_version(),
+            "karpenter_chart_registry": "oci://%s/karpenter" % self.registry_host,
+            "karpenter_chart_plain_http": True,
+            "sandbox_account_id": seeded["account_id"],
+            "sandbox_node_role_arn": seeded["node_role_arn"],
+            "sandbox_kubeconfig": str(self.state / "kubeconfig"),
+        }
+        (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
+
+    def status(self):
+        rows = []
+        for name in COMPONENTS:
+            pid = self._pid(name)
+            rows.append((name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid))
+        return rows
+
+    def down(self):
+        pids = [(n, self._pid(n)) for n in reversed(COMPONENTS)]
+        for _name, pid in pids:
+            if pid:
+                try:
+                    os.killpg(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + 15
+        for name, pid in pids:
+            while pid and time.time() < deadline and self.alive(name):
+                time.sleep(0.1)
+            if pid and self.alive(name):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for name, pid in pids:
+            while pid and self.alive(name):
+                time.sleep(0.05)
+        import shutil
+
+        shutil.rmtree(self.state, ignore_errors=True)
+        return [n for n, p in pids if p]
+
+
+def node_manifest(cluster, inst):
+    """A Node as a managed node group's kubelet registers it, for kwok to run."""
+    az = inst["availability_zone"]
+    itype = inst.get("instance_type", "m5.large")
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": inst["private_dns_name"],
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/hostname": inst["private_dns_name"],
+                "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": itype,
+                "topology.kubernetes.io/region": az[:-1], "topology.kubernetes.io/zone": az,
+                "eks.amazonaws.com/nodegroup": "ng-1", "eks.amazonaws.com/capacityType": "ON_DEMAND",
+                "alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": "ng-1",
+                "type": "kwok",
+            },
+        },
+        "spec": {"providerID": "aws:///%s/%s" % (az, inst["instance_id"])},
+        "status": {
+            "capacity": {"cpu": "2", "memory": "7935Mi", "pods": "29", "ephemeral-storage": "20Gi"},
+            "allocatable": {"cpu": "1930m", "memory": "7220Mi", "pods": "29", "ephemeral-storage": "18Gi"},
+            "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": tools.module_version("kube", "k8s.io/kubernetes"),
+                         "containerRuntimeVersion": "containerd://1.7.0", "osImage": "Amazon Linux 2023",
+                         "kernelVersion": "6.1.0", "machineID": "", "systemUUID": "", "bootID": "",
+                         "kubeProxyVersion": ""},
+        },
+    }
+
+
+def _shq(v):
+    return "'" + str(v).replace("'", "'\"'\"'") + "'"
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
