@@ -307,7 +307,7 @@ class Sandbox(object):
         (self.state / "seed.json").write_text(json.dumps(seeded, indent=2, sort_keys=True))
 
     def kube(self):
-        from kubernetes import client, config
+        from kubernetes import config
 
         return config.new_client_from_config(str(self.state / "kubeconfig"))
 
