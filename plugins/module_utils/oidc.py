@@ -26,6 +26,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 DEFAULT_CLIENT_IDS = ["sts.amazonaws.com"]
@@ -227,19 +228,7 @@ def _code(err):
 
 def cluster_issuer(eks, cluster_name, region):
     """The OIDC issuer URL of an EKS cluster."""
-    try:
-        cluster = eks.describe_cluster(name=cluster_name)["cluster"]
-    except botocore.exceptions.ClientError as e:
-        if _code(e) == "ResourceNotFoundException":
-            raise KarpenterError(
-                f"EKS cluster '{cluster_name}' was not found in region {region}",
-                cluster_name=cluster_name,
-                region=region,
-            )
-        raise _aws_error(e, f"Describing EKS cluster '{cluster_name}' in {region}")
-    except botocore.exceptions.BotoCoreError as e:
-        raise _aws_error(e, f"Describing EKS cluster '{cluster_name}' in {region}")
-    issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer")
+    issuer = ((describe_cluster(eks, cluster_name, region).get("identity") or {}).get("oidc") or {}).get("issuer")
     if not issuer:
         raise KarpenterError(
             f"EKS cluster '{cluster_name}' in {region} has no OIDC issuer",

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading an EKS cluster: the one DescribeCluster call the collection's modules share."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import botocore.exceptions
+except ImportError:  # handled by AnsibleAWSModule
+    pass
+
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+
+def aws_error(err, action):
+    """Turn a botocore error into the collection's error, naming the action."""
+    code = ((getattr(err, "response", None) or {}).get("Error") or {}).get("Code")
+    return KarpenterError("{0} failed: {1}".format(action, err), error_code=code)
+
+
+def error_code(err):
+    return ((getattr(err, "response", None) or {}).get("Error") or {}).get("Code")
+
+
+def describe_cluster(eks, cluster_name, region):
+    """The raw ``cluster`` of DescribeCluster; a missing cluster is an error naming it and the region."""
+    action = "Describing EKS cluster '{0}' in {1}".format(cluster_name, region)
+    try:
+        return eks.describe_cluster(name=cluster_name)["cluster"]
+    except botocore.exceptions.ClientError as e:
+        if error_code(e) == "ResourceNotFoundException":
+            raise KarpenterError(
+                "EKS cluster '{0}' was not found in region {1}".format(cluster_name, region),
+                cluster_name=cluster_name,
+                region=region,
+            )
+        raise aws_error(e, action)
+    except botocore.exceptions.BotoCoreError as e:
+        raise aws_error(e, action)
+
+
+def summarize(cluster):
+    """The fields the collection uses, with flat snake_case names."""
+    access = cluster.get("accessConfig") or {}
+    vpc = cluster.get("resourcesVpcConfig") or {}
+    return {
+        "name": cluster.get("name"),
+        "arn": cluster.get("arn"),
+        "status": cluster.get("status"),
+        "version": cluster.get("version"),
+        "platform_version": cluster.get("platformVersion"),
+        "endpoint": cluster.get("endpoint"),
+        "certificate_authority_data": (cluster.get("certificateAuthority") or {}).get("data"),
+        "oidc_issuer": ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer"),
+        # Clusters created before access entries existed report no accessConfig: they use aws-auth only.
+        "authentication_mode": access.get("authenticationMode") or "CONFIG_MAP",
+        "vpc_id": vpc.get("vpcId"),
+        "subnet_ids": vpc.get("subnetIds") or [],
+        "cluster_security_group_id": vpc.get("clusterSecurityGroupId"),
+        "tags": cluster.get("tags") or {},
+    }
