@@ -44,12 +44,8 @@ _CONFLICT_ATTEMPTS = 3
 
 
 def _webhook_unavailable(err):
-    text = "{} {}".format(
-        getattr(err, "reason", "") or "", getattr(err, "body", "") or ""
-    )
-    return getattr(err, "status", None) in _WEBHOOK_STATUSES and any(
-        m in text for m in _WEBHOOK_MESSAGES
-    )
+    text = "{} {}".format(getattr(err, "reason", "") or "", getattr(err, "body", "") or "")
+    return getattr(err, "status", None) in _WEBHOOK_STATUSES and any(m in text for m in _WEBHOOK_MESSAGES)
 
 
 class _Objects:
@@ -74,9 +70,7 @@ class _Objects:
                 raise _Passthrough(e)
 
         try:
-            return with_retries(
-                attempt, _WEBHOOK_STATUSES, attempts=self.attempts, sleep=self.sleep
-            )[0]
+            return with_retries(attempt, _WEBHOOK_STATUSES, attempts=self.attempts, sleep=self.sleep)[0]
         except _Passthrough as e:
             raise e.err
         except ApiException as e:
@@ -167,9 +161,7 @@ class _Objects:
     def list_names(self, which, label_selector):
         kind = self.api[which]["kind"]
         try:
-            items = self.custom.list_cluster_custom_object(
-                *self._coords(which), label_selector=label_selector
-            )["items"]
+            items = self.custom.list_cluster_custom_object(*self._coords(which), label_selector=label_selector)["items"]
         except ApiException as e:
             if e.status == 404:  # the kind is not installed, so there are none
                 return []
@@ -187,10 +179,7 @@ class _Objects:
 
     def node_names(self, label_selector):
         try:
-            return [
-                n.metadata.name
-                for n in self.core.list_node(label_selector=label_selector).items
-            ]
+            return [n.metadata.name for n in self.core.list_node(label_selector=label_selector).items]
         except ApiException as e:
             raise api_error(e, "list Nodes")
 
@@ -291,13 +280,8 @@ def _referenced_elsewhere(objects, name, class_name):
     for pool in objects.list_items("nodepool"):
         if pool["metadata"]["name"] == name:
             continue
-        ref = (((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-            "nodeClassRef"
-        ) or {}
-        if (
-            ref.get("name") == class_name
-            and ref.get("kind") == objects.api["nodeclass"]["kind"]
-        ):
+        ref = (((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+        if ref.get("name") == class_name and ref.get("kind") == objects.api["nodeclass"]["kind"]:
             users.append(pool["metadata"]["name"])
     return users
 
@@ -321,17 +305,13 @@ def ensure_absent(client, params, check_mode, api="v1", sleep=time.sleep):
     changed = False
     kept_class_for = []
 
-    if current_pool is not None and not current_pool["metadata"].get(
-        "deletionTimestamp"
-    ):
+    if current_pool is not None and not current_pool["metadata"].get("deletionTimestamp"):
         objects.delete("nodepool", name, check_mode)
         changed = True
     if wait:
         _wait_gone(objects, name, class_name, deadline, sleep, wait_class=False)
 
-    if current_class is not None and not current_class["metadata"].get(
-        "deletionTimestamp"
-    ):
+    if current_class is not None and not current_class["metadata"].get("deletionTimestamp"):
         kept_class_for = _referenced_elsewhere(objects, name, class_name)
         if not kept_class_for:
             objects.delete("nodeclass", class_name, check_mode)

@@ -191,9 +191,7 @@ def _string_map(value, where):
     out = {}
     for k, v in value.items():
         if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
-            raise KarpenterError(
-                f"{where}.{k}: value {v!r} must be a string (quote it in YAML)"
-            )
+            raise KarpenterError(f"{where}.{k}: value {v!r} must be a string (quote it in YAML)")
         out[str(k)] = v if isinstance(v, str) else str(v)
     return out
 
@@ -266,13 +264,9 @@ def build_limits(limits):
                     "; 'limits.resources' is the v1alpha5 Provisioner layout, in v1 put the"
                     " resources directly under limits (limits: {cpu: 1000, memory: 1000Gi})"
                 )
-            raise KarpenterError(
-                f"limits.{name}: expected a quantity, got a mapping{hint}"
-            )
+            raise KarpenterError(f"limits.{name}: expected a quantity, got a mapping{hint}")
         if not _RESOURCE_NAME.match(name):
-            raise KarpenterError(
-                f"limits: {name!r} is not a resource name (such as cpu, memory or nvidia.com/gpu)"
-            )
+            raise KarpenterError(f"limits: {name!r} is not a resource name (such as cpu, memory or nvidia.com/gpu)")
         try:
             parse_quantity(value)
         except (TypeError, ValueError):
@@ -308,29 +302,19 @@ def build_requirements(requirements):
             )
         if operator not in OPERATORS:
             raise KarpenterError(
-                "{} ({}): operator {!r} is not one of {}".format(
-                    where, key, operator, ", ".join(OPERATORS)
-                )
+                "{} ({}): operator {!r} is not one of {}".format(where, key, operator, ", ".join(OPERATORS))
             )
         if operator == "In" and not values:
-            raise KarpenterError(
-                f"{where} ({key}): operator In needs at least one value"
-            )
+            raise KarpenterError(f"{where} ({key}): operator In needs at least one value")
         if operator in ("Exists", "DoesNotExist") and values:
-            raise KarpenterError(
-                f"{where} ({key}): operator {operator} takes no values"
-            )
-        if operator in NUMERIC_OPERATORS and (
-            len(values) != 1 or not values[0].isdigit()
-        ):
+            raise KarpenterError(f"{where} ({key}): operator {operator} takes no values")
+        if operator in NUMERIC_OPERATORS and (len(values) != 1 or not values[0].isdigit()):
             raise KarpenterError(
                 f"{where} ({key}): operator {operator} needs exactly one non-negative integer value, got {values!r}"
             )
         if min_values is not None:
             if not 1 <= min_values <= 50:
-                raise KarpenterError(
-                    f"{where} ({key}): min_values must be between 1 and 50"
-                )
+                raise KarpenterError(f"{where} ({key}): min_values must be between 1 and 50")
             if operator == "In" and len(values) < min_values:
                 raise KarpenterError(
                     f"{where} ({key}): min_values is {min_values} but only {len(values)} value(s) are listed"
@@ -393,20 +377,14 @@ def build_disruption(disruption):
         out["budgets"] = []
         for index, budget in enumerate(budgets):
             where = f"disruption.budgets[{index}]"
-            nodes = str(
-                budget.get("nodes") if budget.get("nodes") is not None else "10%"
-            )
+            nodes = str(budget.get("nodes") if budget.get("nodes") is not None else "10%")
             if not _BUDGET_NODES.match(nodes):
-                raise KarpenterError(
-                    f"{where}.nodes: {nodes!r} is not a node count or a percentage such as '10%'"
-                )
+                raise KarpenterError(f"{where}.nodes: {nodes!r} is not a node count or a percentage such as '10%'")
             item = {"nodes": nodes}
             schedule = budget.get("schedule")
             duration = budget.get("duration")
             if (schedule is None) != (duration is None):
-                raise KarpenterError(
-                    f"{where}: 'schedule' and 'duration' must be given together"
-                )
+                raise KarpenterError(f"{where}: 'schedule' and 'duration' must be given together")
             if schedule is not None:
                 item["schedule"] = schedule
             if duration is not None:
@@ -419,11 +397,7 @@ def build_disruption(disruption):
             if reasons:
                 bad = [r for r in reasons if r not in BUDGET_REASONS]
                 if bad:
-                    raise KarpenterError(
-                        "{}.reasons: {!r} not in {}".format(
-                            where, bad, ", ".join(BUDGET_REASONS)
-                        )
-                    )
+                    raise KarpenterError("{}.reasons: {!r} not in {}".format(where, bad, ", ".join(BUDGET_REASONS)))
                 item["reasons"] = list(reasons)
             out["budgets"].append(item)
     return out or None
@@ -440,13 +414,9 @@ def build_selector_terms(terms, field, cluster_name):
         for index, term in enumerate(terms):
             term = _drop_none(term)
             if not term:
-                raise KarpenterError(
-                    f"nodeclass.{field}[{index}]: give at least one of id, name or tags"
-                )
+                raise KarpenterError(f"nodeclass.{field}[{index}]: give at least one of id, name or tags")
             if "tags" in term:
-                term["tags"] = _string_map(
-                    term["tags"], f"nodeclass.{field}[{index}].tags"
-                )
+                term["tags"] = _string_map(term["tags"], f"nodeclass.{field}[{index}].tags")
             out.append(term)
         return out
     if not cluster_name:
@@ -470,19 +440,13 @@ def build_ami_selector_terms(terms, ami_family):
                 f"nodeclass.ami_selector_terms[{index}]: give one of alias, id, name, ssm_parameter or tags"
             )
         if "tags" in term:
-            term["tags"] = _string_map(
-                term["tags"], f"nodeclass.ami_selector_terms[{index}].tags"
-            )
+            term["tags"] = _string_map(term["tags"], f"nodeclass.ami_selector_terms[{index}].tags")
         out.append(term)
     aliases = [t for t in out if "alias" in t]
     if aliases and len(out) != 1:
-        raise KarpenterError(
-            "nodeclass.ami_selector_terms: an 'alias' term must be the only term"
-        )
+        raise KarpenterError("nodeclass.ami_selector_terms: an 'alias' term must be the only term")
     if not aliases and not ami_family:
-        raise KarpenterError(
-            "nodeclass.ami_family is required when nodeclass.ami_selector_terms has no alias"
-        )
+        raise KarpenterError("nodeclass.ami_family is required when nodeclass.ami_selector_terms has no alias")
     return out
 
 
@@ -496,8 +460,7 @@ def build_tags(tags):
         if key in RESTRICTED_TAG_KEYS or key.startswith(RESTRICTED_TAG_PREFIX):
             raise KarpenterError(
                 f"nodeclass.tags: the tag key {key!r} is restricted, Karpenter sets it itself",
-                restricted_tag_keys=list(RESTRICTED_TAG_KEYS)
-                + [RESTRICTED_TAG_PREFIX + "/*"],
+                restricted_tag_keys=list(RESTRICTED_TAG_KEYS) + [RESTRICTED_TAG_PREFIX + "/*"],
             )
     return tags
 
@@ -536,15 +499,11 @@ def build_block_device_mappings(mappings):
             ebs["volumeSize"] = str(ebs["volumeSize"])
             if not _VOLUME_SIZE.match(ebs["volumeSize"]):
                 raise KarpenterError(
-                    "{}.ebs.volume_size: {!r} is not a size such as '20Gi'".format(
-                        where, ebs["volumeSize"]
-                    )
+                    "{}.ebs.volume_size: {!r} is not a size such as '20Gi'".format(where, ebs["volumeSize"])
                 )
         if "volumeType" in ebs and ebs["volumeType"] not in VOLUME_TYPES:
             raise KarpenterError(
-                "{}.ebs.volume_type: {!r} is not one of {}".format(
-                    where, ebs["volumeType"], ", ".join(VOLUME_TYPES)
-                )
+                "{}.ebs.volume_type: {!r} is not one of {}".format(where, ebs["volumeType"], ", ".join(VOLUME_TYPES))
             )
         if ebs and "volumeSize" not in ebs and "snapshotID" not in ebs:
             raise KarpenterError(f"{where}.ebs: give volume_size or snapshot_id")
@@ -552,9 +511,7 @@ def build_block_device_mappings(mappings):
             item["ebs"] = ebs
         out.append(item)
     if roots > 1:
-        raise KarpenterError(
-            "nodeclass.block_device_mappings: only one mapping may set root_volume"
-        )
+        raise KarpenterError("nodeclass.block_device_mappings: only one mapping may set root_volume")
     return out
 
 
@@ -575,9 +532,7 @@ def build_metadata_options(options):
             out[field] = options[option]
     hop = out.get("httpPutResponseHopLimit")
     if hop is not None and not 1 <= hop <= 64:
-        raise KarpenterError(
-            "nodeclass.metadata_options.http_put_response_hop_limit must be between 1 and 64"
-        )
+        raise KarpenterError("nodeclass.metadata_options.http_put_response_hop_limit must be between 1 and 64")
     return out or None
 
 
@@ -620,12 +575,8 @@ def build_v1(params):
         "requirements": build_requirements(params.get("requirements")),
     }
     optional = {
-        "expireAfter": _duration(
-            params.get("expire_after"), "expire_after", allow_never=True
-        ),
-        "terminationGracePeriod": _duration(
-            params.get("termination_grace_period"), "termination_grace_period"
-        ),
+        "expireAfter": _duration(params.get("expire_after"), "expire_after", allow_never=True),
+        "terminationGracePeriod": _duration(params.get("termination_grace_period"), "termination_grace_period"),
         "taints": build_taints(params.get("taints"), "taints"),
         "startupTaints": build_taints(params.get("startup_taints"), "startup_taints"),
     }
@@ -655,9 +606,7 @@ def build_v1(params):
 
     role = nodeclass_params.get("role")
     if not role:
-        raise KarpenterError(
-            "nodeclass.role (the node IAM role name) is required when nodeclass.manage is true"
-        )
+        raise KarpenterError("nodeclass.role (the node IAM role name) is required when nodeclass.manage is true")
     cluster_name = params.get("cluster_name")
     class_spec = {
         "role": role,
@@ -681,12 +630,8 @@ def build_v1(params):
             {
                 "amiFamily": nodeclass_params.get("ami_family"),
                 "tags": build_tags(nodeclass_params.get("tags")),
-                "blockDeviceMappings": build_block_device_mappings(
-                    nodeclass_params.get("block_device_mappings")
-                ),
-                "metadataOptions": build_metadata_options(
-                    nodeclass_params.get("metadata_options")
-                ),
+                "blockDeviceMappings": build_block_device_mappings(nodeclass_params.get("block_device_mappings")),
+                "metadataOptions": build_metadata_options(nodeclass_params.get("metadata_options")),
             }
         )
     )

@@ -636,9 +636,7 @@ def main():
 
     try:
         client = api_client(module.params)
-        ensure = (
-            ensure_present if module.params["state"] == "present" else ensure_absent
-        )
+        ensure = ensure_present if module.params["state"] == "present" else ensure_absent
         changed, state = ensure(client, module.params, module.check_mode)
     except KarpenterError as err:
         fail_from(module, err)

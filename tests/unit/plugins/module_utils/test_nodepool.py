@@ -84,9 +84,7 @@ def test_minimal_nodepool_and_defaults():
         "spec": {
             "role": "KarpenterNodeRole-demo",
             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "demo"}}],
-            "securityGroupSelectorTerms": [
-                {"tags": {"karpenter.sh/discovery": "demo"}}
-            ],
+            "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "demo"}}],
             "amiSelectorTerms": [{"alias": "al2023@latest"}],
         },
     }
@@ -165,12 +163,8 @@ def test_every_nodepool_option_maps_to_its_v1_field():
     ]
     assert tspec["expireAfter"] == "720h"
     assert tspec["terminationGracePeriod"] == "24h"
-    assert tspec["taints"] == [
-        {"key": "dedicated", "value": "apps", "effect": "NoSchedule"}
-    ]
-    assert tspec["startupTaints"] == [
-        {"key": "example.com/agent-not-ready", "effect": "NoExecute"}
-    ]
+    assert tspec["taints"] == [{"key": "dedicated", "value": "apps", "effect": "NoSchedule"}]
+    assert tspec["startupTaints"] == [{"key": "example.com/agent-not-ready", "effect": "NoExecute"}]
 
 
 def test_min_values_alias_is_accepted():
@@ -189,9 +183,7 @@ def test_min_values_alias_is_accepted():
 
 def test_budget_nodes_defaults_to_ten_percent():
     pool, _ = build(disruption={"budgets": [{"reasons": ["Underutilized"]}]})
-    assert pool["spec"]["disruption"] == {
-        "budgets": [{"nodes": "10%", "reasons": ["Underutilized"]}]
-    }
+    assert pool["spec"]["disruption"] == {"budgets": [{"nodes": "10%", "reasons": ["Underutilized"]}]}
 
 
 def test_every_nodeclass_option_maps_to_its_v1_field():
@@ -548,9 +540,7 @@ def test_partial_disruption_and_metadata_options_tolerate_defaults():
     stored_pool = _as_stored(pool)
     assert stored_pool["spec"]["disruption"]["consolidateAfter"] == "0s"
     assert spec_matches("NodePool", pool["spec"], stored_pool["spec"])
-    assert spec_matches(
-        "EC2NodeClass", nodeclass["spec"], _as_stored(nodeclass)["spec"]
-    )
+    assert spec_matches("EC2NodeClass", nodeclass["spec"], _as_stored(nodeclass)["spec"])
 
 
 def test_equal_quantities_in_another_spelling_match():
@@ -590,9 +580,7 @@ def test_real_nodepool_differences_are_detected(change, field):
 
 
 def test_template_differences_are_detected():
-    pool, _ = build(
-        labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}]
-    )
+    pool, _ = build(labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}])
     stored = _as_stored(pool)
     stored["spec"]["template"]["metadata"]["labels"]["intent"] = "batch"
     stored["spec"]["template"]["spec"]["requirements"] = []
