@@ -274,6 +274,15 @@ def _wait_gone(objects, name, class_name, deadline, sleep, wait_class):
         sleep(2)
 
 
+def _wait_reporting(changed, *args, **kwargs):
+    """``_wait_gone``, but a timeout after a delete still reports ``changed``."""
+    try:
+        _wait_gone(*args, **kwargs)
+    except KarpenterError as err:
+        err.details["changed"] = changed
+        raise
+
+
 def _referenced_elsewhere(objects, name, class_name):
     """Other NodePools that still reference the node class."""
     users = []
@@ -309,7 +318,7 @@ def ensure_absent(client, params, check_mode, api="v1", sleep=time.sleep):
         objects.delete("nodepool", name, check_mode)
         changed = True
     if wait:
-        _wait_gone(objects, name, class_name, deadline, sleep, wait_class=False)
+        _wait_reporting(changed, objects, name, class_name, deadline, sleep, wait_class=False)
 
     if current_class is not None and not current_class["metadata"].get("deletionTimestamp"):
         kept_class_for = _referenced_elsewhere(objects, name, class_name)
@@ -317,7 +326,7 @@ def ensure_absent(client, params, check_mode, api="v1", sleep=time.sleep):
             objects.delete("nodeclass", class_name, check_mode)
             changed = True
     if wait and manage and not kept_class_for:
-        _wait_gone(objects, name, class_name, deadline, sleep, wait_class=True)
+        _wait_reporting(changed, objects, name, class_name, deadline, sleep, wait_class=True)
 
     # A node class still used by another NodePool is kept (and reported).
     after_class = current_class if kept_class_for else None
