@@ -237,7 +237,7 @@ class Sandbox(object):
                          "--cluster-signing-cert-file=%s" % (self.pki / "ca.crt"),
                          "--cluster-signing-key-file=%s" % (self.pki / "ca.key"),
                          "--use-service-account-credentials=true", "--cluster-name=%s" % self.cluster,
-                         "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle"]
+                         "--controllers=*"]
             self._spawn(name, argv, port=p[name])
             self._wait(name, lambda: self._insecure_ok("https://127.0.0.1:%d/healthz" % p[name]))
         elif name == "kwok":
