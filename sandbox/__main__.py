@@ -2,9 +2,10 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 from sandbox import tools
-from sandbox.cluster import Sandbox
+from sandbox.cluster import DEFAULT_STATE, Sandbox
 from sandbox.tools import SandboxError
 
 
@@ -13,9 +14,12 @@ def main(argv=None):
     p.add_argument("command", choices=["up", "down", "status", "build"])
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
+    p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 36400)")
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
-    sb = Sandbox(cluster=args.cluster, region=args.region, log=log)
+    state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
+    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log)
     try:
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

@@ -7,11 +7,13 @@ pin reuses the cache. ``<cache>`` is ``$JIT_KARPENTER_CACHE`` or ``~/.cache/jit-
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -167,9 +169,11 @@ def ensure_group(group, log=print):
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     cmd = ["go", "build", "-trimpath", "-ldflags", " ".join(ldflags()), "-o", str(tmp) + "/"] + list(binaries.values())
+    started = time.time()
     res = subprocess.run(cmd, cwd=GO_DIR / group, env=_go_env(), capture_output=True, text=True)
     if res.returncode != 0:
         raise SandboxError("building %s failed:\n%s" % (group, res.stderr[-4000:]))
+    (tmp / "build.json").write_text(json.dumps({"seconds": round(time.time() - started, 1)}))
     # `go build` names a binary after its package's last path element.
     for binary, pkg in binaries.items():
         built = tmp / pkg.rstrip("/").split("/")[-1]

@@ -1,0 +1,239 @@
+"""A second, independent sandbox beside the running one: its own issuer, and its lifecycle.
+
+The tests below share one second sandbox and run in file order: status, a killed component,
+idempotent `up`, a port taken by a foreign process, `down`, and `up` failing on a taken port.
+"""
+
+import base64
+import contextlib
+import os
+import re
+import signal
+import socket
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+
+if not (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists():
+    pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
+
+import boto3  # noqa: E402
+from sandbox_testlib import free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
+
+from sandbox.cluster import COMPONENTS, Sandbox  # noqa: E402
+
+CLUSTER = "other"
+
+
+class Second(object):
+    def __init__(self, state_dir, port_base):
+        self.state = state_dir
+        self.port_base = port_base
+        self.ports = Sandbox(state_dir=state_dir, port_base=port_base).ports
+
+    def cli(self, *args):
+        return run_cli(*args, state_dir=self.state, port_base=self.port_base, cluster=CLUSTER)
+
+    def status(self):
+        """(returncode, {component: (state, pid or None)}) from `python -m sandbox status`."""
+        res = self.cli("status")
+        rows = {}
+        for line in res.stdout.splitlines():
+            m = re.fullmatch(r"(\S+)\s+(running|DEAD|stopped)\s*(?:pid (\d+))?\s*", line)
+            assert m, "unexpected status line %r in:\n%s" % (line, res.stdout)
+            rows[m.group(1)] = (m.group(2), int(m.group(3)) if m.group(3) else None)
+        return res.returncode, rows
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory):
+    sb = Second(tmp_path_factory.mktemp("sbtest-second") / "state", free_port_base(37400))
+    try:
+        res = sb.cli("up")
+        assert res.returncode == 0, res.stderr
+        yield sb
+    finally:
+        sb.cli("down")
+
+
+def _process_alive(pid):
+    """True when ``pid`` is a live (non-zombie) process."""
+    try:
+        stat = Path("/proc/%d/stat" % pid).read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _group_members(pgid):
+    """Live processes in process group ``pgid`` (components run in sessions of their own)."""
+    members = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(d.name))
+    return members
+
+
+def _listening(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _bindable(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+@contextlib.contextmanager
+def _squat(port, timeout=5):
+    """Listen on ``port`` as a foreign process would, once the kernel has released it."""
+    deadline = time.time() + timeout
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        while True:
+            try:
+                s.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                # A killed listener's port comes free a moment after the process is gone.
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        s.listen(1)
+        yield s
+
+
+def _wait_gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while _process_alive(pid) and time.time() < deadline:
+        time.sleep(0.1)
+    return not _process_alive(pid)
+
+
+def test_status_reports_every_component_running(second):
+    rc, rows = second.status()
+    assert rc == 0
+    assert list(rows) == COMPONENTS
+    for name, (state, pid) in rows.items():
+        assert state == "running" and pid, (name, state, pid)
+        assert _process_alive(pid), name
+    for name in ("aws", "etcd", "apiserver", "kwok", "registry"):
+        assert _listening(second.ports[name]), "%s not listening on %d" % (name, second.ports[name])
+
+
+def test_issuer_is_unique_per_cluster(second, sbenv, sbvars, kube):
+    from kubernetes import config
+
+    env = read_env_file(second.state / "env")
+    assert env["AWS_ENDPOINT_URL"] != sbenv["AWS_ENDPOINT_URL"]
+    eks = boto3.client("eks", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    other = eks.describe_cluster(name=CLUSTER)["cluster"]
+    first = boto3.client("eks", endpoint_url=sbenv["AWS_ENDPOINT_URL"], region_name=sbenv["AWS_REGION"],
+                         aws_access_key_id="testing", aws_secret_access_key="testing"
+                         ).describe_cluster(name=sbvars["cluster_name"])["cluster"]
+
+    assert other["identity"]["oidc"]["issuer"] != first["identity"]["oidc"]["issuer"]
+    assert other["endpoint"] != first["endpoint"]
+    # Each apiserver issues tokens as its own cluster's issuer.
+    second_kube = config.new_client_from_config(env["KUBECONFIG"])
+    assert openid_issuer(second_kube) == other["identity"]["oidc"]["issuer"]
+    assert openid_issuer(kube) == first["identity"]["oidc"]["issuer"]
+    # Each cluster's CA validates its own apiserver only.
+    other_ca = base64.b64decode(other["certificateAuthority"]["data"])
+    first_ca = base64.b64decode(first["certificateAuthority"]["data"])
+    assert tls_handshake(other["endpoint"], other_ca)["commonName"] == "kube-apiserver"
+    with pytest.raises(ssl.SSLCertVerificationError):
+        tls_handshake(other["endpoint"], first_ca)
+
+
+def test_killed_component_is_dead_then_restarted(second):
+    _, before = second.status()
+    pid = before["scheduler"][1]
+    os.killpg(pid, signal.SIGKILL)
+    assert _wait_gone(pid)
+
+    rc, rows = second.status()
+    assert rc != 0
+    assert rows["scheduler"] == ("DEAD", None)
+    assert all(rows[n] == before[n] for n in COMPONENTS if n != "scheduler")
+
+    res = second.cli("up")
+    assert res.returncode == 0, res.stderr
+    assert "(started: scheduler)" in res.stderr
+    rc, rows = second.status()
+    assert rc == 0
+    assert rows["scheduler"][0] == "running" and rows["scheduler"][1] != pid
+    assert all(rows[n] == before[n] for n in COMPONENTS if n != "scheduler")
+
+
+def test_up_again_starts_nothing(second):
+    _, before = second.status()
+    res = second.cli("up")
+    assert res.returncode == 0, res.stderr
+    assert "(started: nothing, all running)" in res.stderr
+    rc, after = second.status()
+    assert rc == 0 and after == before
+
+
+def test_port_taken_by_a_foreign_process_fails_up(second):
+    _, before = second.status()
+    pid = before["kwok"][1]
+    os.killpg(pid, signal.SIGKILL)
+    assert _wait_gone(pid)
+    port = second.ports["kwok"]
+    with _squat(port):
+        res = second.cli("up")
+        assert res.returncode != 0
+        assert "port %d" % port in res.stderr and "kwok" in res.stderr, res.stderr
+        assert "did not become ready" not in res.stderr
+        rc, rows = second.status()
+        assert rc != 0 and rows["kwok"][0] == "DEAD"
+        assert all(rows[n] == before[n] for n in COMPONENTS if n != "kwok")
+    # Once the port is free again, `up` starts what is missing.
+    res = second.cli("up")
+    assert res.returncode == 0, res.stderr
+    assert "(started: kwok)" in res.stderr
+
+
+def test_down_leaves_no_process_and_no_port(second):
+    rc, rows = second.status()
+    assert rc == 0
+    pids = {n: pid for n, (_, pid) in rows.items()}
+    res = second.cli("down")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "stopped: %s" % ", ".join(reversed(COMPONENTS))
+    for name, pid in pids.items():
+        assert not _process_alive(pid), "%s (pid %d) still running" % (name, pid)
+        assert _group_members(pid) == [], "%s left processes behind" % name
+    for name, port in second.ports.items():
+        assert not _listening(port), "%s port %d still accepts connections" % (name, port)
+        assert _bindable(port), "%s port %d cannot be bound" % (name, port)
+    assert not second.state.exists()
+    rc, rows = second.status()
+    assert rc != 0 and all(state == "stopped" for state, _ in rows.values())
+
+
+def test_fresh_up_fails_fast_on_a_taken_port(second):
+    port = second.ports["aws"]  # the first component `up` starts
+    with _squat(port):
+        res = second.cli("up")
+    assert res.returncode != 0
+    assert "port %d (for aws) is taken" % port in res.stderr, res.stderr
+    _, rows = second.status()
+    assert all(state == "stopped" for state, _ in rows.values()), rows
+    assert not any(_listening(p) for n, p in second.ports.items() if n != "aws")
