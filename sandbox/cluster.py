@@ -279,6 +279,10 @@ class Sandbox(object):
             raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
                                % (cfg["cluster"], self.state))
         pki.ensure_pki(self.pki)
+        taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
+        if taken:
+            raise SandboxError("port(s) taken by other processes: %s; free them or set SANDBOX_PORT_BASE"
+                               % ", ".join("%d (for %s)" % (p, n) for n, p in taken))
         started = []
         for name in COMPONENTS:
             if self.alive(name):
@@ -390,29 +394,27 @@ class Sandbox(object):
         return rows
 
     def down(self):
-        pids = [(n, self._pid(n)) for n in reversed(COMPONENTS)]
-        for _name, pid in pids:
-            if pid:
+        """Stop every component, dependants first (apiserver before etcd), then remove the state."""
+        stopped = []
+        for name in reversed(COMPONENTS):
+            pid = self._pid(name)
+            if not pid:
+                continue
+            stopped.append(name)
+            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
                 try:
-                    os.killpg(pid, signal.SIGTERM)
+                    os.killpg(pid, sig)
                 except ProcessLookupError:
-                    pass
-        deadline = time.time() + 15
-        for name, pid in pids:
-            while pid and time.time() < deadline and self.alive(name):
-                time.sleep(0.1)
-            if pid and self.alive(name):
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for name, pid in pids:
-            while pid and self.alive(name):
-                time.sleep(0.05)
+                    break
+                deadline = time.time() + grace
+                while time.time() < deadline and self.alive(name):
+                    time.sleep(0.05)
+                if not self.alive(name):
+                    break
         import shutil
 
         shutil.rmtree(self.state, ignore_errors=True)
-        return [n for n, p in pids if p]
+        return stopped
 
 
 def node_manifest(cluster, inst):
