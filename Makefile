@@ -62,7 +62,7 @@ demo: sandbox
 lint: deps
 	$(BIN)/ruff check plugins sandbox tests
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --profile production roles playbooks
+	$(BIN)/ansible-lint --offline --profile production roles playbooks
 
 unit: deps
 	$(BIN)/pytest -q tests/unit
