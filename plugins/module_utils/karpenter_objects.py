@@ -129,6 +129,10 @@ class _Objects:
                     # Someone else wrote in between (or created it): read again and retry.
                     current = self.get(which, name)
                     continue
+                if e.status == 404 and current is None and check_mode:
+                    # The CRDs are not installed yet (a check run before the first install, where
+                    # the Helm step would install them): predict the object as it would be created.
+                    return desired
                 if e.status == 404 and current is None:
                     raise KarpenterError(
                         "{} failed: the {}/{} {} API is not served; install the Karpenter CRDs"
