@@ -44,6 +44,9 @@ def api_client(params):
         return get_api_client(**auth).client.client
     except CoreException as e:
         raise KarpenterError("Cannot reach the Kubernetes API: {0}".format(e))
+    except Exception as e:  # connection refused, TLS and DNS errors surface from urllib3 as many types
+        reason = getattr(e, "reason", None) or e
+        raise KarpenterError("Cannot reach the Kubernetes API: {0}".format(reason))
 
 
 def api_error(err, action):
