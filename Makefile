@@ -83,3 +83,23 @@ test: lint unit test-emulator test-sandbox integration molecule
 
 clean: sandbox-down
 	rm -rf .build tests/output
+
+# --- Ecosystem: build/install, docs, changelog, sanity, AWX, supported versions -----------------
+ECO_STAMP := $(VENV)/.installed-eco-$(shell cat requirements.txt requirements-dev.txt requirements-ecosystem.txt | sha256sum | cut -c1-12)
+DIST := .build/dist
+
+.PHONY: ecosystem-deps build ecosystem
+
+ecosystem-deps: venv link $(ECO_STAMP)
+$(ECO_STAMP): requirements.txt requirements-dev.txt requirements-ecosystem.txt
+	$(BIN)/pip install -q -r requirements-ecosystem.txt
+	touch $@
+
+# The collection tarball, as published.
+build: ecosystem-deps
+	mkdir -p $(DIST)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
+
+# Build, install into a fresh path and run from there; docs render; an AWX-style ansible-runner job.
+ecosystem: ecosystem-deps sandbox
+	$(BIN)/pytest -q tests/ecosystem
