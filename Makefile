@@ -103,3 +103,14 @@ build: ecosystem-deps
 # Build, install into a fresh path and run from there; docs render; an AWX-style ansible-runner job.
 ecosystem: ecosystem-deps sandbox
 	$(BIN)/pytest -q tests/ecosystem
+
+# --- Benchmarks: fresh sandboxes of their own (state under .build/bench), one table ------------
+.PHONY: bench
+
+bench: deps
+	$(BIN)/python benchmarks/collection.py --out benchmarks/RESULTS.md
+
+# HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
+.PHONY: docs
+docs: ecosystem-deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" docs/sphinx/build.sh $(CURDIR)/.build/docs
