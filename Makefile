@@ -114,3 +114,8 @@ bench: deps
 .PHONY: docs
 docs: ecosystem-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" docs/sphinx/build.sh $(CURDIR)/.build/docs
+
+# Changelog: fragments lint, CHANGELOG.rst matches changelogs/changelog.yaml.
+.PHONY: changelog
+changelog: ecosystem-deps
+	$(BIN)/pytest -q tests/ecosystem/test_changelog.py
