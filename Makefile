@@ -77,7 +77,7 @@ integration: sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh
 
 molecule: deps
-	$(BIN)/molecule test --all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
 test: lint unit test-emulator test-sandbox integration molecule
 
