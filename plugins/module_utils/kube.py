@@ -5,7 +5,8 @@
 
 Authentication options are kubernetes.core's own (same names, same
 ``K8S_AUTH_*`` environment fallbacks), so ``module_defaults`` for
-``group/kubernetes.core.k8s`` reach these modules too.
+``group/jit.karpenter.k8s`` (which extends ``kubernetes.core.k8s``) reach them and
+kubernetes.core's modules alike.
 """
 
 from __future__ import absolute_import, division, print_function
