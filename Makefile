@@ -119,3 +119,21 @@ docs: ecosystem-deps
 .PHONY: changelog
 changelog: ecosystem-deps
 	$(BIN)/pytest -q tests/ecosystem/test_changelog.py
+
+# ansible-test on the built collection at .build/ansible-test/ansible_collections/jit/karpenter,
+# --local on .venv-sanity (ansible-test's own pinned sanity requirements, from PyPI).
+SANITY_VENV := .venv-sanity
+SANITY_STAMP := $(SANITY_VENV)/.installed-$(shell cat requirements-sanity.txt | sha256sum | cut -c1-12)
+.PHONY: sanity units
+
+$(SANITY_STAMP): requirements-sanity.txt
+	test -x $(SANITY_VENV)/bin/python || $(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install -q --upgrade pip
+	$(SANITY_VENV)/bin/pip install -q -r requirements-sanity.txt
+	touch $@
+
+sanity: $(SANITY_STAMP)
+	VENV=$(CURDIR)/$(SANITY_VENV) tests/ecosystem/ansible-test.sh sanity
+
+units: $(SANITY_STAMP)
+	VENV=$(CURDIR)/$(SANITY_VENV) tests/ecosystem/ansible-test.sh units tests/unit/plugins/

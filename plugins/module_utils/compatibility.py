@@ -32,7 +32,7 @@ MAX_KUBERNETES = {
 
 
 def _tuple(version):
-    parts = str(version).lstrip("v").split("-")[0].split(".")
+    parts = str(version).lstrip("v").split("-", maxsplit=1)[0].split(".")
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
