@@ -281,8 +281,8 @@ class Sandbox(object):
         pki.ensure_pki(self.pki)
         taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
         if taken:
-            raise SandboxError("port(s) taken by other processes: %s; free them or set SANDBOX_PORT_BASE"
-                               % ", ".join("%d (for %s)" % (p, n) for n, p in taken))
+            raise SandboxError("; ".join("port %d (for %s) is taken by another process" % (p, n) for n, p in taken)
+                               + "; free it or set SANDBOX_PORT_BASE")
         started = []
         for name in COMPONENTS:
             if self.alive(name):
