@@ -110,15 +110,25 @@ class Box(object):
             raise RuntimeError("`%s` failed (exit %d):\n%s" % (" ".join(argv[1:]), res.returncode, res.stderr[-3000:]))
         return res
 
-    def up(self):
-        if self.base is None:
-            self.base = next(b for b in range(38600, 46000, 200) if b not in Box.taken and _ports_free(b))
-            Box.taken.add(self.base)
+    def up(self, attempts=3):
         if self not in Box.started:
             Box.started.append(self)
-        self._cli("down")  # whatever an earlier, interrupted run left
         t0 = time.monotonic()
-        self._cli("up")
+        for attempt in range(attempts):
+            if self.base is None:
+                self.base = next(b for b in range(38600, 46000, 200) if b not in Box.taken and _ports_free(b))
+                Box.taken.add(self.base)
+            self._cli("down")  # whatever an earlier, interrupted run left
+            try:
+                self._cli("up")
+                break
+            except RuntimeError as e:
+                # A port of the range can be taken between the check and the start (another sandbox,
+                # or an outgoing connection's ephemeral port): stop what started, take the next range.
+                if "is taken" not in str(e) or attempt == attempts - 1:
+                    raise
+                self._cli("down")
+                self.base = None
         log("sandbox %s up on port base %d in %.1fs" % (self.cluster, self.base, time.monotonic() - t0))
         self.env = _read_env(self.state / "env")
         self.vars = yaml.safe_load((self.state / "vars.yml").read_text())
