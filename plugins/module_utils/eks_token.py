@@ -66,7 +66,7 @@ def decode_token(token):
     """The presigned URL inside a token (the inverse of :func:`encode_token`)."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise KarpenterError("Not an EKS token: it does not start with '{0}'".format(TOKEN_PREFIX))
-    body = token[len(TOKEN_PREFIX):]
+    body = token[len(TOKEN_PREFIX) :]
     return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
 
 
