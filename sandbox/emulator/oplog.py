@@ -118,6 +118,21 @@ def resolve_rest_operation(service, method, path, query_string=""):
     return best[1] if best else None
 
 
+def _raw_path(environ):
+    """The request path as sent, still percent-encoded.
+
+    ``PATH_INFO`` is decoded, so a label holding an encoded ``/`` (an IAM ARN in EKS's
+    ``/clusters/{name}/access-entries/{principalArn}``) would span several segments.
+    """
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        path = raw.split("?", 1)[0]
+        if "://" in path:  # absolute-form request target
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        return path
+    return environ.get("PATH_INFO", "/")
+
+
 def identify(environ):
     """(service, operation) of an AWS request; restores the request body it reads."""
     service, _region = _credential_scope_service(environ.get("HTTP_AUTHORIZATION"))
@@ -143,7 +158,7 @@ def identify(environ):
         operation = resolve_rest_operation(
             service,
             environ.get("REQUEST_METHOD", "GET"),
-            environ.get("PATH_INFO", "/"),
+            _raw_path(environ),
             environ.get("QUERY_STRING", ""),
         )
         return service, operation

@@ -11,6 +11,8 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
   cluster's tags) and reports it, with the VPC, in ``resourcesVpcConfig``. DeleteCluster
   removes it again.
 * UpdateClusterConfig answers with an ``update`` object, as the EKS API does.
+* Access entries and policies, Pod Identity associations and add-ons, which moto lacks,
+  come from ``eks_extensions``.
 """
 
 import functools
@@ -54,6 +56,9 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
+    from . import eks_extensions
+
+    eks_extensions.apply()
 
 
 def _patch_cluster_init():
