@@ -68,16 +68,16 @@ _PRINCIPAL_RE = re.compile(
 )
 _DEFAULT_MAX_RESULTS = 100
 
-URL_PATHS = {
-    "{0}/access-policies$": None,
-    "{0}/clusters/(?P<name>[^/]+)/access-entries$": None,
+URL_PATHS = (
+    "{0}/access-policies$",
+    "{0}/clusters/(?P<name>[^/]+)/access-entries$",
     # A principal ARN holds slashes once the path is decoded; its sub-routes match here too.
-    "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": None,
-    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$": None,
-    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$": None,
-    "{0}/clusters/(?P<name>[^/]+)/addons$": None,
-    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": None,
-}
+    "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$",
+    "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$",
+    "{0}/clusters/(?P<name>[^/]+)/addons$",
+    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$",
+)
 
 
 def access_policy_arn(partition, name):
