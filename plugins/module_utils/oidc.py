@@ -266,6 +266,11 @@ def _call(action, fn, **kwargs):
         raise _aws_error(e, action)
 
 
+def _create_provider_input(iam):
+    """The CreateOpenIDConnectProvider input shape of the installed botocore."""
+    return iam.meta.service_model.operation_model("CreateOpenIDConnectProvider").input_shape
+
+
 def ensure_present(
     iam,
     arn,
@@ -295,7 +300,9 @@ def ensure_present(
         after = {"arn": arn, "url": issuer, "client_ids": ids, "thumbprints": sorted(thumbs)}
         if not check_mode:
             params = {"Url": issuer, "ClientIDList": ids}
-            if thumbs:
+            # botocore before the thumbprint became optional (1.34.0, the minimum) still requires the
+            # member: send the empty list there, which IAM reads as no thumbprint.
+            if thumbs or "ThumbprintList" in _create_provider_input(iam).required_members:
                 params["ThumbprintList"] = thumbs
             try:
                 iam.create_open_id_connect_provider(**params)
