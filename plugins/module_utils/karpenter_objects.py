@@ -101,7 +101,11 @@ class _Objects:
         """Create ``desired`` or replace ``current``; return the object the server answered."""
         kind = desired["kind"]
         name = desired["metadata"]["name"]
-        kwargs = {"field_manager": FIELD_MANAGER, "field_validation": "Strict"}
+        kwargs = {"field_manager": FIELD_MANAGER}
+        # Strict field validation, where the client can ask for it (kubernetes 24.2, the minimum, cannot;
+        # the server then applies its default, Warn).
+        if "field_validation" in (self.custom.create_cluster_custom_object.__doc__ or "field_validation"):
+            kwargs["field_validation"] = "Strict"
         if check_mode:
             kwargs["dry_run"] = "All"
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
