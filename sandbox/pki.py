@@ -43,6 +43,8 @@ def _cert(subject, key, issuer, issuer_key, ca=False, server_names=(), server_ip
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        # Python 3.13's default TLS context (VERIFY_X509_STRICT) rejects certificates without it.
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
     )
     if ca:
         builder = builder.add_extension(
