@@ -137,3 +137,45 @@ sanity: $(SANITY_STAMP)
 
 units: $(SANITY_STAMP)
 	VENV=$(CURDIR)/$(SANITY_VENV) tests/ecosystem/ansible-test.sh units tests/unit/plugins/
+
+# --- AWX: the execution environment's build context and an ansible-runner job on the sandbox -----
+.PHONY: test-awx
+test-awx: ecosystem-deps sandbox
+	$(BIN)/pytest -q tests/ecosystem/test_awx_execution_environment.py tests/ecosystem/test_awx_runner_job.py
+
+# --- Supported versions: the oldest and the newest stack, each in a virtualenv of its own ---------
+# .venv-min: ansible-core 2.17 on Python 3.11, minimum boto3/botocore/kubernetes, minimum collections
+# (taken from the ansible release wheels that bundle them). .venv-newest: the newest ansible on
+# Python 3.13; skipped, saying so, when no Python 3.13 is found (set PYTHON_NEWEST to point at one).
+python_for = $(shell for c in python$(1) "$$(pyenv root 2>/dev/null)"/versions/$(1).*/bin/python$(1); do \
+  "$$c" -c 'import sys; assert "%d.%d" % sys.version_info[:2] == "$(1)"; print(sys.executable)' 2>/dev/null && break; done)
+PYTHON_MIN ?= $(call python_for,3.11)
+PYTHON_NEWEST ?= $(call python_for,3.13)
+MIN_VENV := .venv-min
+NEWEST_VENV := .venv-newest
+MIN_STAMP := $(MIN_VENV)/.installed-$(shell cat tests/versions/requirements-min.txt tests/versions/collections-min.yml | sha256sum | cut -c1-12)
+NEWEST_STAMP := $(NEWEST_VENV)/.installed-$(shell cat tests/versions/requirements-newest.txt | sha256sum | cut -c1-12)
+.PHONY: test-versions versions-min versions-newest
+
+$(MIN_STAMP): tests/versions/requirements-min.txt tests/versions/collections-min.yml
+	@test -n "$(PYTHON_MIN)" || { echo "error: no Python 3.11 found; set PYTHON_MIN" >&2; exit 2; }
+	test -x $(MIN_VENV)/bin/python || $(PYTHON_MIN) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/pip install -q --upgrade pip
+	$(MIN_VENV)/bin/pip install -q -r tests/versions/requirements-min.txt
+	$(MIN_VENV)/bin/python tests/versions/install_collections.py tests/versions/collections-min.yml $(MIN_VENV)/collections
+	touch $@
+
+$(NEWEST_STAMP): tests/versions/requirements-newest.txt
+	test -x $(NEWEST_VENV)/bin/python || $(PYTHON_NEWEST) -m venv $(NEWEST_VENV)
+	$(NEWEST_VENV)/bin/pip install -q --upgrade pip
+	$(NEWEST_VENV)/bin/pip install -q -r tests/versions/requirements-newest.txt
+	touch $@
+
+versions-min: $(MIN_STAMP)
+
+versions-newest:
+	@if [ -z "$(PYTHON_NEWEST)" ]; then echo "test-versions: no Python 3.13 found (set PYTHON_NEWEST); the newest stack is skipped"; \
+	else $(MAKE) --no-print-directory $(NEWEST_STAMP); fi
+
+test-versions: link versions-min versions-newest sandbox
+	$(BIN)/pytest -q -rs tests/versions
