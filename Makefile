@@ -79,7 +79,7 @@ integration: sandbox
 molecule: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
-test: lint unit test-emulator test-sandbox integration ecosystem sanity units molecule
+test: lint unit test-emulator test-sandbox integration ecosystem test-awx test-versions sanity units molecule
 
 clean: sandbox-down
 	rm -rf .build tests/output
