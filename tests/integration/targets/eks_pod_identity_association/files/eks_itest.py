@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Set up a throwaway EKS cluster and read Pod Identity associations, as JSON (an independent read for the tests).
+
+  eks_itest.py create-cluster NAME NETWORK_FROM   cluster in API_AND_CONFIG_MAP mode, on NETWORK_FROM's subnets
+  eks_itest.py delete-cluster NAME
+  eks_itest.py associations CLUSTER NAMESPACE SERVICE_ACCOUNT
+"""
+
+import json
+import sys
+
+import boto3
+import botocore
+
+eks = boto3.client("eks")
+
+
+def _missing(err):
+    return err.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def create_cluster(name, network_from):
+    try:
+        cluster = eks.describe_cluster(name=name)["cluster"]
+        created = False
+    except botocore.exceptions.ClientError as e:
+        if not _missing(e):
+            raise
+        template = eks.describe_cluster(name=network_from)["cluster"]
+        cluster = eks.create_cluster(
+            name=name,
+            roleArn=template["roleArn"],
+            resourcesVpcConfig={"subnetIds": template["resourcesVpcConfig"]["subnetIds"]},
+            accessConfig={"authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": False},
+        )["cluster"]
+        created = True
+    return {"created": created, "name": name, "authentication_mode": cluster["accessConfig"]["authenticationMode"]}
+
+
+def delete_cluster(name):
+    try:
+        eks.delete_cluster(name=name)
+    except botocore.exceptions.ClientError as e:
+        if not _missing(e):
+            raise
+        return {"deleted": False}
+    return {"deleted": True}
+
+
+def associations(cluster, namespace, service_account):
+    found = eks.list_pod_identity_associations(
+        clusterName=cluster, namespace=namespace, serviceAccount=service_account
+    )["associations"]
+    result = []
+    for summary in found:
+        association = eks.describe_pod_identity_association(
+            clusterName=cluster, associationId=summary["associationId"]
+        )["association"]
+        result.append(
+            {
+                "association_id": association["associationId"],
+                "role_arn": association["roleArn"],
+                "tags": association.get("tags") or {},
+            }
+        )
+    return {"count": len(result), "associations": result}
+
+
+COMMANDS = {"create-cluster": create_cluster, "delete-cluster": delete_cluster, "associations": associations}
+
+if __name__ == "__main__":
+    print(json.dumps(COMMANDS[sys.argv[1]](*sys.argv[2:])))
