@@ -14,6 +14,7 @@ __metaclass__ = type
 import re
 
 try:
+    import botocore
     import botocore.exceptions
 except ImportError:  # handled by AnsibleAWSModule
     pass
@@ -396,8 +397,20 @@ def ensure_absent(eks, cluster_name, principal_arn, check_mode=False, region=Non
     return True, {"before": current, "after": None}
 
 
+def require_api(operation_names, botocore_version=None):
+    """Fail with a clear message when the installed botocore predates access entries (December 2023)."""
+    if "CreateAccessEntry" not in operation_names or "AssociateAccessPolicy" not in operation_names:
+        raise KarpenterError(
+            "The installed botocore{0} has no EKS access entry API; upgrade boto3 and botocore".format(
+                " " + botocore_version if botocore_version else ""
+            ),
+            botocore_version=botocore_version,
+        )
+
+
 def run(eks, params, check_mode=False, region=None):
     """Everything the module does; returns the result (with ``diff``, which the module keeps on request)."""
+    require_api(eks.meta.service_model.operation_names, getattr(botocore, "__version__", None))
     cluster_name = params["cluster_name"]
     if params.get("state") == "absent":
         principal = params.get("principal_arn") or ""

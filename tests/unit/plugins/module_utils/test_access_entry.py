@@ -211,3 +211,9 @@ def test_plan_refuses_a_type_change():
     desired = ae.validate(params(type="EC2_LINUX"))
     with pytest.raises(KarpenterError, match="^type: .*cannot change the type"):
         ae.plan(current_entry(), desired)
+
+
+def test_require_api_names_an_old_botocore():
+    ae.require_api(["CreateAccessEntry", "AssociateAccessPolicy", "DescribeCluster"])
+    with pytest.raises(KarpenterError, match="botocore 1.34.0 has no EKS access entry API"):
+        ae.require_api(["CreatePodIdentityAssociation", "DescribeCluster"], "1.34.0")

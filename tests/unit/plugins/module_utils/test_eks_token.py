@@ -25,6 +25,8 @@ def sts(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    # Older botocore signs for the global STS endpoint unless told otherwise; newer ones default to regional.
+    monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "regional")
     session = boto3.session.Session(
         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="eu-west-1"
     )
@@ -39,7 +41,8 @@ def _signature_ok(url, cluster_name):
     unsigned = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "X-Amz-Signature"])))
     request = AWSRequest(method="GET", url=unsigned, headers={eks_token.CLUSTER_ID_HEADER: cluster_name})
     request.context["timestamp"] = dict(query)["X-Amz-Date"]
-    auth = SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET_KEY), "sts", "eu-west-1", expires=60)
+    region = dict(query)["X-Amz-Credential"].split("/")[2]
+    auth = SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET_KEY), "sts", region, expires=60)
     string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
     return auth.signature(string_to_sign, request) == given
 
