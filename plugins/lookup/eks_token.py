@@ -109,26 +109,22 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import cluster_access, get_token
+from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import (
+    cluster_access,
+    get_token,
+    pick_cluster_name,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 
 class LookupModule(AWSLookupBase):
     def run(self, terms, variables=None, **kwargs):
         super(LookupModule, self).run(terms, variables, **kwargs)
-        names = [t for t in (terms or []) if t]
-        cluster_name = self.get_option("cluster_name")
-        if cluster_name and names and names != [cluster_name]:
-            raise AnsibleLookupError("Give the cluster name once: as the term or as cluster_name, not both")
-        if len(names) > 1:
-            raise AnsibleLookupError("One token is made per call; got {0} cluster names".format(len(names)))
-        cluster_name = cluster_name or (names[0] if names else None)
-        if not cluster_name:
-            raise AnsibleLookupError("cluster_name is required: the token is bound to one cluster's name")
-
-        sts_endpoint = self.get_option("sts_endpoint_url")
-        sts = self.client("sts", endpoint=sts_endpoint) if sts_endpoint else self.client("sts")
+        cluster_name = None
         try:
+            cluster_name = pick_cluster_name(terms, self.get_option("cluster_name"))
+            sts_endpoint = self.get_option("sts_endpoint_url")
+            sts = self.client("sts", endpoint=sts_endpoint) if sts_endpoint else self.client("sts")
             token = get_token(sts, cluster_name)
             if not self.get_option("include_cluster"):
                 return [token]

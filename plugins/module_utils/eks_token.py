@@ -84,6 +84,19 @@ def describe_url(url):
     }
 
 
+def pick_cluster_name(terms, cluster_name):
+    """The one cluster name, from the lookup's terms or its ``cluster_name`` option."""
+    names = [t for t in (terms or []) if t]
+    if cluster_name and names and names != [cluster_name]:
+        raise KarpenterError("Give the cluster name once: as the term or as cluster_name, not both")
+    if len(names) > 1:
+        raise KarpenterError("One token is made per call; got {0} cluster names".format(len(names)))
+    name = cluster_name or (names[0] if names else None)
+    if not name:
+        raise KarpenterError("cluster_name is required: the token is bound to one cluster's name")
+    return name
+
+
 def get_token(sts, cluster_name):
     """The bearer token for ``cluster_name``."""
     return encode_token(presigned_url(sts, cluster_name))

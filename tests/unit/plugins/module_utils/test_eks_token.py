@@ -114,3 +114,20 @@ def test_cluster_access_takes_endpoint_and_ca():
     cluster = {"endpoint": "https://x.example", "certificateAuthority": {"data": "Q0E="}}
     assert eks_token.cluster_access("t", cluster) == {"token": "t", "endpoint": "https://x.example", "ca_data": "Q0E="}
     assert eks_token.cluster_access("t", {}) == {"token": "t", "endpoint": None, "ca_data": None}
+
+
+@pytest.mark.parametrize(
+    "terms, option, expected",
+    [([], "demo", "demo"), (["demo"], None, "demo"), (["demo"], "demo", "demo"), ([None, "demo"], None, "demo")],
+)
+def test_pick_cluster_name(terms, option, expected):
+    assert eks_token.pick_cluster_name(terms, option) == expected
+
+
+@pytest.mark.parametrize(
+    "terms, option, match",
+    [([], None, "cluster_name is required"), (["a", "b"], None, "One token is made per call"), (["a"], "b", "not both")],
+)
+def test_pick_cluster_name_refuses(terms, option, match):
+    with pytest.raises(KarpenterError, match=match):
+        eks_token.pick_cluster_name(terms, option)
