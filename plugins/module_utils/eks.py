@@ -21,6 +21,14 @@ def aws_error(err, action):
     return KarpenterError("{0} failed: {1}".format(action, err), error_code=code)
 
 
+def aws_call(action, fn, **kwargs):
+    """``fn(**kwargs)``; a botocore error becomes the collection's error, naming ``action``."""
+    try:
+        return fn(**kwargs)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise aws_error(e, action)
+
+
 def error_code(err):
     return ((getattr(err, "response", None) or {}).get("Error") or {}).get("Code")
 

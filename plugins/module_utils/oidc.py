@@ -26,7 +26,10 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error as _aws_error
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import error_code as _code
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 DEFAULT_CLIENT_IDS = ["sts.amazonaws.com"]
@@ -214,18 +217,6 @@ def issuer_thumbprint(issuer, timeout=5.0, context=None):
 # ------------------------------------------------------------------------- AWS
 
 
-def _aws_error(err, action):
-    code = None
-    response = getattr(err, "response", None) or {}
-    if response:
-        code = response.get("Error", {}).get("Code")
-    return KarpenterError(f"{action} failed: {err}", error_code=code)
-
-
-def _code(err):
-    return (getattr(err, "response", None) or {}).get("Error", {}).get("Code")
-
-
 def cluster_issuer(eks, cluster_name, region):
     """The OIDC issuer URL of an EKS cluster."""
     issuer = ((describe_cluster(eks, cluster_name, region).get("identity") or {}).get("oidc") or {}).get("issuer")
@@ -257,13 +248,6 @@ def get_provider(iam, arn):
     except botocore.exceptions.BotoCoreError as e:
         raise _aws_error(e, f"Reading OIDC provider {arn}")
     return normalize_provider(arn, response)
-
-
-def _call(action, fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise _aws_error(e, action)
 
 
 def _create_provider_input(iam):

@@ -17,6 +17,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error, describe_cluster, error_code
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
@@ -113,13 +114,6 @@ def predict(cluster_name, current, desired, changes):
 
 
 # ------------------------------------------------------------------------- AWS
-
-
-def _call(action, fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise aws_error(e, action)
 
 
 def find(eks, cluster_name, namespace, service_account, region=None):
