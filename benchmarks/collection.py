@@ -33,7 +33,6 @@ import re
 import resource
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -78,14 +77,7 @@ def _clean_env():
 
 
 def _ports_free(base):
-    for port in Sandbox(state_dir="unused", port_base=base).ports.values():
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
+    return Sandbox(state_dir="unused", port_base=base).ports_free()
 
 
 class Box(object):

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,14 +38,7 @@ def _env():
 
 
 def _ports_free(base):
-    for port in Sandbox(state_dir="unused", port_base=base).ports.values():
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
+    return Sandbox(state_dir="unused", port_base=base).ports_free()
 
 
 def _cli(command, state_dir, port_base, cluster):

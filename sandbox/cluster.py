@@ -121,6 +121,10 @@ class Sandbox(object):
         finally:
             s.close()
 
+    def ports_free(self):
+        """Whether every port of this sandbox can be bound now."""
+        return all(self._port_free(p) for p in self.ports.values())
+
     def _spawn(self, name, argv, env=None, port=None):
         if port is not None and not self._port_free(port):
             raise SandboxError("port %d (for %s) is taken by another process; free it or set SANDBOX_PORT_BASE" % (port, name))
