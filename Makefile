@@ -56,7 +56,8 @@ sandbox-down:
 demo: sandbox
 	set -a; . .sandbox/env; set +a; \
 	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
-	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=2 && \
+	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=2 \
+	  -e inflate_require_running=false -e inflate_wait_timeout=20 && \
 	$(BIN)/python -m sandbox.show
 
 lint: deps
