@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Set up a throwaway EKS cluster and read access entries, as JSON (an independent read for the tests).
+"""Set up a throwaway EKS cluster and read its access entries and Pod Identity associations, as JSON
+(an independent read for the eks_access_entry and eks_pod_identity_association targets).
 
   eks_itest.py create-cluster NAME NETWORK_FROM   cluster in API_AND_CONFIG_MAP mode, on NETWORK_FROM's subnets
   eks_itest.py delete-cluster NAME
   eks_itest.py entry CLUSTER PRINCIPAL_ARN
+  eks_itest.py associations CLUSTER NAMESPACE SERVICE_ACCOUNT
 """
 
 import json
@@ -77,7 +79,31 @@ def entry(cluster, principal):
     }
 
 
-COMMANDS = {"create-cluster": create_cluster, "delete-cluster": delete_cluster, "entry": entry}
+def associations(cluster, namespace, service_account):
+    found = eks.list_pod_identity_associations(
+        clusterName=cluster, namespace=namespace, serviceAccount=service_account
+    )["associations"]
+    result = []
+    for summary in found:
+        association = eks.describe_pod_identity_association(
+            clusterName=cluster, associationId=summary["associationId"]
+        )["association"]
+        result.append(
+            {
+                "association_id": association["associationId"],
+                "role_arn": association["roleArn"],
+                "tags": association.get("tags") or {},
+            }
+        )
+    return {"count": len(result), "associations": result}
+
+
+COMMANDS = {
+    "create-cluster": create_cluster,
+    "delete-cluster": delete_cluster,
+    "entry": entry,
+    "associations": associations,
+}
 
 if __name__ == "__main__":
     print(json.dumps(COMMANDS[sys.argv[1]](*sys.argv[2:])))
