@@ -70,3 +70,18 @@ def summarize(cluster):
         "cluster_security_group_id": vpc.get("clusterSecurityGroupId"),
         "tags": cluster.get("tags") or {},
     }
+
+
+def list_addons(eks, cluster_name):
+    """Names of the cluster's EKS add-ons, sorted."""
+    action = "Listing the add-ons of EKS cluster '{0}'".format(cluster_name)
+    names, token = [], None
+    while True:
+        kwargs = {"clusterName": cluster_name}
+        if token:
+            kwargs["nextToken"] = token
+        page = aws_call(action, eks.list_addons, **kwargs)
+        names.extend(page.get("addons") or [])
+        token = page.get("nextToken")
+        if not token:
+            return sorted(names)

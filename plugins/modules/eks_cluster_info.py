@@ -25,6 +25,12 @@ options:
     type: str
     required: true
     aliases: [cluster_name]
+  include_addons:
+    description:
+      - Also list the cluster's EKS add-ons (C(ListAddons)) and return their names in RV(cluster.addons).
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -99,20 +105,32 @@ cluster:
     tags:
       description: The cluster's tags.
       type: dict
+    addons:
+      description: Names of the cluster's EKS add-ons, sorted.
+      returned: when O(include_addons=true)
+      type: list
+      elements: str
+      sample: [coredns, eks-pod-identity-agent, kube-proxy, vpc-cni]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, list_addons, summarize
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec={"name": {"type": "str", "required": True, "aliases": ["cluster_name"]}},
+        argument_spec={
+            "name": {"type": "str", "required": True, "aliases": ["cluster_name"]},
+            "include_addons": {"type": "bool", "default": False},
+        },
         supports_check_mode=True,
     )
     try:
-        cluster = summarize(describe_cluster(module.client("eks"), module.params["name"], module.region))
+        eks = module.client("eks")
+        cluster = summarize(describe_cluster(eks, module.params["name"], module.region))
+        if module.params["include_addons"]:
+            cluster["addons"] = list_addons(eks, module.params["name"])
     except KarpenterError as err:
         fail_from(module, err)
     module.exit_json(changed=False, cluster=cluster)
