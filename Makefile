@@ -44,8 +44,9 @@ link:
 sandbox-build: deps
 	$(SANDBOX) build
 
+# AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only).
 sandbox: deps
-	$(SANDBOX) up
+	$(SANDBOX) up $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE))
 
 sandbox-status:
 	@$(SANDBOX) status

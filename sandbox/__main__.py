@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from sandbox import tools
-from sandbox.cluster import DEFAULT_STATE, Sandbox
+from sandbox.cluster import AUTHENTICATION_MODES, DEFAULT_STATE, Sandbox
 from sandbox.tools import SandboxError
 
 
@@ -15,11 +15,14 @@ def main(argv=None):
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
+    p.add_argument("--authentication-mode", choices=AUTHENTICATION_MODES, default=None,
+                   help="the cluster's accessConfig.authenticationMode when it is created (default CONFIG_MAP)")
     p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 36400)")
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
-    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log)
+    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
+                 authentication_mode=args.authentication_mode)
     try:
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

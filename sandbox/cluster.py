@@ -3,6 +3,7 @@
 Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   aws        the AWS emulator (moto server plus the sandbox's patches, sandbox/emulator)
   etcd       etcd, built from go.etcd.io/etcd/server/v3
+  webhook    the token webhook: EKS tokens (k8s-aws-v1.) to users and groups (sandbox/webhook.py)
   apiserver  kube-apiserver, built from k8s.io/kubernetes
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import charts, pki, tools
+from sandbox import charts, pki, tools, webhook
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / ".sandbox"
 
-COMPONENTS = ["aws", "etcd", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
+AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
+COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -48,16 +50,21 @@ AUDIT_POLICY = {
 
 
 class Sandbox(object):
-    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print):
+    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
+                 authentication_mode=None):
         self.state = Path(state_dir)
         self.cluster = cluster
         self.region = region
+        if authentication_mode is not None and authentication_mode not in AUTHENTICATION_MODES:
+            raise SandboxError("authentication mode must be one of %s, not %r"
+                               % (", ".join(AUTHENTICATION_MODES), authentication_mode))
+        self.requested_mode = authentication_mode
         self.log = log
         base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "36400"))
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
-            "aws": base + 50, "registry": base + 60,
+            "aws": base + 50, "registry": base + 60, "webhook": base + 70,
         }
         self.logs = self.state / "logs"
         self.run = self.state / "run"
@@ -79,6 +86,10 @@ class Sandbox(object):
     @property
     def apiserver_url(self):
         return "https://127.0.0.1:%d" % self.ports["apiserver"]
+
+    @property
+    def webhook_url(self):
+        return "https://127.0.0.1:%d" % self.ports["webhook"]
 
     @property
     def aws_url(self):
@@ -182,8 +193,8 @@ class Sandbox(object):
             return r.status == 200
 
     # ---- components -------------------------------------------------------
-    def _kubeconfig_for(self, stem, user):
-        path = self.state / ("%s.kubeconfig" % stem)
+    def _kubeconfig_for(self, stem, user, name=None):
+        path = self.state / ("%s.kubeconfig" % (name or stem))
         doc = pki.kubeconfig(
             self.apiserver_url, (self.pki / "ca.crt").read_bytes(), (self.pki / ("%s.crt" % stem)).read_bytes(),
             (self.pki / ("%s.key" % stem)).read_bytes(), self.cluster, user,
@@ -208,8 +219,21 @@ class Sandbox(object):
                                "--initial-cluster", "sandbox=" + peer, "--unsafe-no-fsync",
                                "--log-level", "warn"], port=p["etcd"])
             self._wait(name, lambda: self._http_ok(url + "/health"))
+        elif name == "webhook":
+            cert, key = pki.ensure_server_cert(self.pki, "webhook", "sandbox-token-webhook")
+            conf = self.state / "webhook.json"
+            conf.write_text(json.dumps({
+                "cluster": self.cluster, "region": self.region, "aws_url": self.aws_url, "port": p["webhook"],
+                "cert": str(cert), "key": str(key),
+                "kubeconfig": str(self._kubeconfig_for("admin", "kubernetes-admin", name="webhook-client")),
+            }, indent=2))
+            self._spawn(name, [sys.executable, "-m", "sandbox.webhook", "--config", str(conf)], port=p["webhook"])
+            self._wait(name, lambda: self._https_ok(self.webhook_url + "/healthz", client=False))
         elif name == "apiserver":
             audit = self.state / "audit-policy.yaml"
+            hook = self.state / "webhook.kubeconfig"
+            hook.write_text(yaml.safe_dump(webhook.webhook_kubeconfig(self.webhook_url + "/authenticate",
+                                                                      self.pki / "ca.crt")))
             audit.write_text(yaml.safe_dump(AUDIT_POLICY))
             k = self.pki
             argv = [
@@ -226,6 +250,9 @@ class Sandbox(object):
                 "--allow-privileged=true", "--endpoint-reconciler-type=none",
                 "--audit-policy-file=%s" % audit, "--audit-log-path=%s" % (self.logs / "audit.log"),
                 "--audit-log-format=json", "--audit-log-maxsize=200",
+                # EKS tokens: the token webhook, with a short cache so mapping changes show within seconds.
+                "--authentication-token-webhook-config-file=%s" % hook,
+                "--authentication-token-webhook-version=v1", "--authentication-token-webhook-cache-ttl=5s",
             ]
             self._spawn(name, argv, port=p["apiserver"])
             self._wait(name, lambda: self._https_ok(self.apiserver_url + "/readyz"), timeout=90)
@@ -277,11 +304,15 @@ class Sandbox(object):
             from sandbox.emulator.seed import new_oidc_issuer
 
             cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
-                   "ports": self.ports}
+                   "ports": self.ports, "authentication_mode": self.requested_mode or "CONFIG_MAP"}
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
             raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
                                % (cfg["cluster"], self.state))
+        elif self.requested_mode and self.requested_mode != cfg.get("authentication_mode", "CONFIG_MAP"):
+            raise SandboxError("the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
+                               "first to start one in %s" % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"),
+                                                             self.requested_mode))
         pki.ensure_pki(self.pki)
         taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
         if taken:
@@ -311,6 +342,7 @@ class Sandbox(object):
             endpoint_url=self.aws_url, region=self.region, cluster_name=self.cluster,
             kubernetes_version=".".join(minor), apiserver_url=self.apiserver_url,
             ca_pem=(self.pki / "ca.crt").read_bytes(), oidc_issuer=cfg["oidc_issuer"],
+            authentication_mode=cfg.get("authentication_mode", "CONFIG_MAP"),
         )
         (self.state / "seed.json").write_text(json.dumps(seeded, indent=2, sort_keys=True))
 
@@ -320,13 +352,23 @@ class Sandbox(object):
         return config.new_client_from_config(str(self.state / "kubeconfig"))
 
     def _seed_kube(self):
-        """aws-auth as EKS writes it for a managed node group, and the group's two nodes."""
-        from kubernetes import client
+        """aws-auth as EKS writes it for a managed node group (CONFIG_MAP mode; in the API modes EKS makes
+        the group's role an access entry instead), the group's two nodes, and the RBAC bindings that stand
+        for cluster-scoped access policies (sandbox/webhook.py)."""
+        from kubernetes import client, utils
         from kubernetes.client.exceptions import ApiException
 
         self._kubeconfig_for("admin", "kubernetes-admin").replace(self.state / "kubeconfig")
         seeded = json.loads((self.state / "seed.json").read_text())
         api = client.CoreV1Api(self.kube())
+        rbac = client.RbacAuthorizationV1Api(self.kube())
+        for binding in webhook.policy_bindings():
+            try:
+                rbac.read_cluster_role_binding(binding["metadata"]["name"])
+            except ApiException as e:
+                if e.status != 404:
+                    raise
+                utils.create_from_dict(self.kube(), binding)
         map_roles = (
             "- groups:\n  - system:bootstrappers\n  - system:nodes\n"
             "  rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n" % seeded["node_role_arn"]
@@ -336,8 +378,9 @@ class Sandbox(object):
         except ApiException as e:
             if e.status != 404:
                 raise
-            api.create_namespaced_config_map("kube-system", {
-                "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
+            if seeded.get("authentication_mode", "CONFIG_MAP") == "CONFIG_MAP":
+                api.create_namespaced_config_map("kube-system", {
+                    "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
         existing = {n.metadata.name for n in api.list_node().items}
         for inst in seeded["node_instances"]:
             name = inst["private_dns_name"]
@@ -387,6 +430,7 @@ class Sandbox(object):
             "sandbox_account_id": seeded["account_id"],
             "sandbox_node_role_arn": seeded["node_role_arn"],
             "sandbox_kubeconfig": str(self.state / "kubeconfig"),
+            "sandbox_authentication_mode": seeded.get("authentication_mode", "CONFIG_MAP"),
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 

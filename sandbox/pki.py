@@ -102,6 +102,20 @@ def ensure_pki(pki_dir, service_ip="10.100.0.1"):
     return d
 
 
+def ensure_server_cert(pki_dir, stem, common_name):
+    """``<stem>.crt``/``<stem>.key``: a serving certificate for 127.0.0.1 and localhost from the sandbox CA."""
+    d = Path(pki_dir)
+    if (d / ("%s.crt" % stem)).exists() and (d / ("%s.key" % stem)).exists():
+        return d / ("%s.crt" % stem), d / ("%s.key" % stem)
+    ca = x509.load_pem_x509_certificate((d / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((d / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert(_name(common_name), key, ca.subject, ca_key, server_names=["localhost"], server_ips=["127.0.0.1"])
+    _write_key(d / ("%s.key" % stem), key)
+    (d / ("%s.crt" % stem)).write_bytes(_pem(cert))
+    return d / ("%s.crt" % stem), d / ("%s.key" % stem)
+
+
 def kubeconfig(server, ca_pem, cert_pem, key_pem, cluster, user):
     """A kubeconfig document (as a dict) with embedded credentials."""
     import base64

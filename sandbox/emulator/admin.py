@@ -11,6 +11,10 @@
      "authentication_mode": "CONFIG_MAP",
      "region": "us-east-1", "account_id": "123456789012"}
 
+``POST /_sandbox/sts/verify-presigned``  ``{"url": ..., "headers": {...}}`` -> ``{"valid": bool,
+"reason": str}``: the SigV4 check STS makes on a presigned request, which moto skips (see
+``presign``).
+
 ``region``/``account_id`` narrow the search; without them the one cluster of that name in any
 account and region is used (409 when the name is ambiguous, 404 when absent).
 """
@@ -21,7 +25,7 @@ import json
 import re
 from urllib.parse import unquote
 
-from . import patches
+from . import patches, presign
 
 PREFIX = "/_sandbox/"
 _CLUSTER_PATH = re.compile(r"^/_sandbox/eks/clusters/([^/]+)/?$")
@@ -66,6 +70,8 @@ def cluster_view(cluster):
         "version": cluster.version,
         "authentication_mode": cluster.access_config["authenticationMode"],
         "resources_vpc_config": cluster.resources_vpc_config,
+        # Who created the cluster (not in any AWS API): system:masters in CONFIG_MAP mode.
+        "cluster_creator_arn": cluster.__dict__.get("_sandbox_creator_arn"),
     }
 
 
@@ -147,6 +153,18 @@ def _respond(start_response, status, payload):
     return [data]
 
 
+def _json_body(environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b"{}"
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise AdminError(400, "body is not JSON") from None
+    if not isinstance(body, dict):
+        raise AdminError(400, "body is not a JSON object")
+    return body
+
+
 def handle(environ, start_response):
     """WSGI handler for every path under ``/_sandbox/``."""
     path = environ.get("PATH_INFO", "")
@@ -156,6 +174,14 @@ def handle(environ, start_response):
             if method not in ("GET", "HEAD"):
                 raise AdminError(405, "use GET")
             return _respond(start_response, 200, {"status": "ok"})
+        if path.rstrip("/") == "/_sandbox/sts/verify-presigned":
+            if method != "POST":
+                raise AdminError(405, "use POST")
+            body = _json_body(environ)
+            if not isinstance(body.get("url"), str) or not isinstance(body.get("headers", {}), dict):
+                raise AdminError(400, "body must be {\"url\": str, \"headers\": {name: value}}")
+            valid, reason = presign.verify(body["url"], body.get("headers") or {})
+            return _respond(start_response, 200, {"valid": valid, "reason": reason})
         match = _CLUSTER_PATH.match(path)
         if not match:
             raise AdminError(404, f"no such admin route: {path}")
@@ -164,12 +190,6 @@ def handle(environ, start_response):
             return _respond(start_response, 200, cluster_view(_find_cluster(name)))
         if method != "POST":
             raise AdminError(405, "use GET or POST")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b"{}"
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            raise AdminError(400, "body is not JSON") from None
-        return _respond(start_response, 200, override_cluster(name, body))
+        return _respond(start_response, 200, override_cluster(name, _json_body(environ)))
     except AdminError as err:
         return _respond(start_response, err.status, {"error": err.message})

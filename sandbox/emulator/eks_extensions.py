@@ -10,6 +10,8 @@ Shaped after botocore's EKS service model; the rules are the ones EKS enforces.
 * Pod Identity associations (Create/Describe/List/Update/DeletePodIdentityAssociation): one
   per namespace and service account; the role must exist in IAM.
 * Add-ons (Create/Describe/List/DeleteAddon): stored and reported ``ACTIVE``.
+* The cluster creator's access entry (``STANDARD``, ``AmazonEKSClusterAdminPolicy``), made at
+  CreateCluster in the API modes when ``bootstrapClusterCreatorAdminPermissions`` is true.
 
 Everything is stored on the cluster object, so DeleteCluster removes it too.
 """
@@ -274,6 +276,56 @@ def create_access_entry(self):
         "_policies": {},
     }
     return _result({"accessEntry": entries[principal_arn]})
+
+
+def principal_of_caller(caller_arn):
+    """The IAM principal ARN behind a ``GetCallerIdentity`` ARN (EKS records this for the creator)."""
+    match = re.match(
+        r"^arn:(?P<p>[^:]+):(?:sts|iam)::(?P<a>\d{12}):(?P<kind>assumed-role|role|user)/(?P<rest>.+)$",
+        caller_arn or "",
+    )
+    if not match:
+        return None
+    if match["kind"] == "assumed-role":
+        return f"arn:{match['p']}:iam::{match['a']}:role/{match['rest'].split('/')[0]}"
+    return f"arn:{match['p']}:iam::{match['a']}:{match['kind']}/{match['rest']}"
+
+
+def bootstrap_creator(cluster, principal_arn, region, account_id):
+    """The access entry EKS creates for the cluster creator (``bootstrapClusterCreatorAdminPermissions``).
+
+    A ``STANDARD`` entry with ``AmazonEKSClusterAdminPolicy`` on the whole cluster, in the API modes.
+    """
+    from moto.moto_api._internal import mock_random
+
+    principal = _parse_principal(principal_arn)
+    now = _now()
+    policy = access_policy_arn(principal["partition"], "AmazonEKSClusterAdminPolicy")
+    entry = {
+        "clusterName": cluster.name,
+        "principalArn": principal_arn,
+        "kubernetesGroups": [],
+        "accessEntryArn": f"arn:{principal['partition']}:eks:{region}:{account_id}:access-entry/"
+        f"{cluster.name}/{principal['kind']}/{principal['account']}/{principal['name']}/{mock_random.uuid4()}",
+        "createdAt": now,
+        "modifiedAt": now,
+        "tags": {},
+        "username": principal_arn
+        if principal["kind"] == "user"
+        else f"arn:{principal['partition']}:sts::{principal['account']}:"
+        f"assumed-role/{principal['name']}/{{{{SessionName}}}}",
+        "type": "STANDARD",
+        "_policies": {
+            policy: {
+                "policyArn": policy,
+                "accessScope": {"type": "cluster", "namespaces": []},
+                "associatedAt": now,
+                "modifiedAt": now,
+            }
+        },
+    }
+    _store(cluster, "access_entries")[principal_arn] = entry
+    return entry
 
 
 def describe_access_entry(self):

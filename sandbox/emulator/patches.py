@@ -143,6 +143,18 @@ def _patch_backend():
     EKSBackend.delete_cluster = delete_cluster
 
 
+def _caller_principal(response):
+    """The IAM principal ARN of the credentials that signed ``response``'s request."""
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    from . import eks_extensions
+
+    backend = sts_backends[response.current_account][get_partition(response.region)]
+    _, arn, _ = backend.get_caller_identity(response.get_access_key(), response.region)
+    return eks_extensions.principal_of_caller(arn)
+
+
 def _patch_responses():
     from moto.core.responses import ActionResult
     from moto.eks.exceptions import InvalidParameterException
@@ -168,6 +180,14 @@ def _patch_responses():
         cluster.access_config = access_config(
             mode, requested.get("bootstrapClusterCreatorAdminPermissions", True)
         )
+        creator = _caller_principal(self)
+        cluster.__dict__["_sandbox_creator_arn"] = creator
+        if mode != "CONFIG_MAP" and cluster.access_config["bootstrapClusterCreatorAdminPermissions"] and creator:
+            from . import eks_extensions
+
+            eks_extensions.bootstrap_creator(
+                cluster, creator, self.region, self.eks_backend.account_id
+            )
         return result
 
     @functools.wraps(original_update)

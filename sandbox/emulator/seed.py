@@ -252,6 +252,15 @@ class _Seeder:
             tags=dict(self.base_tags, **{"alpha.eksctl.io/nodegroup-name": NODEGROUP}),
         )["nodegroup"]
 
+    def node_access_entry(self, node_role_arn):
+        """The EC2_LINUX entry EKS makes for a managed node group's role in the API modes (no aws-auth)."""
+        try:
+            self.eks.describe_access_entry(clusterName=self.cluster, principalArn=node_role_arn)
+        except self.eks.exceptions.ResourceNotFoundException:
+            self.eks.create_access_entry(
+                clusterName=self.cluster, principalArn=node_role_arn, type="EC2_LINUX"
+            )
+
     def override(self, overrides):
         request = urllib.request.Request(
             f"{self.endpoint_url}/_sandbox/eks/clusters/{self.cluster}",
@@ -347,6 +356,8 @@ def seed_cluster(
     )
     nodegroup = seeder.nodegroup(kubernetes_version, node_role["Arn"], subnet_ids)
     profile = seeder.instance_profile(node_role["RoleName"], nodegroup["nodegroupArn"])
+    if authentication_mode != "CONFIG_MAP":
+        seeder.node_access_entry(node_role["Arn"])
     view = seeder.override(
         {
             "endpoint": apiserver_url,
@@ -370,6 +381,7 @@ def seed_cluster(
         "oidc_issuer": view["oidc_issuer"],
         "kubernetes_version": view["version"],
         "authentication_mode": view["authentication_mode"],
+        "cluster_creator_arn": view.get("cluster_creator_arn"),
         "vpc_id": vpc_id,
         "subnet_ids": subnet_ids,
         "availability_zones": [z for _, z in subnets],

@@ -14,7 +14,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class SandboxApplication:
-    """Routes ``/_sandbox/`` to the admin handler and everything else to moto."""
+    """Routes ``/_sandbox/`` to the admin handler and everything else to moto.
+
+    A presigned request (credentials in the query string, as in an EKS token) gets the Authorization
+    header moto reads its service and caller from (``presign.authorization_from_query``).
+    """
 
     def __init__(self, moto_app, request_log=None):
         from . import admin, oplog
@@ -29,6 +33,9 @@ class SandboxApplication:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        from . import presign
+
+        presign.authorization_from_query(environ)
         if path.startswith(self._admin.PREFIX):
             return self._admin.handle(environ, start_response)
         if path.startswith("/moto-api"):

@@ -6,6 +6,7 @@ Where a difference matters, the collection follows AWS, not the emulator.
 """
 
 import json
+import re
 
 import pytest
 
@@ -322,3 +323,34 @@ def test_divergence_sts_web_identity_accepts_junk_token_and_missing_role(
     )
     assert response["Credentials"]["AccessKeyId"]
     assert "SubjectFromWebIdentityToken" not in response
+
+
+def test_divergence_sts_default_identity_is_an_sts_user_arn(emulator):
+    """AWS: GetCallerIdentity for an IAM user's keys returns ``arn:aws:iam::<account>:user/<name>``.
+
+    moto: credentials it does not know (the sandbox's ``testing`` keys) get the identity
+    ``arn:aws:sts::<account>:user/moto``, an ARN no AWS service returns. The sandbox treats it as
+    the IAM user ``moto`` (the token webhook and the cluster creator's access entry).
+    """
+    identity = emulator.client("sts").get_caller_identity()
+    assert identity["Arn"] == "arn:aws:sts::123456789012:user/moto"
+    assert identity["UserId"] == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_divergence_sts_presigned_request_signature_and_age_unchecked(emulator):
+    """AWS: STS recomputes the SigV4 signature of a presigned request (over its query and signed
+    headers, so ``x-k8s-aws-id`` must carry the value it was signed with) and refuses it after
+    ``X-Amz-Expires``: SignatureDoesNotMatch, or an expired-request error.
+
+    moto: it answers any presigned GetCallerIdentity, with a wrong signature, a wrong
+    ``x-k8s-aws-id`` or a date long past. The sandbox's token webhook checks the signature through
+    ``/_sandbox/sts/verify-presigned`` and the 15-minute token age itself.
+    """
+    from test_presign import caller_arn, presigned
+
+    url = presigned(emulator.client("sts"), "demo")
+    forged = url.split("X-Amz-Signature=")[0] + "X-Amz-Signature=" + "0" * 64
+    assert caller_arn(forged, "another-cluster") == "arn:aws:sts::123456789012:user/moto"
+
+    old = re.sub(r"X-Amz-Date=\d{8}T\d{6}Z", "X-Amz-Date=20200101T000000Z", url)
+    assert caller_arn(old, "demo") == "arn:aws:sts::123456789012:user/moto"

@@ -109,7 +109,14 @@ def eks(emulator):
 
 @pytest.fixture
 def api_cluster(bare_cluster, unique):
-    return bare_cluster("ae-" + unique, accessConfig={"authenticationMode": "API"})
+    # Without the creator's own entry, so that the tests see only the entries they make.
+    return bare_cluster(
+        "ae-" + unique,
+        accessConfig={
+            "authenticationMode": "API",
+            "bootstrapClusterCreatorAdminPermissions": False,
+        },
+    )
 
 
 @pytest.fixture
@@ -278,10 +285,11 @@ def test_authentication_mode_gates_access_entries(eks, bare_cluster, role, uniqu
 
 def test_delete_cluster_removes_its_entries(eks, bare_cluster, role, unique):
     name = "gone-" + unique
-    bare_cluster(name, accessConfig={"authenticationMode": "API"})
+    access = {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
+    bare_cluster(name, accessConfig=access)
     eks.create_access_entry(clusterName=name, principalArn=role("kept"))
     eks.delete_cluster(name=name)
-    bare_cluster(name, accessConfig={"authenticationMode": "API"})
+    bare_cluster(name, accessConfig=access)
     assert eks.list_access_entries(clusterName=name)["accessEntries"] == []
 
 
@@ -558,3 +566,35 @@ def test_pod_identity_agent_addon(eks, api_cluster):
     assert {"CreateAddon", "DescribeAddon", "ListAddons", "DeleteAddon"} <= set(
         eks.checked
     )
+
+
+# --- the cluster creator ---------------------------------------------------------------
+
+CREATOR = f"arn:aws:iam::{ACCOUNT_ID}:user/moto"  # the emulator's identity for the test credentials
+ADMIN_POLICY = POLICY + "AmazonEKSClusterAdminPolicy"
+
+
+@pytest.mark.parametrize("mode", ["API", "API_AND_CONFIG_MAP"])
+def test_creator_gets_a_cluster_admin_entry_in_the_api_modes(eks, bare_cluster, unique, mode):
+    """EKS: with bootstrapClusterCreatorAdminPermissions (the default) the creator's IAM principal gets
+    a STANDARD entry with AmazonEKSClusterAdminPolicy on the whole cluster."""
+    name = bare_cluster(f"cr-{mode[:3].lower()}-{unique}", accessConfig={"authenticationMode": mode})["name"]
+    assert eks.list_access_entries(clusterName=name)["accessEntries"] == [CREATOR]
+    entry = eks.describe_access_entry(clusterName=name, principalArn=CREATOR)["accessEntry"]
+    assert (entry["type"], entry["username"], entry["kubernetesGroups"]) == ("STANDARD", CREATOR, [])
+    policies = eks.list_associated_access_policies(clusterName=name, principalArn=CREATOR)
+    assert [(p["policyArn"], p["accessScope"]) for p in policies["associatedAccessPolicies"]] == [
+        (ADMIN_POLICY, {"type": "cluster", "namespaces": []})
+    ]
+
+
+def test_creator_entry_only_when_asked_and_in_the_api_modes(emulator, eks, bare_cluster, unique):
+    off = bare_cluster(
+        "cr-off-" + unique,
+        accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+    )["name"]
+    assert eks.list_access_entries(clusterName=off)["accessEntries"] == []
+    # CONFIG_MAP: the creator is system:masters without any entry; the sandbox records who it is.
+    legacy = bare_cluster("cr-cm-" + unique)["name"]
+    status, view = emulator.admin("GET", f"/_sandbox/eks/clusters/{legacy}")
+    assert status == 200 and view["cluster_creator_arn"] == CREATOR
