@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator integration molecule clean
+        lint unit test-sandbox test-emulator test-auth integration molecule clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml and inflate.yml on the sandbox"
@@ -78,10 +78,14 @@ test-sandbox: sandbox
 integration: sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh
 
+# One sandbox per authentication mode (ports 39200, 39300, 39400), one at a time; about 5 minutes.
+test-auth: deps
+	$(BIN)/pytest -q tests/auth
+
 molecule: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
-test: lint unit test-emulator test-sandbox integration ecosystem test-awx test-versions sanity units molecule
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule
 
 clean: sandbox-down
 	rm -rf .build tests/output

@@ -23,7 +23,7 @@ def test_collection_dependencies():
 def test_python_requirements():
     reqs = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
-        m = re.match(r"^([A-Za-z0-9_.-]+)>=(\S+)", line)
+        m = re.match(r"^([A-Za-z0-9_.-]+)>=([^,\s]+)", line)
         if m:
             reqs[m.group(1).lower()] = m.group(2)
     for name in ("boto3", "botocore", "kubernetes"):

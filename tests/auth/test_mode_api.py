@@ -1,0 +1,51 @@
+"""API: access entries only; aws-auth is ignored. The playbook with no kubeconfig at all, and IRSA."""
+
+from conftest import no_token_in, node_role_arn
+
+MODE = "API"
+
+
+def test_aws_auth_is_refused_before_anything_is_written(sb):
+    run = sb.playbook("karpenter_node_access=aws_auth", kubeconfig=False)
+    assert run.rc != 0 and run.changed == 0, run
+    assert "authentication mode is API" in run.out and "ignores the aws-auth ConfigMap" in run.out
+    assert sb.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"] == []
+
+
+def test_a_node_role_without_an_entry_never_joins(sb):
+    """Before the playbook ran, the node role has no access entry: its instances cannot authenticate."""
+    iam = sb.client("iam")
+    role = iam.create_role(RoleName="KarpenterNodeRole-" + sb.cluster, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    assert sb.join(role) == (401, None, 401)
+    assert "no access entry for %s (authentication mode API ignores aws-auth)" % role in sb.webhook_log()
+    iam.delete_role(RoleName="KarpenterNodeRole-" + sb.cluster)
+
+
+def test_playbook_with_tokens_only_lets_nodes_in_through_an_access_entry(sb):
+    for stale in sb.tmp.glob("*.ca.crt"):  # left by the refused run above (a failed run keeps its CA file)
+        stale.unlink()
+    first = sb.playbook(kubeconfig=False)
+    assert first.rc == 0 and first.changed > 0, first
+    again = sb.playbook(kubeconfig=False)
+    assert again.rc == 0 and again.changed == 0, again
+    for run in (first, again):
+        no_token_in(run)
+    assert list(sb.tmp.glob("*.ca.crt")) == []
+    entry = sb.client("eks").describe_access_entry(clusterName=sb.cluster, principalArn=node_role_arn(sb))
+    assert entry["accessEntry"]["type"] == "EC2_LINUX"
+    status, user, created = sb.join(node_role_arn(sb))
+    assert (status, created) == (201, 201) and "system:nodes" in user["groups"]
+    # API mode: no aws-auth was written.
+    names = [cm.metadata.name for cm in sb.kube().list_namespaced_config_map("kube-system").items]
+    assert "aws-auth" not in names
+
+
+def test_aws_auth_alone_does_not_let_nodes_in(sb):
+    eks = sb.client("eks")
+    role = node_role_arn(sb)
+    sb.kube().create_namespaced_config_map("kube-system", {
+        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+        "data": {"mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
+                             "  groups: [system:bootstrappers, system:nodes]\n" % role}})
+    eks.delete_access_entry(clusterName=sb.cluster, principalArn=role)
+    assert sb.join(role) == (401, None, 401)
