@@ -299,26 +299,3 @@ def test_divergence_oidc_provider_needs_no_thumbprint(emulator, unique):
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert provider["ThumbprintList"] == []
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
-
-
-def test_divergence_sts_web_identity_accepts_junk_token_and_missing_role(
-    emulator, unique
-):
-    """AWS: AssumeRoleWithWebIdentity verifies the JWT (signature against the issuer's
-    JWKS, ``iss`` registered as an IAM OIDC provider, ``aud``, expiry) and the role's trust
-    policy (``sub``/``aud`` conditions); a junk token gives InvalidIdentityToken and a
-    missing role AccessDenied.
-
-    moto: it just calls AssumeRole: a junk token for a role that does not exist succeeds.
-    (The sandbox plans to validate tokens; this pins the behaviour until it does.)
-    """
-    response = emulator.client("sts").assume_role_with_web_identity(
-        RoleArn="arn:aws:iam::123456789012:role/missing-" + unique,
-        RoleSessionName="junk",
-        WebIdentityToken="not-a-jwt",
-    )
-    assert response["AssumedRoleUser"]["Arn"] == (
-        f"arn:aws:sts::123456789012:assumed-role/missing-{unique}/junk"
-    )
-    assert response["Credentials"]["AccessKeyId"]
-    assert "SubjectFromWebIdentityToken" not in response
