@@ -166,10 +166,16 @@ class Controller(object):
         return env
 
     def start(self, log=print):
-        if self.sb.alive("karpenter"):
-            return False
+        """Start the controller; restart it when the release's settings changed. Whether it (re)started."""
         binary = tools.ensure_group("karpenter", log=log)["karpenter-controller"]
+        saved = settings_path(self.sb)
+        before = saved.read_text() if saved.exists() else None
         env = self.prepare()
+        if self.sb.alive("karpenter"):
+            if saved.read_text() == before:
+                return False
+            log("the Helm release's settings changed; restarting the Karpenter controller")
+            self.sb.stop("karpenter")
         # The controller must not find the sandbox's static keys: IRSA is its only credential.
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith("AWS_") and k not in ("KUBECONFIG", "K8S_AUTH_KUBECONFIG")}
