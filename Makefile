@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)
         lint unit test-sandbox test-emulator test-auth integration molecule clean
 
 help:
-	@echo "make demo            run playbooks/karpenter.yml and inflate.yml on the sandbox"
+	@echo "make demo            run playbooks/karpenter.yml on the sandbox, start Karpenter, scale inflate 0 -> 5 -> 0"
 	@echo "make test            lint, unit tests, sandbox tests, integration targets, molecule"
 	@echo "make sandbox         start (or reuse) the sandbox; sandbox-status, sandbox-down"
 
@@ -54,12 +54,16 @@ sandbox-status:
 sandbox-down:
 	@$(SANDBOX) down
 
+# karpenter.yml, then the real Karpenter controller as the release configured it, then inflate
+# scaled 0 -> DEMO_REPLICAS -> 0 with a timeline of NodeClaims, instances, Nodes and pods.
+DEMO_REPLICAS ?= 5
 demo: sandbox
 	set -a; . .sandbox/env; set +a; \
 	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
-	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=2 \
-	  -e inflate_require_running=false -e inflate_wait_timeout=20 && \
-	$(BIN)/python -m sandbox.show
+	$(SANDBOX) controller && \
+	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=0 && \
+	$(BIN)/python -m sandbox.show && \
+	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)
 
 lint: deps
 	$(BIN)/ruff check plugins sandbox tests

@@ -1,4 +1,4 @@
-"""Command line: python -m sandbox {up,down,status,build}."""
+"""Command line: python -m sandbox {up,down,status,build,controller [start|stop]}."""
 
 import argparse
 import sys
@@ -11,7 +11,9 @@ from sandbox.tools import SandboxError
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sandbox", description="Local stand-in for an EKS cluster.")
-    p.add_argument("command", choices=["up", "down", "status", "build"])
+    p.add_argument("command", choices=["up", "down", "status", "build", "controller"])
+    p.add_argument("action", nargs="?", choices=["start", "stop"], default="start",
+                   help="controller: start (default) or stop the Karpenter controller and the node agent")
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
@@ -38,6 +40,14 @@ def main(argv=None):
             for name, state, pid in rows:
                 print("%-20s %-8s %s" % (name, state, "pid %s" % pid if pid else ""))
             return 0 if all(s == "running" for _, s, _ in rows) else 1
+        elif args.command == "controller":
+            from sandbox import controller
+
+            if args.action == "start":
+                controller.start_all(sb, log=log)
+            else:
+                stopped = [n for n in ("node-agent", "karpenter") if sb.stop(n)]
+                print("stopped: %s" % (", ".join(stopped) or "nothing was running"))
         elif args.command == "down":
             stopped = sb.down()
             print("stopped: %s" % (", ".join(stopped) or "nothing was running"))

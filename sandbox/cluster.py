@@ -8,6 +8,10 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
   registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
+
+Started by ``python -m sandbox controller`` once playbooks/karpenter.yml has installed Karpenter:
+  karpenter  the real Karpenter controller, configured by the Helm release (sandbox/controller.py)
+  node-agent plays the kubelet of the instances Karpenter launches (sandbox/nodeagent.py)
 """
 
 import base64
@@ -33,6 +37,8 @@ DEFAULT_STATE = ROOT / ".sandbox"
 
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
+# Started after the playbook (python -m sandbox controller); stopped first.
+JIT_COMPONENTS = ["node-agent", "karpenter"]
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -136,7 +142,7 @@ class Sandbox(object):
         """Whether every port of this sandbox can be bound now."""
         return all(self._port_free(p) for p in self.ports.values())
 
-    def _spawn(self, name, argv, env=None, port=None):
+    def _spawn(self, name, argv, env=None, port=None, base_env=None):
         if port is not None and not self._port_free(port):
             raise SandboxError("port %d (for %s) is taken by another process; free it or set SANDBOX_PORT_BASE" % (port, name))
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -144,7 +150,8 @@ class Sandbox(object):
         logf = open(self.logs / ("%s.log" % name), "ab")
         proc = subprocess.Popen(
             argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dict(os.environ, **(env or {})), cwd=str(ROOT), start_new_session=True,
+            env=dict(os.environ if base_env is None else base_env, **(env or {})), cwd=str(ROOT),
+            start_new_session=True,
         )
         (self.run / ("%s.pid" % name)).write_text(str(proc.pid))
         return proc
@@ -381,6 +388,19 @@ class Sandbox(object):
             if seeded.get("authentication_mode", "CONFIG_MAP") == "CONFIG_MAP":
                 api.create_namespaced_config_map("kube-system", {
                     "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
+        # EKS serves the issuer's discovery document and keys publicly (oidc.eks.<region>.amazonaws.com);
+        # here the kube-apiserver serves them, to anyone, for the emulator's STS.
+        rbac = client.RbacAuthorizationV1Api(self.kube())
+        try:
+            rbac.create_cluster_role_binding({
+                "metadata": {"name": "service-account-issuer-discovery-public"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                            "name": "system:service-account-issuer-discovery"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"},
+                             {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}]})
+        except ApiException as e:
+            if e.status != 409:
+                raise
         existing = {n.metadata.name for n in api.list_node().items}
         for inst in seeded["node_instances"]:
             name = inst["private_dns_name"]
@@ -434,31 +454,34 @@ class Sandbox(object):
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 
+    def stop(self, name):
+        """Stop one component (SIGTERM, then SIGKILL); whether it was running."""
+        pid = self._pid(name)
+        if not pid:
+            return False
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.time() + grace
+            while time.time() < deadline and self.alive(name):
+                time.sleep(0.05)
+            if not self.alive(name):
+                break
+        (self.run / (name + ".pid")).unlink(missing_ok=True)
+        return True
+
     def status(self):
         rows = []
-        for name in COMPONENTS:
+        for name in COMPONENTS + [n for n in reversed(JIT_COMPONENTS) if (self.run / (n + ".pid")).exists()]:
             pid = self._pid(name)
             rows.append((name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid))
         return rows
 
     def down(self):
         """Stop every component, dependants first (apiserver before etcd), then remove the state."""
-        stopped = []
-        for name in reversed(COMPONENTS):
-            pid = self._pid(name)
-            if not pid:
-                continue
-            stopped.append(name)
-            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(pid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.time() + grace
-                while time.time() < deadline and self.alive(name):
-                    time.sleep(0.05)
-                if not self.alive(name):
-                    break
+        stopped = [name for name in JIT_COMPONENTS + list(reversed(COMPONENTS)) if self.stop(name)]
         import shutil
 
         shutil.rmtree(self.state, ignore_errors=True)

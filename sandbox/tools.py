@@ -80,6 +80,12 @@ GROUPS = {
         {"helm": "helm.sh/helm/v3/cmd/helm"},
         lambda: ["-s", "-w", "-X", "helm.sh/helm/v3/internal/version.version=" + module_version("helm", "helm.sh/helm/v3")],
     ),
+    # The real AWS Karpenter controller; the sandbox runs it as a local process (sandbox/controller.py).
+    "karpenter": (
+        "github.com/aws/karpenter-provider-aws",
+        {"karpenter-controller": "github.com/aws/karpenter-provider-aws/cmd/controller"},
+        lambda: ["-s", "-w"],
+    ),
 }
 
 KARPENTER_MODULE = "github.com/aws/karpenter-provider-aws"

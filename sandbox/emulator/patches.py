@@ -13,6 +13,11 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * UpdateClusterConfig answers with an ``update`` object, as the EKS API does.
 * Access entries and policies, Pod Identity associations and add-ons, which moto lacks,
   come from ``eks_extensions``.
+* AssumeRoleWithWebIdentity verifies the token and the role's trust policy
+  (``web_identity``).
+* The EKS-optimised AMIs and their SSM parameters exist (``eks_amis``).
+* CreateFleet instances get their launch template's security groups and instance profile
+  (``ec2_fleet``).
 """
 
 import functools
@@ -56,9 +61,12 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
-    from . import eks_extensions
+    from . import ec2_fleet, eks_amis, eks_extensions, web_identity
 
     eks_extensions.apply()
+    web_identity.apply()
+    eks_amis.apply()
+    ec2_fleet.apply()
 
 
 def _patch_cluster_init():

@@ -302,29 +302,6 @@ def test_divergence_oidc_provider_needs_no_thumbprint(emulator, unique):
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
 
 
-def test_divergence_sts_web_identity_accepts_junk_token_and_missing_role(
-    emulator, unique
-):
-    """AWS: AssumeRoleWithWebIdentity verifies the JWT (signature against the issuer's
-    JWKS, ``iss`` registered as an IAM OIDC provider, ``aud``, expiry) and the role's trust
-    policy (``sub``/``aud`` conditions); a junk token gives InvalidIdentityToken and a
-    missing role AccessDenied.
-
-    moto: it just calls AssumeRole: a junk token for a role that does not exist succeeds.
-    (The sandbox plans to validate tokens; this pins the behaviour until it does.)
-    """
-    response = emulator.client("sts").assume_role_with_web_identity(
-        RoleArn="arn:aws:iam::123456789012:role/missing-" + unique,
-        RoleSessionName="junk",
-        WebIdentityToken="not-a-jwt",
-    )
-    assert response["AssumedRoleUser"]["Arn"] == (
-        f"arn:aws:sts::123456789012:assumed-role/missing-{unique}/junk"
-    )
-    assert response["Credentials"]["AccessKeyId"]
-    assert "SubjectFromWebIdentityToken" not in response
-
-
 def test_divergence_sts_default_identity_is_an_sts_user_arn(emulator):
     """AWS: GetCallerIdentity for an IAM user's keys returns ``arn:aws:iam::<account>:user/<name>``.
 

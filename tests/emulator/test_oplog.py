@@ -177,11 +177,13 @@ def test_request_log_classifies_live_requests(emulator, unique):
     sqs = emulator.client("sqs")
     sqs.create_queue(QueueName="q-" + unique)  # json protocol (X-Amz-Target), write
     sqs.list_queues()  # json protocol, read
-    emulator.client("sts").assume_role_with_web_identity(  # unsigned request
-        RoleArn="arn:aws:iam::123456789012:role/any",
-        RoleSessionName="log-test",
-        WebIdentityToken="token",
-    )
+    sts = emulator.client("sts")
+    with pytest.raises(sts.exceptions.InvalidIdentityTokenException):
+        sts.assume_role_with_web_identity(  # unsigned request; a junk token is refused
+            RoleArn="arn:aws:iam::123456789012:role/any",
+            RoleSessionName="log-test",
+            WebIdentityToken="token",
+        )
     eks = emulator.client("eks")
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.describe_cluster(name="absent-" + unique)  # 404
@@ -201,7 +203,7 @@ def test_request_log_classifies_live_requests(emulator, unique):
         ("eks", "DescribeCluster", False),
     ]
     assert records[2]["method"] == "GET" and records[2]["path"] == "/clusters"
-    assert [r["status"] for r in records] == [200] * 6 + [404]
+    assert [r["status"] for r in records] == [200] * 5 + [400, 404]
 
 
 def test_request_log_classifies_access_entry_requests(emulator, bare_cluster, unique):

@@ -1,0 +1,58 @@
+"""CreateFleet launches instances with their launch template's security groups and instance profile."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def network(emulator, unique):
+    ec2, iam = emulator.client("ec2"), emulator.client("iam")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="nodes-" + unique, Description="nodes", VpcId=vpc)["GroupId"]
+    role = "node-" + unique
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    iam.create_instance_profile(InstanceProfileName="profile-" + unique)
+    iam.add_role_to_instance_profile(InstanceProfileName="profile-" + unique, RoleName=role)
+    image = emulator.client("ssm").get_parameter(
+        Name="/aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/standard/recommended/image_id")["Parameter"]["Value"]
+    return {"subnet": subnet, "group": group, "profile": "profile-" + unique, "image": image}
+
+
+def _launch(emulator, unique, data, subnet):
+    ec2 = emulator.client("ec2")
+    template = ec2.create_launch_template(LaunchTemplateName="lt-" + unique, LaunchTemplateData=data)
+    fleet = ec2.create_fleet(
+        Type="instant",
+        TargetCapacitySpecification={"TotalTargetCapacity": 1, "DefaultTargetCapacityType": "on-demand"},
+        LaunchTemplateConfigs=[{
+            "LaunchTemplateSpecification": {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"],
+                                            "Version": "$Latest"},
+            "Overrides": [{"InstanceType": "m5.xlarge", "SubnetId": subnet}],
+        }],
+    )
+    instance_id = fleet["Instances"][0]["InstanceIds"][0]
+    return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+
+
+def test_network_interface_groups_and_instance_profile(emulator, unique, network):
+    instance = _launch(emulator, unique, {
+        "ImageId": network["image"],
+        "IamInstanceProfile": {"Name": network["profile"]},
+        "NetworkInterfaces": [{"DeviceIndex": 0, "Groups": [network["group"]]}],
+    }, network["subnet"])
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [network["group"]]
+    assert [g["GroupId"] for g in instance["NetworkInterfaces"][0]["Groups"]] == [network["group"]]
+    assert instance["IamInstanceProfile"]["Arn"].endswith(":instance-profile/" + network["profile"])
+    assert instance["SubnetId"] == network["subnet"]
+    assert instance["Placement"]["AvailabilityZone"] == "us-east-1b"
+
+
+def test_security_group_ids(emulator, unique, network):
+    instance = _launch(emulator, unique, {"ImageId": network["image"], "SecurityGroupIds": [network["group"]]},
+                       network["subnet"])
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [network["group"]]
+    assert "IamInstanceProfile" not in instance
