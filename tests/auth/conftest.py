@@ -45,11 +45,12 @@ class Run(object):
         self.out = proc.stdout + proc.stderr
         self.seconds = seconds
         m = RECAP.search(self.out)
-        self.ok, self.changed, _, self.failed = (int(x) for x in m.groups()) if m else (0, 0, 0, 1)
+        counts = [int(x) for x in m.groups()] if m else [0, 0, 0, 1]
+        self.ok, self.changed, self.failed = counts[0], counts[1], counts[3]
 
     def __repr__(self):
-        return "Run(rc=%d, changed=%d, failed=%d, %.0fs)\n%s" % (self.rc, self.changed, self.failed, self.seconds,
-                                                                  self.out[-3000:])
+        tail = self.out[-3000:]
+        return "Run(rc=%d, changed=%d, failed=%d, %.0fs)\n%s" % (self.rc, self.changed, self.failed, self.seconds, tail)
 
 
 class AuthSandbox(object):
@@ -66,7 +67,8 @@ class AuthSandbox(object):
         env["PYTHONPATH"] = str(REPO_ROOT)
         argv = [sys.executable, "-m", "sandbox", *args, "--state-dir", str(self.state),
                 "--port-base", str(self.port_base)]
-        return subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=600)
+        return subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=600,
+                              check=False)
 
     def up(self):
         self._cli("down")
@@ -134,9 +136,9 @@ class AuthSandbox(object):
         status, review = self.request(token, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
                                       {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         user = review["status"]["userInfo"] if review else None
-        created, _ = self.request(token, "POST", "/api/v1/nodes", {
+        created = self.request(token, "POST", "/api/v1/nodes", {
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": dns, "labels": {"kubernetes.io/hostname": dns}}})
+            "metadata": {"name": dns, "labels": {"kubernetes.io/hostname": dns}}})[0]
         if created == 201:
             self.kube().delete_node(dns)
         return status, user, created
@@ -166,7 +168,8 @@ class AuthSandbox(object):
         if check:
             argv += ["--check", "--diff"]
         t0 = time.time()
-        proc = subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900,
+                              check=False)
         return Run(proc, time.time() - t0)
 
 

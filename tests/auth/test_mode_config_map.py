@@ -13,6 +13,8 @@ def controller_identity(sb):
     apps = client.AppsV1Api(config.new_client_from_config(str(sb.state / "kubeconfig")))
     template = apps.read_namespaced_deployment("karpenter", "kube-system").spec.template
     return (template.metadata.annotations or {}).get("jit.karpenter/controller-identity")
+
+
 POD_TRUST = {"Service": "pods.eks.amazonaws.com"}
 
 

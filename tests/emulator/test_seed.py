@@ -236,3 +236,21 @@ def test_cli_writes_the_same_summary(
     )
     assert result.returncode == 0, result.stderr.decode()
     assert json.loads(out.read_text()) == seeded["first"]
+
+
+@pytest.mark.parametrize("mode", ["API", "API_AND_CONFIG_MAP"])
+def test_api_modes_give_the_node_group_role_an_access_entry(emulator, ca_pem, mode):
+    """EKS makes an EC2_LINUX entry for a managed node group's role when the cluster has access entries;
+    the creator's admin entry is there too. Seeding again changes nothing."""
+    name = "seeded-" + mode.lower().replace("_", "-")
+    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:8443", ca_pem, new_oidc_issuer(REGION), mode)
+    summary = seed_cluster(*args)
+    assert summary["authentication_mode"] == mode
+    assert summary["cluster_creator_arn"] == "arn:aws:iam::123456789012:user/moto"
+    eks = emulator.client("eks")
+    entries = eks.list_access_entries(clusterName=name)["accessEntries"]
+    assert sorted(entries) == sorted([summary["node_role_arn"], summary["cluster_creator_arn"]])
+    node = eks.describe_access_entry(clusterName=name, principalArn=summary["node_role_arn"])["accessEntry"]
+    assert (node["type"], node["kubernetesGroups"]) == ("EC2_LINUX", ["system:nodes"])
+    seed_cluster(*args)
+    assert sorted(eks.list_access_entries(clusterName=name)["accessEntries"]) == sorted(entries)
