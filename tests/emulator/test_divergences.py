@@ -7,7 +7,10 @@ Where a difference matters, the collection follows AWS, not the emulator.
 
 import json
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from conftest import REGION
 
 TRUST_EC2 = {
     "Version": "2012-10-17",
@@ -299,3 +302,21 @@ def test_divergence_oidc_provider_needs_no_thumbprint(emulator, unique):
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert provider["ThumbprintList"] == []
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+
+
+def test_divergence_pricing_api_absent(emulator):
+    """AWS: the Pricing API (GetProducts) lists on-demand prices; Karpenter refreshes its prices from it.
+
+    moto has no Pricing service: every call is an HTTP 500. Karpenter then keeps the on-demand prices
+    compiled into it (its pricing controller logs "updating pricing, retreiving on-demand pricing
+    data ... Pricing: GetProducts ... StatusCode: 500" and retries), and still launches capacity.
+    """
+    from botocore.config import Config
+
+    pricing = boto3.client(
+        "pricing", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as err:
+        pricing.get_products(ServiceCode="AmazonEC2", MaxResults=1)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
