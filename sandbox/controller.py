@@ -16,7 +16,10 @@ Deployment and runs the controller binary built from the pinned Go module
   TokenRequest token for audience ``sts.amazonaws.com``; the emulator's STS checks it
   (``sandbox/emulator/web_identity.py``). No static keys are passed on.
 
-    python -m sandbox controller [start|stop|status]     (after playbooks/karpenter.yml ran)
+Both tokens are valid for 24 hours (``TOKEN_SECONDS``); the kubelet would refresh them, the sandbox
+does not: ``python -m sandbox controller stop`` then ``start`` after a day.
+
+    python -m sandbox controller [start|stop]     (after playbooks/karpenter.yml ran)
 """
 
 import json
