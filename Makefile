@@ -89,6 +89,11 @@ test-auth: deps
 molecule: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
+# Just-in-time nodes only (also part of `make molecule`).
+.PHONY: molecule-jit
+molecule-jit: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
+
 test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule
 
 clean: sandbox-down
@@ -119,6 +124,11 @@ ecosystem: ecosystem-deps sandbox
 
 bench: deps
 	$(BIN)/python benchmarks/collection.py --out benchmarks/RESULTS.md
+
+# Scale-up latency with the real Karpenter controller: inflate 0 -> 1, 10, 50 until all pods run.
+.PHONY: bench-scaleup
+bench-scaleup: deps
+	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
 
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs

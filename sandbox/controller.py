@@ -16,7 +16,10 @@ Deployment and runs the controller binary built from the pinned Go module
   TokenRequest token for audience ``sts.amazonaws.com``; the emulator's STS checks it
   (``sandbox/emulator/web_identity.py``). No static keys are passed on.
 
-    python -m sandbox controller [start|stop|status]     (after playbooks/karpenter.yml ran)
+Both tokens are valid for 24 hours (``TOKEN_SECONDS``); the kubelet would refresh them, the sandbox
+does not: ``python -m sandbox controller stop`` then ``start`` after a day.
+
+    python -m sandbox controller [start|stop]     (after playbooks/karpenter.yml ran)
 """
 
 import json
@@ -179,8 +182,18 @@ class Controller(object):
         # The controller must not find the sandbox's static keys: IRSA is its only credential.
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith("AWS_") and k not in ("KUBECONFIG", "K8S_AUTH_KUBECONFIG")}
+        log_file = self.sb.logs / "karpenter.log"
+        offset = log_file.stat().st_size if log_file.exists() else 0
+
+        def leading():
+            # Ready, and the leader: after a restart the previous process's lease must expire first.
+            with open(log_file, "rb") as f:
+                f.seek(offset)
+                return b"Successfully acquired lease" in f.read() and self.sb._http_ok(
+                    "http://127.0.0.1:%d/readyz" % self.health_port)
+
         self.sb._spawn("karpenter", [binary], env=env, port=self.health_port, base_env=base)
-        self.sb._wait("karpenter", lambda: self.sb._http_ok("http://127.0.0.1:%d/readyz" % self.health_port), timeout=90)
+        self.sb._wait("karpenter", leading, timeout=90)
         log("karpenter controller %s running (log %s)" % (tools.karpenter_version(), self.sb.logs / "karpenter.log"))
         return True
 
@@ -191,7 +204,8 @@ def start_node_agent(sandbox, log=print):
     import sys
 
     sandbox._spawn("node-agent", [sys.executable, "-u", "-m", "sandbox.nodeagent",
-                                  "--kubeconfig", str(sandbox.state / "kubeconfig"), "--cluster", sandbox.cluster,
+                                  "--kubeconfig", str(sandbox.state / "kubeconfig"), "--pki-dir", str(sandbox.pki),
+                                  "--cluster", sandbox.cluster,
                                   "--endpoint-url", sandbox.aws_url, "--region", sandbox.region],
                    env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     sandbox._wait("node-agent", lambda: "watching NodeClaims" in sandbox._log_tail("node-agent"), timeout=30)

@@ -1,6 +1,6 @@
 """The sandbox's node agent: it plays the kubelet of every instance Karpenter launches.
 
-    python -m sandbox.nodeagent --kubeconfig KUBECONFIG --cluster demo --endpoint-url URL --region us-east-1
+    python -m sandbox.nodeagent --kubeconfig KUBECONFIG --pki-dir PKI --cluster demo --endpoint-url URL --region us-east-1
 
 For each NodeClaim whose instance is running in the AWS emulator and has no Node yet, the agent
 decides, as EKS does, whether the instance may join: the instance's role (from its instance
@@ -10,7 +10,9 @@ profile) calls as ``arn:aws:sts::<account>:assumed-role/<role name>/<instance id
 as a member of ``system:nodes`` whose username is ``system:node:<its private DNS name>``
 (the Node authorizer lets a kubelet register only its own Node).
 
-A joining instance gets a Node like the kubelet's: named after its private DNS name,
+A joining instance's "kubelet" then talks to the API server as the identity EKS gave it: a client
+certificate (signed by the sandbox's CA) for the mapped username and groups, so the API server's
+Node authorizer decides what it may write. It registers a Node like the kubelet's: named after its private DNS name,
 ``providerID aws:///<zone>/<instance id>``, the NodeClaim's labels and taints plus the
 ``karpenter.sh/unregistered`` taint the kubelet registers with (Karpenter removes it), capacity
 and allocatable of the instance type (as Karpenter computed them on the NodeClaim), and
@@ -25,13 +27,14 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 
 import boto3
 import botocore.exceptions
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from sandbox import authn
+from sandbox import authn, pki
 
 log = logging.getLogger("node-agent")
 UNREGISTERED_TAINT = {"key": "karpenter.sh/unregistered", "effect": "NoExecute"}
@@ -78,23 +81,26 @@ def node_for(claim, instance, kubelet_version=KUBELET_VERSION):
 
 
 def join_decision(caller_arn, node_name, *, authentication_mode, aws_auth, access_entries):
-    """(may join, reason): the instance may register Node ``node_name`` only as that node, in system:nodes."""
+    """(may join, reason, decision): the instance may register Node ``node_name`` only as that node, in system:nodes."""
     decision = authn.resolve(caller_arn, authentication_mode=authentication_mode, aws_auth=aws_auth,
                              access_entries=access_entries, private_dns_name=node_name)
     if not decision.allowed:
-        return False, "%s is not authorised in the cluster: %s" % (caller_arn, decision.reason)
+        return False, "%s is not authorised in the cluster: %s" % (caller_arn, decision.reason), decision
     if not decision.is_node:
         return False, "%s maps to %s in groups %s, not system:nodes (%s)" % (
-            caller_arn, decision.username, decision.groups, decision.source)
+            caller_arn, decision.username, decision.groups, decision.source), decision
     if decision.username != "system:node:" + node_name:
         return False, "%s maps to username %s, which may not register Node %s (Node authorizer)" % (
-            caller_arn, decision.username, node_name)
-    return True, "%s joins as %s (%s)" % (caller_arn, decision.username, decision.source)
+            caller_arn, decision.username, node_name), decision
+    return True, "%s joins as %s (%s)" % (caller_arn, decision.username, decision.source), decision
 
 
 class Agent(object):
-    def __init__(self, kubeconfig, cluster, endpoint_url, region, interval=1.0):
+    def __init__(self, kubeconfig, pki_dir, cluster, endpoint_url, region, interval=1.0):
         api = config.new_client_from_config(kubeconfig)
+        self.server = api.configuration.host
+        self.pki_dir = Path(pki_dir)
+        self.creds = self.pki_dir.parent / "node-agent"
         self.core = client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
         session = boto3.session.Session(region_name=region)
@@ -127,6 +133,20 @@ class Agent(object):
                 for arn in page["accessEntries"]:
                     entries.append(self.eks.describe_access_entry(clusterName=self.cluster, principalArn=arn)["accessEntry"])
         return mode, aws_auth, entries
+
+    def kubelet_client(self, decision, node_name):
+        """A CoreV1Api authenticated as ``decision``'s user and groups (a client certificate)."""
+        cert, key = pki.client_credentials(self.pki_dir, decision.username, decision.groups)
+        self.creds.mkdir(mode=0o700, parents=True, exist_ok=True)
+        paths = self.creds / (node_name + ".crt"), self.creds / (node_name + ".key")
+        paths[0].write_bytes(cert)
+        paths[1].write_bytes(key)
+        paths[1].chmod(0o600)
+        conf = client.Configuration()
+        conf.host = self.server
+        conf.ssl_ca_cert = str(self.pki_dir / "ca.crt")
+        conf.cert_file, conf.key_file = str(paths[0]), str(paths[1])
+        return client.CoreV1Api(client.ApiClient(conf))
 
     def _instance_role(self, instance):
         profile_arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
@@ -166,19 +186,24 @@ class Agent(object):
             if identity is None:
                 identity = self._cluster_identity()
             mode, aws_auth, entries = identity
-            ok, reason = join_decision(caller, instance["PrivateDnsName"], authentication_mode=mode,
-                                       aws_auth=aws_auth, access_entries=entries)
+            ok, reason, decision = join_decision(caller, instance["PrivateDnsName"], authentication_mode=mode,
+                                                 aws_auth=aws_auth, access_entries=entries)
             if not ok:
                 self.say(key, "%s: not joining: %s" % (where, reason), logging.WARNING)
                 continue
             body = node_for(claim, instance, self.kubelet_version)
             status = body.pop("status")
+            kubelet = self.kubelet_client(decision, body["metadata"]["name"])
             try:
-                self.core.create_node(body)
+                kubelet.create_node(body)
             except ApiException as e:
+                if e.status == 403:
+                    self.say(key, "%s: the API server refused Node %s to %s: %s" % (
+                        where, body["metadata"]["name"], decision.username, e.reason), logging.WARNING)
+                    continue
                 if e.status != 409:
                     raise
-            self.core.patch_node_status(body["metadata"]["name"], {"status": status})
+            kubelet.patch_node_status(body["metadata"]["name"], {"status": status})
             self.say(key, "%s: Node %s registered; %s" % (where, body["metadata"]["name"], reason))
             joined += 1
         return joined
@@ -196,6 +221,7 @@ class Agent(object):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kubeconfig", required=True)
+    p.add_argument("--pki-dir", required=True, help="the sandbox's CA (ca.crt, ca.key) signs each node's credentials")
     p.add_argument("--cluster", required=True)
     p.add_argument("--endpoint-url", required=True)
     p.add_argument("--region", required=True)
@@ -203,7 +229,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    Agent(args.kubeconfig, args.cluster, args.endpoint_url, args.region, args.interval).run()
+    Agent(args.kubeconfig, args.pki_dir, args.cluster, args.endpoint_url, args.region, args.interval).run()
 
 
 if __name__ == "__main__":

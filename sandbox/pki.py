@@ -27,8 +27,8 @@ def _write_key(path, key):
 
 def _name(cn, org=None):
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    for o in ([org] if isinstance(org, str) else org or []):
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, o))
     return x509.Name(attrs)
 
 
@@ -63,6 +63,21 @@ def _cert(subject, key, issuer, issuer_key, ca=False, server_names=(), server_ip
 
 def _pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def client_credentials(pki_dir, username, groups=()):
+    """(certificate PEM, key PEM) for ``username`` in ``groups``, signed by the sandbox's CA.
+
+    The API server takes the certificate's CN as the username and its O values as the groups.
+    """
+    d = Path(pki_dir)
+    ca_key = serialization.load_pem_private_key((d / "ca.key").read_bytes(), password=None)
+    ca = x509.load_pem_x509_certificate((d / "ca.crt").read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert(_name(username, list(groups)), key, ca.subject, ca_key, client=True)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return _pem(cert), key_pem
 
 
 def ensure_pki(pki_dir, service_ip="10.100.0.1"):

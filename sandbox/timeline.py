@@ -32,6 +32,20 @@ class Observer(object):
         self.namespace = namespace
         self.deployment = deployment
 
+    def wait_nodepools_ready(self, timeout=120):
+        """Wait until every NodePool is Ready (its EC2NodeClass resolved), so a timing starts from a ready controller."""
+        deadline = time.time() + timeout
+        while True:
+            pools = self.custom.list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
+            ready = [p for p in pools if any(c["type"] == "Ready" and c["status"] == "True"
+                                             for c in (p.get("status") or {}).get("conditions") or [])]
+            if pools and len(ready) == len(pools):
+                return [p["metadata"]["name"] for p in pools]
+            if time.time() > deadline:
+                raise TimeoutError("NodePools not Ready after %ds: %s" % (
+                    timeout, [p["metadata"]["name"] for p in pools if p not in ready] or "none exists"))
+            time.sleep(1)
+
     def scale(self, replicas):
         self.apps.patch_namespaced_deployment_scale(self.deployment, self.namespace, {"spec": {"replicas": replicas}})
 
@@ -120,6 +134,7 @@ def main(argv=None):
     if args.replicas < 1:
         p.error("--replicas must be at least 1")
     obs = Observer(args.cluster)
+    obs.wait_nodepools_ready()
     print("\n== Scale inflate 0 -> %d" % args.replicas)
     took, firsts = scale_up(obs, args.replicas, args.timeout)
     for key in ("nodeclaims", "launched", "instances", "registered", "nodes ready"):

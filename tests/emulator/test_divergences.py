@@ -8,7 +8,10 @@ Where a difference matters, the collection follows AWS, not the emulator.
 import json
 import re
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from conftest import REGION
 
 TRUST_EC2 = {
     "Version": "2012-10-17",
@@ -331,3 +334,21 @@ def test_divergence_sts_presigned_request_signature_and_age_unchecked(emulator):
 
     old = re.sub(r"X-Amz-Date=\d{8}T\d{6}Z", "X-Amz-Date=20200101T000000Z", url)
     assert caller_arn(old, "demo") == "arn:aws:sts::123456789012:user/moto"
+
+
+def test_divergence_pricing_api_absent(emulator):
+    """AWS: the Pricing API (GetProducts) lists on-demand prices; Karpenter refreshes its prices from it.
+
+    moto has no Pricing service: every call is an HTTP 500. Karpenter then keeps the on-demand prices
+    compiled into it (its pricing controller logs "updating pricing, retreiving on-demand pricing
+    data ... Pricing: GetProducts ... StatusCode: 500" and retries), and still launches capacity.
+    """
+    from botocore.config import Config
+
+    pricing = boto3.client(
+        "pricing", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as err:
+        pricing.get_products(ServiceCode="AmazonEC2", MaxResults=1)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500

@@ -86,9 +86,10 @@ def _join(aws_auth=None, mode="CONFIG_MAP", entries=()):
 
 
 def test_join_with_the_node_roles_mapping():
-    ok, reason = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT))
+    ok, reason, decision = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT))
     assert ok, reason
-    assert "system:node:" + DNS in reason
+    assert decision.username == "system:node:" + DNS
+    assert "system:nodes" in decision.groups
 
 
 @pytest.mark.parametrize("aws_auth,why", [
@@ -100,7 +101,7 @@ def test_join_with_the_node_roles_mapping():
     (_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT, username="node-{{SessionName}}"), "Node authorizer"),
 ])
 def test_no_join_without_a_node_mapping(aws_auth, why):
-    ok, reason = _join(aws_auth)
+    ok, reason, _ = _join(aws_auth)
     assert not ok
     assert why in reason
 
@@ -108,7 +109,7 @@ def test_no_join_without_a_node_mapping(aws_auth, why):
 def test_join_by_ec2_linux_access_entry_in_api_mode():
     entry = {"principalArn": "arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT, "type": "EC2_LINUX",
              "username": "system:node:{{EC2PrivateDNSName}}", "kubernetesGroups": []}
-    ok, reason = _join(None, mode="API", entries=[entry])
+    ok, reason, _ = _join(None, mode="API", entries=[entry])
     assert ok, reason
-    ok, _ = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT), mode="API")
+    ok, _, _ = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT), mode="API")
     assert not ok  # API mode ignores aws-auth
