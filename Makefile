@@ -44,8 +44,9 @@ link:
 sandbox-build: deps
 	$(SANDBOX) build
 
+# KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
 sandbox: deps
-	$(SANDBOX) up
+	$(SANDBOX) up $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
 
 sandbox-status:
 	@$(SANDBOX) status

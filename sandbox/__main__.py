@@ -16,10 +16,13 @@ def main(argv=None):
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
     p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 36400)")
+    p.add_argument("--karpenter-version", default=None,
+                   help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)")
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
-    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log)
+    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
+                 karpenter_version=args.karpenter_version)
     try:
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

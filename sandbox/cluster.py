@@ -7,6 +7,11 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
   registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
+  legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
+             karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
+
+`up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
+playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
 """
 
 import base64
@@ -30,7 +35,7 @@ from sandbox.tools import SandboxError
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / ".sandbox"
 
-COMPONENTS = ["aws", "etcd", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
+COMPONENTS = ["aws", "etcd", "apiserver", "controller-manager", "scheduler", "kwok", "registry", "legacy-charts"]
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -48,8 +53,10 @@ AUDIT_POLICY = {
 
 
 class Sandbox(object):
-    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print):
+    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
+                 karpenter_version=None):
         self.state = Path(state_dir)
+        self.karpenter_version = karpenter_version
         self.cluster = cluster
         self.region = region
         self.log = log
@@ -57,7 +64,7 @@ class Sandbox(object):
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
-            "aws": base + 50, "registry": base + 60,
+            "aws": base + 50, "registry": base + 60, "legacy-charts": base + 80,
         }
         self.logs = self.state / "logs"
         self.run = self.state / "run"
@@ -83,6 +90,11 @@ class Sandbox(object):
     @property
     def aws_url(self):
         return "http://127.0.0.1:%d" % self.ports["aws"]
+
+    @property
+    def legacy_chart_repository(self):
+        """The old HTTP Helm repository (Karpenter 0.16.x charts), as https://charts.karpenter.sh was."""
+        return "http://127.0.0.1:%d" % self.ports["legacy-charts"]
 
     @property
     def registry_host(self):
@@ -263,12 +275,27 @@ class Sandbox(object):
             exe = charts.registry_binary()
             self._spawn(name, [exe, "serve", str(reg)], port=p["registry"])
             self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
+        elif name == "legacy-charts":
+            root = charts.legacy_repository(self.state)
+            self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                               "--directory", str(root), str(p[name])], port=p[name])
+            self._wait(name, lambda: self._http_ok(self.legacy_chart_repository + "/index.yaml"))
         else:
             raise SandboxError("unknown component %s" % name)
 
     # ---- public operations ------------------------------------------------
+    def _check_karpenter_version(self):
+        wanted = self.karpenter_version
+        if wanted is None or wanted.lstrip("v") == charts.chart_version():
+            return
+        known = charts.legacy_versions()
+        if wanted.lstrip("v") not in known:
+            raise SandboxError("Karpenter %s: the sandbox serves %s (OCI) and %s (the old HTTP repository)"
+                               % (wanted, charts.chart_version(), ", ".join(known)))
+
     def up(self):
         t0 = time.time()
+        self._check_karpenter_version()
         self.state.mkdir(parents=True, exist_ok=True)
         charts.registry_binary()  # fail fast when the registry is not installed
         bins = tools.ensure_all(log=self.log)
@@ -381,8 +408,9 @@ class Sandbox(object):
         vars_ = {
             "cluster_name": self.cluster,
             "aws_region": self.region,
-            "karpenter_version": charts.chart_version(),
+            "karpenter_version": (self.karpenter_version or charts.chart_version()).lstrip("v"),
             "karpenter_chart_registry": "oci://%s/karpenter" % self.registry_host,
+            "karpenter_chart_repository": self.legacy_chart_repository,
             "karpenter_chart_plain_http": True,
             "sandbox_account_id": seeded["account_id"],
             "sandbox_node_role_arn": seeded["node_role_arn"],
