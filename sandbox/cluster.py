@@ -7,6 +7,10 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
   registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
+  cluster-network  the API server's way into the cluster (sandbox/webhook.py): an HTTP CONNECT proxy
+             for its cluster egress, relaying to the addresses asked for, except that the Services of
+             Karpenter 0.16's admission webhooks lead to a stand-in for that webhook (emulated: it
+             admits every request, no defaulting, no validation beyond the CRD schemas)
   legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
              karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
 
@@ -29,13 +33,14 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import charts, pki, tools
+from sandbox import charts, pki, tools, webhook
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / ".sandbox"
 
-COMPONENTS = ["aws", "etcd", "apiserver", "controller-manager", "scheduler", "kwok", "registry", "legacy-charts"]
+COMPONENTS = ["aws", "etcd", "apiserver", "cluster-network", "controller-manager", "scheduler", "kwok", "registry",
+              "legacy-charts"]
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -65,6 +70,7 @@ class Sandbox(object):
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
             "aws": base + 50, "registry": base + 60, "legacy-charts": base + 80,
+            "cluster-network": base + 82,  # the webhook stand-in
         }
         self.logs = self.state / "logs"
         self.run = self.state / "run"
@@ -90,6 +96,10 @@ class Sandbox(object):
     @property
     def aws_url(self):
         return "http://127.0.0.1:%d" % self.ports["aws"]
+
+    @property
+    def network_socket(self):
+        return self.run / "cluster-network.sock"
 
     @property
     def legacy_chart_repository(self):
@@ -189,6 +199,11 @@ class Sandbox(object):
             return e.code in (401, 403)  # serving, just not for anonymous
 
     @staticmethod
+    def _tcp_ok(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=3):
+            return True
+
+    @staticmethod
     def _http_ok(url):
         with urllib.request.urlopen(url, timeout=3) as r:
             return r.status == 200
@@ -223,6 +238,8 @@ class Sandbox(object):
         elif name == "apiserver":
             audit = self.state / "audit-policy.yaml"
             audit.write_text(yaml.safe_dump(AUDIT_POLICY))
+            egress = self.state / "egress-selector.yaml"
+            egress.write_text(yaml.safe_dump(webhook.egress_selector_config(self.network_socket)))
             k = self.pki
             argv = [
                 bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
@@ -238,8 +255,11 @@ class Sandbox(object):
                 "--allow-privileged=true", "--endpoint-reconciler-type=none",
                 "--audit-policy-file=%s" % audit, "--audit-log-path=%s" % (self.logs / "audit.log"),
                 "--audit-log-format=json", "--audit-log-maxsize=200",
+                "--egress-selector-config-file=%s" % egress,
             ]
-            self._spawn(name, argv, port=p["apiserver"])
+            # Service names (webhooks) go through the egress selector, never an HTTP(S) proxy of the host.
+            no_proxy = ",".join(x for x in (os.environ.get("NO_PROXY") or os.environ.get("no_proxy"), ".svc") if x)
+            self._spawn(name, argv, port=p["apiserver"], env={"NO_PROXY": no_proxy, "no_proxy": no_proxy})
             self._wait(name, lambda: self._https_ok(self.apiserver_url + "/readyz"), timeout=90)
         elif name in ("controller-manager", "scheduler"):
             stem = "kube-" + name
@@ -275,6 +295,12 @@ class Sandbox(object):
             exe = charts.registry_binary()
             self._spawn(name, [exe, "serve", str(reg)], port=p["registry"])
             self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
+        elif name == "cluster-network":
+            kc = self._kubeconfig_for("admin", "kubernetes-admin")
+            self._spawn(name, [sys.executable, "-m", "sandbox.webhook", "--socket", str(self.network_socket),
+                               "--webhook-port", str(p["cluster-network"]), "--kubeconfig", str(kc),
+                               "--pki", str(self.pki)], port=p["cluster-network"])
+            self._wait(name, lambda: self.network_socket.exists() and self._tcp_ok(p["cluster-network"]))
         elif name == "legacy-charts":
             root = charts.legacy_repository(self.state)
             self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
