@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator integration molecule clean
+        lint unit test-sandbox test-emulator integration molecule molecule-legacy clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml and inflate.yml on the sandbox"
@@ -79,9 +79,13 @@ integration: sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh
 
 molecule: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 
-test: lint unit test-emulator test-sandbox integration ecosystem test-awx test-versions sanity units molecule
+# The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 39000-39099).
+molecule-legacy: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
+
+test: lint unit test-emulator test-sandbox integration ecosystem test-awx test-versions sanity units molecule molecule-legacy
 
 clean: sandbox-down
 	rm -rf .build tests/output
