@@ -36,9 +36,8 @@ author:
 options:
   api:
     description:
-      - API generation to write. V(v1) is C(NodePool)/C(EC2NodeClass) (Karpenter 0.32 and later
-        as this module writes them, 1.x); V(v1alpha5) is C(Provisioner)/C(AWSNodeTemplate)
-        (Karpenter before 0.32, such as 0.16).
+      - API generation to write. V(v1) is C(NodePool)/C(EC2NodeClass) (Karpenter 1.x); V(v1alpha5) is
+        C(Provisioner)/C(AWSNodeTemplate) (Karpenter before 0.32, such as 0.16).
       - V(auto) picks the generation from the CRDs the cluster serves, V(v1) when
         C(nodepools.karpenter.sh/v1) is served, else V(v1alpha5) when
         C(provisioners.karpenter.sh/v1alpha5) is, else V(v1).
