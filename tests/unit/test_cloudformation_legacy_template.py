@@ -60,7 +60,7 @@ def test_cfn_lint_passes(text):
 
 def test_the_walkthrough_resources_and_nothing_else(rendered):
     resources = {name: (r["Type"], r["Properties"]) for name, r in rendered["Resources"].items()}
-    assert {name: kind for name, (kind, _) in resources.items()} == {
+    assert {name: kind_props[0] for name, kind_props in resources.items()} == {
         "KarpenterNodeInstanceProfile": "AWS::IAM::InstanceProfile",
         "KarpenterNodeRole": "AWS::IAM::Role",
         "KarpenterControllerPolicy": "AWS::IAM::ManagedPolicy",
