@@ -974,8 +974,16 @@ _METADATA_DEFAULTS = {
 }
 
 
+# Karpenter 0.16's defaulting webhook (AWS) adds these requirements to a Provisioner that constrains
+# neither key, by requirement or by label.
+V1ALPHA5_DEFAULT_REQUIREMENTS = (("karpenter.sh/capacity-type", "on-demand"), ("kubernetes.io/arch", "amd64"))
+
+
 def with_server_defaults(kind, spec):
-    """Return a copy of ``spec`` with the defaults the v1 CRDs apply filled in."""
+    """Return a copy of ``spec`` with the defaults the server applies filled in.
+
+    v1: the CRDs' defaults. v1alpha5: the requirements Karpenter's defaulting webhook adds.
+    """
     spec = copy.deepcopy(spec or {})
     if kind == "NodePool":
         disruption = spec.setdefault("disruption", {})
@@ -990,6 +998,13 @@ def with_server_defaults(kind, spec):
         options = spec.setdefault("metadataOptions", {})
         for key, value in _METADATA_DEFAULTS.items():
             options.setdefault(key, value)
+    elif kind == "Provisioner":
+        requirements = spec.get("requirements") or []
+        labels = spec.get("labels") or {}
+        for key, value in V1ALPHA5_DEFAULT_REQUIREMENTS:
+            if key not in labels and not any(r.get("key") == key for r in requirements):
+                requirements.append({"key": key, "operator": "In", "values": [value]})
+        spec["requirements"] = requirements
     return spec
 
 
@@ -997,6 +1012,9 @@ def _normalise(path, value):
     """Comparable form of one owned field: empty means absent, quantities by value."""
     if value in (None, {}, []):
         return None
+    if path == ("requirements",):
+        # v1alpha5: the webhook appends its defaults in no fixed order; requirements are ANDed.
+        return sorted(value, key=lambda r: (r.get("key", ""), r.get("operator", ""), r.get("values") or []))
     if path == ("limits",) and isinstance(value, dict):
         if isinstance(value.get("resources"), dict):  # v1alpha5: limits.resources
             return {"resources": _normalise(path, value["resources"])}

@@ -20,7 +20,9 @@ description:
   - Options are snake_case; each one documents the camelCase field it sets.
   - The module reads both objects first and writes only when a field it owns differs from what
     the cluster holds. Defaults that the API server fills in (for example C(expireAfter=720h) or
-    the C(metadataOptions) block) count as matching. An unchanged run sends no write request.
+    the C(metadataOptions) block; for v1alpha5, the C(karpenter.sh/capacity-type) and
+    C(kubernetes.io/arch) requirements Karpenter's defaulting webhook adds) count as matching.
+    An unchanged run sends no write request.
   - Writes are a create, or a replace carrying the C(resourceVersion) that was read, with field
     manager C(jit.karpenter) and strict field validation. Fields the module does not own (such as
     C(kubelet) or C(userData) on the node class) are kept.

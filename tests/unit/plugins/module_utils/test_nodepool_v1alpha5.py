@@ -372,3 +372,47 @@ def test_choose_api(requested, served, chosen):
 def test_unknown_api_is_named():
     with pytest.raises(KarpenterError, match="api: 'v1beta1' is not one of auto, v1, v1alpha5"):
         choose_api("v1beta1", set())
+
+
+# ---------------------------------------------------------------------------
+# Karpenter 0.16's defaulting webhook
+
+
+def _requirement(key, value):
+    return {"key": key, "operator": "In", "values": [value]}
+
+
+@pytest.mark.parametrize(
+    "appended",
+    [
+        [_requirement("kubernetes.io/arch", "amd64")],
+        [],
+    ],
+)
+def test_the_webhooks_default_requirements_count_as_matching(appended):
+    # The walkthrough's Provisioner constrains the capacity type, not the architecture: the webhook
+    # appends kubernetes.io/arch In [amd64]; the stand-in of the sandbox appends nothing.
+    provisioner, _ = build(**WALKTHROUGH)
+    served = dict(provisioner["spec"], requirements=provisioner["spec"]["requirements"] + appended)
+    assert differences("Provisioner", provisioner["spec"], served) == []
+
+
+def test_default_requirements_in_any_order_match():
+    provisioner, _ = build(requirements=[])
+    served = dict(
+        provisioner["spec"],
+        requirements=[_requirement("kubernetes.io/arch", "amd64"), _requirement("karpenter.sh/capacity-type", "on-demand")],
+    )
+    assert differences("Provisioner", provisioner["spec"], served) == []
+
+
+def test_a_label_stops_the_default_requirement():
+    provisioner, _ = build(labels={"kubernetes.io/arch": "arm64"}, requirements=[])
+    served = dict(provisioner["spec"], requirements=[_requirement("kubernetes.io/arch", "amd64")])
+    assert differences("Provisioner", provisioner["spec"], served) == ["requirements"]
+
+
+def test_a_real_requirement_change_is_still_detected():
+    provisioner, _ = build(**WALKTHROUGH)
+    served = dict(provisioner["spec"], requirements=[_requirement("karpenter.sh/capacity-type", "spot")])
+    assert differences("Provisioner", provisioner["spec"], served) == ["requirements"]
