@@ -10,7 +10,7 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   cluster-network  the API server's way into the cluster (sandbox/webhook.py): an HTTP CONNECT proxy
              for its cluster egress, relaying to the addresses asked for, except that the Services of
              Karpenter 0.16's admission webhooks lead to a stand-in for that webhook (emulated: it
-             admits every request, no defaulting, no validation beyond the CRD schemas)
+             admits every request and only defaults a Provisioner's capacity type and architecture)
   legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
              karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
 

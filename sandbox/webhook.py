@@ -16,12 +16,14 @@ The stand-in plays the part of the karpenter-webhook container of the karpenter 
   validation.webhook.provisioners.karpenter.sh, validation.webhook.config.karpenter.sh), and
   keeps it there;
 - it serves AdmissionReview v1 over TLS (a certificate for <service>.<namespace>.svc signed by the
-  sandbox CA) and admits every well-formed request unchanged.
+  sandbox CA) and admits every well-formed request;
+- of the real webhook's defaulting it does one documented part: a Provisioner that constrains
+  neither karpenter.sh/capacity-type nor kubernetes.io/arch (by requirement or label) gets the
+  requirement `In [on-demand]` or `In [amd64]` appended, as Karpenter 0.16 on AWS does.
 
-Emulated, not real: it does NOT default (the real webhook adds requirements such as the
-capacity type and architecture) and does NOT validate (the real one rejects, for example,
-ttlSecondsAfterEmpty together with consolidation.enabled). What checks the objects in the sandbox
-is the API server's validation against the chart's real CRD schemas. tests/sandbox pin this.
+Emulated, not real: it does NOT validate (the real one rejects, for example, ttlSecondsAfterEmpty
+together with consolidation.enabled) and does no other defaulting. What checks the objects in the
+sandbox is the API server's validation against the chart's real CRD schemas. tests/sandbox pin this.
 
   python -m sandbox.webhook --socket S --webhook-port W --kubeconfig K --pki DIR
 """
@@ -52,18 +54,45 @@ def log(msg):
     print("%s %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
 
+# Karpenter 0.16 (AWS) defaults a Provisioner's capacity type and architecture when nothing constrains them.
+DEFAULT_REQUIREMENTS = (("karpenter.sh/capacity-type", "on-demand"), ("kubernetes.io/arch", "amd64"))
+
+
+def default_patch(request):
+    """JSON patch operations that add the default requirements to a Provisioner (none for other kinds)."""
+    obj = request.get("object") or {}
+    if (request.get("kind") or {}).get("kind") != "Provisioner" or request.get("operation") not in ("CREATE", "UPDATE"):
+        return []
+    spec = obj.get("spec") or {}
+    requirements = spec.get("requirements")
+    labels = spec.get("labels") or {}
+    ops = []
+    if requirements is None:
+        ops.append({"op": "add", "path": "/spec/requirements", "value": []})
+        requirements = []
+    for key, value in DEFAULT_REQUIREMENTS:
+        if key not in labels and not any(r.get("key") == key for r in requirements):
+            ops.append({"op": "add", "path": "/spec/requirements/-",
+                        "value": {"key": key, "operator": "In", "values": [value]}})
+    if len(ops) == 1 and ops[0]["path"] == "/spec/requirements":
+        return []
+    return ops
+
+
 def admission_response(review):
-    """The stand-in's answer to an AdmissionReview v1: allowed, unchanged. Raises ValueError when malformed."""
+    """The stand-in's answer to an AdmissionReview v1: allowed, with the default requirements as a
+    JSON patch where they are missing. Raises ValueError when malformed."""
     if review.get("apiVersion") != "admission.k8s.io/v1" or review.get("kind") != "AdmissionReview":
         raise ValueError("not an admission.k8s.io/v1 AdmissionReview")
     request = review.get("request") or {}
     if not request.get("uid"):
         raise ValueError("AdmissionReview without request.uid")
-    return {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": {"uid": request["uid"], "allowed": True},
-    }
+    response = {"uid": request["uid"], "allowed": True}
+    patch = default_patch(request)
+    if patch:
+        response["patchType"] = "JSONPatch"
+        response["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
 
 
 class _Admission(BaseHTTPRequestHandler):

@@ -1,11 +1,14 @@
 """The sandbox's legacy side: the old HTTP Helm repository and the stand-in for Karpenter 0.16's webhook.
 
-The stand-in is emulated, not Karpenter's webhook: it admits every well-formed AdmissionReview unchanged.
-The first tests pin that (what it does not check); the molecule scenario `legacy` drives it through
-the API server with the chart's real webhook configurations.
+The stand-in is emulated, not Karpenter's webhook: it admits every well-formed AdmissionReview and, of
+the defaulting, only adds the capacity-type and architecture requirements. The first tests pin what it
+does and does not do; the molecule scenario `legacy` drives it through the API server with the chart's
+real webhook configurations.
 """
 
+import base64
 import hashlib
+import json
 import urllib.request
 from pathlib import Path
 
@@ -41,18 +44,45 @@ def test_stand_in_admits_what_karpenter_0_16_would_reject():
         "spec": {"ttlSecondsAfterEmpty": 30, "consolidation": {"enabled": True}},
     }
     answer = admission_response(review(provisioner))
-    assert answer == {
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "response": {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": True},
-    }
+    assert answer["apiVersion"] == "admission.k8s.io/v1" and answer["kind"] == "AdmissionReview"
+    assert answer["response"]["uid"] == "705ab4f5-6393-11e8-b7cc-42010a800002"
+    assert answer["response"]["allowed"] is True
 
 
-def test_stand_in_does_not_default():
-    # Karpenter 0.16's defaulting webhook adds requirements (capacity type, architecture...);
-    # the stand-in returns no patch, so the object is stored as written.
+def _patch(answer):
+    response = answer["response"]
+    if "patch" not in response:
+        return []
+    assert response["patchType"] == "JSONPatch"
+    return json.loads(base64.b64decode(response["patch"]))
+
+
+def test_stand_in_defaults_capacity_type_and_architecture():
+    # As Karpenter 0.16 on AWS: requirements for what nothing constrains, appended.
     answer = admission_response(review({"metadata": {"name": "bare"}, "spec": {}}))
-    assert "patch" not in answer["response"] and "patchType" not in answer["response"]
+    assert _patch(answer) == [
+        {"op": "add", "path": "/spec/requirements", "value": []},
+        {"op": "add", "path": "/spec/requirements/-",
+         "value": {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}},
+        {"op": "add", "path": "/spec/requirements/-",
+         "value": {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}},
+    ]
+
+
+def test_stand_in_keeps_what_the_provisioner_constrains():
+    spec = {
+        "labels": {"kubernetes.io/arch": "arm64"},
+        "requirements": [{"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}],
+    }
+    assert _patch(admission_response(review({"metadata": {"name": "set"}, "spec": spec}))) == []
+
+
+def test_stand_in_does_no_other_defaulting():
+    # Not a Provisioner (an AWSNodeTemplate), or a DELETE: no patch, whatever the object.
+    template = review({"metadata": {"name": "t"}, "spec": {}})
+    template["request"]["kind"] = {"group": "karpenter.k8s.aws", "version": "v1alpha1", "kind": "AWSNodeTemplate"}
+    assert _patch(admission_response(template)) == []
+    assert _patch(admission_response(review({"metadata": {"name": "d"}, "spec": {}}, operation="DELETE"))) == []
 
 
 @pytest.mark.parametrize(
