@@ -7,7 +7,7 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
   registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
-  cluster-network  the API server's way into the cluster (sandbox/webhook.py): an HTTP CONNECT proxy
+  cluster-network  the API server's way into the cluster (sandbox/clusternet.py): an HTTP CONNECT proxy
              for its cluster egress, relaying to the addresses asked for, except that the Services of
              Karpenter 0.16's admission webhooks lead to a stand-in for that webhook (emulated: it
              admits every request and only defaults a Provisioner's capacity type and architecture)
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import charts, pki, tools, webhook
+from sandbox import charts, clusternet, pki, tools
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +239,7 @@ class Sandbox(object):
             audit = self.state / "audit-policy.yaml"
             audit.write_text(yaml.safe_dump(AUDIT_POLICY))
             egress = self.state / "egress-selector.yaml"
-            egress.write_text(yaml.safe_dump(webhook.egress_selector_config(self.network_socket)))
+            egress.write_text(yaml.safe_dump(clusternet.egress_selector_config(self.network_socket)))
             k = self.pki
             argv = [
                 bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
@@ -297,7 +297,7 @@ class Sandbox(object):
             self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
         elif name == "cluster-network":
             kc = self._kubeconfig_for("admin", "kubernetes-admin")
-            self._spawn(name, [sys.executable, "-m", "sandbox.webhook", "--socket", str(self.network_socket),
+            self._spawn(name, [sys.executable, "-m", "sandbox.clusternet", "--socket", str(self.network_socket),
                                "--webhook-port", str(p["cluster-network"]), "--kubeconfig", str(kc),
                                "--pki", str(self.pki)], port=p["cluster-network"])
             self._wait(name, lambda: self.network_socket.exists() and self._tcp_ok(p["cluster-network"]))

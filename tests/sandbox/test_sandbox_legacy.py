@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.webhook import admission_response, egress_selector_config
+from sandbox.clusternet import admission_response, egress_selector_config
 
 SANDBOX = (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists()
 

@@ -25,7 +25,7 @@ Emulated, not real: it does NOT validate (the real one rejects, for example, ttl
 together with consolidation.enabled) and does no other defaulting. What checks the objects in the
 sandbox is the API server's validation against the chart's real CRD schemas. tests/sandbox pin this.
 
-  python -m sandbox.webhook --socket S --webhook-port W --kubeconfig K --pki DIR
+  python -m sandbox.clusternet --socket S --webhook-port W --kubeconfig K --pki DIR
 """
 
 import argparse
@@ -241,7 +241,7 @@ def egress_selector_config(socket_path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sandbox.webhook")
+    p = argparse.ArgumentParser(prog="python -m sandbox.clusternet")
     p.add_argument("--socket", required=True, help="Unix socket of the CONNECT proxy")
     p.add_argument("--webhook-port", type=int, required=True)
     p.add_argument("--kubeconfig", required=True)
