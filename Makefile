@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule clean
+        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml on the sandbox, start Karpenter, scale inflate 0 -> 5 -> 0"
@@ -45,8 +45,9 @@ sandbox-build: deps
 	$(SANDBOX) build
 
 # AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only).
+# KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
 sandbox: deps
-	$(SANDBOX) up $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE))
+	$(SANDBOX) up $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
 
 sandbox-status:
 	@$(SANDBOX) status
@@ -87,14 +88,17 @@ test-auth: deps
 	$(BIN)/pytest -q tests/auth
 
 molecule: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 
-# Just-in-time nodes only (also part of `make molecule`).
-.PHONY: molecule-jit
+# Just-in-time nodes: the real Karpenter controller (ports 39100-39199).
 molecule-jit: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule
+# The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 39000-39099).
+molecule-legacy: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
+
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy
 
 clean: sandbox-down
 	rm -rf .build tests/output

@@ -20,11 +20,13 @@ def main(argv=None):
     p.add_argument("--authentication-mode", choices=AUTHENTICATION_MODES, default=None,
                    help="the cluster's accessConfig.authenticationMode when it is created (default CONFIG_MAP)")
     p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 36400)")
+    p.add_argument("--karpenter-version", default=None,
+                   help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)")
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
     sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
-                 authentication_mode=args.authentication_mode)
+                 authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version)
     try:
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

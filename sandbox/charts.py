@@ -91,6 +91,41 @@ def packaged_charts(helm):
     return wanted
 
 
+# Karpenter before 0.17 was published to the HTTP Helm repository https://charts.karpenter.sh; the
+# module's charts/ folder keeps that repository's index.yaml and packaged charts.
+LEGACY_SERIES = "0.16."
+
+
+def legacy_versions():
+    """The 0.16.x chart versions the old HTTP repository holds."""
+    index = yaml.safe_load((tools.karpenter_module_dir() / "charts" / "index.yaml").read_text())
+    return sorted(e["version"] for e in index["entries"]["karpenter"] if e["version"].startswith(LEGACY_SERIES))
+
+
+def legacy_repository(state_dir):
+    """A directory to serve as the old HTTP Helm repository: index.yaml and the 0.16.x charts.
+
+    Taken as published from the module's charts/ folder (index entries keep their relative URLs
+    and digests); only the 0.16.x entries are kept.
+    """
+    out = Path(state_dir) / "legacy-charts"
+    if (out / "index.yaml").exists():
+        return out
+    src = tools.karpenter_module_dir() / "charts"
+    index = yaml.safe_load((src / "index.yaml").read_text())
+    entries = [e for e in index["entries"]["karpenter"] if e["version"].startswith(LEGACY_SERIES)]
+    if not entries:
+        raise SandboxError("no karpenter %sx chart in %s/index.yaml" % (LEGACY_SERIES, src))
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        for url in entry["urls"]:
+            shutil.copy(src / url, out / url)
+            (out / url).chmod(0o644)
+    index["entries"] = {"karpenter": entries}
+    (out / "index.yaml").write_text(yaml.safe_dump(index, sort_keys=False))
+    return out
+
+
 def _tags(registry_host, repo):
     try:
         with urllib.request.urlopen("http://%s/v2/%s/tags/list" % (registry_host, repo), timeout=3) as r:

@@ -8,10 +8,19 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   controller-manager, scheduler
   kwok       plays the kubelets of the managed node group's nodes
   registry   Debian's docker-registry (CNCF distribution), serving the Karpenter charts over OCI
+  cluster-network  the API server's way into the cluster (sandbox/clusternet.py): an HTTP CONNECT proxy
+             for its cluster egress, relaying to the addresses asked for, except that the Services of
+             Karpenter 0.16's admission webhooks lead to a stand-in for that webhook (emulated: it
+             admits every request and only defaults a Provisioner's capacity type and architecture)
+  legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
+             karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
 
 Started by ``python -m sandbox controller`` once playbooks/karpenter.yml has installed Karpenter:
   karpenter  the real Karpenter controller, configured by the Helm release (sandbox/controller.py)
   node-agent plays the kubelet of the instances Karpenter launches (sandbox/nodeagent.py)
+
+`up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
+playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
 """
 
 import base64
@@ -29,14 +38,15 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import charts, pki, tools, webhook
+from sandbox import charts, clusternet, pki, tools, webhook
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / ".sandbox"
 
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
-COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "controller-manager", "scheduler", "kwok", "registry"]
+COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "cluster-network", "controller-manager", "scheduler", "kwok",
+              "registry", "legacy-charts"]
 # Started after the playbook (python -m sandbox controller); stopped first.
 JIT_COMPONENTS = ["node-agent", "karpenter"]
 
@@ -57,8 +67,9 @@ AUDIT_POLICY = {
 
 class Sandbox(object):
     def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
-                 authentication_mode=None):
+                 authentication_mode=None, karpenter_version=None):
         self.state = Path(state_dir)
+        self.karpenter_version = karpenter_version
         self.cluster = cluster
         self.region = region
         if authentication_mode is not None and authentication_mode not in AUTHENTICATION_MODES:
@@ -70,7 +81,8 @@ class Sandbox(object):
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
-            "aws": base + 50, "registry": base + 60, "webhook": base + 70,
+            "aws": base + 50, "registry": base + 60, "webhook": base + 70, "legacy-charts": base + 80,
+            "cluster-network": base + 82,  # the webhook stand-in
         }
         self.logs = self.state / "logs"
         self.run = self.state / "run"
@@ -100,6 +112,15 @@ class Sandbox(object):
     @property
     def aws_url(self):
         return "http://127.0.0.1:%d" % self.ports["aws"]
+
+    @property
+    def network_socket(self):
+        return self.run / "cluster-network.sock"
+
+    @property
+    def legacy_chart_repository(self):
+        """The old HTTP Helm repository (Karpenter 0.16.x charts), as https://charts.karpenter.sh was."""
+        return "http://127.0.0.1:%d" % self.ports["legacy-charts"]
 
     @property
     def registry_host(self):
@@ -195,6 +216,11 @@ class Sandbox(object):
             return e.code in (401, 403)  # serving, just not for anonymous
 
     @staticmethod
+    def _tcp_ok(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=3):
+            return True
+
+    @staticmethod
     def _http_ok(url):
         with urllib.request.urlopen(url, timeout=3) as r:
             return r.status == 200
@@ -242,6 +268,8 @@ class Sandbox(object):
             hook.write_text(yaml.safe_dump(webhook.webhook_kubeconfig(self.webhook_url + "/authenticate",
                                                                       self.pki / "ca.crt")))
             audit.write_text(yaml.safe_dump(AUDIT_POLICY))
+            egress = self.state / "egress-selector.yaml"
+            egress.write_text(yaml.safe_dump(clusternet.egress_selector_config(self.network_socket)))
             k = self.pki
             argv = [
                 bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
@@ -260,8 +288,11 @@ class Sandbox(object):
                 # EKS tokens: the token webhook, with a short cache so mapping changes show within seconds.
                 "--authentication-token-webhook-config-file=%s" % hook,
                 "--authentication-token-webhook-version=v1", "--authentication-token-webhook-cache-ttl=5s",
+                "--egress-selector-config-file=%s" % egress,
             ]
-            self._spawn(name, argv, port=p["apiserver"])
+            # Service names (webhooks) go through the egress selector, never an HTTP(S) proxy of the host.
+            no_proxy = ",".join(x for x in (os.environ.get("NO_PROXY") or os.environ.get("no_proxy"), ".svc") if x)
+            self._spawn(name, argv, port=p["apiserver"], env={"NO_PROXY": no_proxy, "no_proxy": no_proxy})
             self._wait(name, lambda: self._https_ok(self.apiserver_url + "/readyz"), timeout=90)
         elif name in ("controller-manager", "scheduler"):
             stem = "kube-" + name
@@ -297,12 +328,33 @@ class Sandbox(object):
             exe = charts.registry_binary()
             self._spawn(name, [exe, "serve", str(reg)], port=p["registry"])
             self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
+        elif name == "cluster-network":
+            kc = self._kubeconfig_for("admin", "kubernetes-admin")
+            self._spawn(name, [sys.executable, "-m", "sandbox.clusternet", "--socket", str(self.network_socket),
+                               "--webhook-port", str(p["cluster-network"]), "--kubeconfig", str(kc),
+                               "--pki", str(self.pki)], port=p["cluster-network"])
+            self._wait(name, lambda: self.network_socket.exists() and self._tcp_ok(p["cluster-network"]))
+        elif name == "legacy-charts":
+            root = charts.legacy_repository(self.state)
+            self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                               "--directory", str(root), str(p[name])], port=p[name])
+            self._wait(name, lambda: self._http_ok(self.legacy_chart_repository + "/index.yaml"))
         else:
             raise SandboxError("unknown component %s" % name)
 
     # ---- public operations ------------------------------------------------
+    def _check_karpenter_version(self):
+        wanted = self.karpenter_version
+        if wanted is None or wanted.lstrip("v") == charts.chart_version():
+            return
+        known = charts.legacy_versions()
+        if wanted.lstrip("v") not in known:
+            raise SandboxError("Karpenter %s: the sandbox serves %s (OCI) and %s (the old HTTP repository)"
+                               % (wanted, charts.chart_version(), ", ".join(known)))
+
     def up(self):
         t0 = time.time()
+        self._check_karpenter_version()
         self.state.mkdir(parents=True, exist_ok=True)
         charts.registry_binary()  # fail fast when the registry is not installed
         bins = tools.ensure_all(log=self.log)
@@ -444,8 +496,9 @@ class Sandbox(object):
         vars_ = {
             "cluster_name": self.cluster,
             "aws_region": self.region,
-            "karpenter_version": charts.chart_version(),
+            "karpenter_version": (self.karpenter_version or charts.chart_version()).lstrip("v"),
             "karpenter_chart_registry": "oci://%s/karpenter" % self.registry_host,
+            "karpenter_chart_repository": self.legacy_chart_repository,
             "karpenter_chart_plain_http": True,
             "sandbox_account_id": seeded["account_id"],
             "sandbox_node_role_arn": seeded["node_role_arn"],

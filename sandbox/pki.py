@@ -145,3 +145,17 @@ def kubeconfig(server, ca_pem, cert_pem, key_pem, cluster, user):
         "contexts": [{"name": context, "context": {"cluster": cluster, "user": user}}],
         "current-context": context,
     }
+
+
+def ensure_serving_cert(pki_dir, stem, server_names):
+    """A serving certificate ``<stem>.crt``/``<stem>.key`` for ``server_names``, signed by the sandbox CA."""
+    d = Path(pki_dir)
+    if (d / ("%s.crt" % stem)).exists():
+        return d / ("%s.crt" % stem), d / ("%s.key" % stem)
+    ca_key = serialization.load_pem_private_key((d / "ca.key").read_bytes(), password=None)
+    ca = x509.load_pem_x509_certificate((d / "ca.crt").read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert(_name(server_names[0]), key, ca.subject, ca_key, server_names=server_names)
+    _write_key(d / ("%s.key" % stem), key)
+    (d / ("%s.crt" % stem)).write_bytes(_pem(cert))
+    return d / ("%s.crt" % stem), d / ("%s.key" % stem)

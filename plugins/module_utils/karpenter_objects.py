@@ -31,7 +31,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
     APIS,
     BUILDERS,
     FIELD_MANAGER,
-    NODEPOOL_LABEL,
+    choose_api,
     differences,
     merge_managed,
     nodeclass_name,
@@ -78,6 +78,21 @@ class _Objects:
                 e,
                 action + f" (webhook still unavailable after {self.attempts} attempts)",
             )
+
+    def served(self):
+        """``(group, version, plural)`` of the Karpenter node pool kinds the cluster serves."""
+        out = set()
+        for api in APIS.values():
+            group, version = api["nodepool"]["group"], api["nodepool"]["version"]
+            try:
+                resources = self.custom.get_api_resources(group, version)
+            except ApiException as e:
+                if e.status == 404:
+                    continue
+                raise api_error(e, f"discover {group}/{version}")
+            for res in resources.resources or []:
+                out.add((group, version, res.name))
+        return out
 
     def _coords(self, which):
         res = self.api[which]
@@ -140,7 +155,7 @@ class _Objects:
                 if e.status == 404 and current is None:
                     raise KarpenterError(
                         "{} failed: the {}/{} {} API is not served; install the Karpenter CRDs"
-                        " (karpenter-crd chart) first".format(
+                        " (the karpenter-crd chart; before 0.32, the karpenter chart's crds/) first".format(
                             action,
                             self.api[which]["group"],
                             self.api[which]["version"],
@@ -167,6 +182,8 @@ class _Objects:
                 raise api_error(e, f"delete {kind} {name}")
 
     def list_names(self, which, label_selector):
+        if which not in self.api:  # v1alpha5 has no NodeClaims
+            return []
         kind = self.api[which]["kind"]
         try:
             items = self.custom.list_cluster_custom_object(*self._coords(which), label_selector=label_selector)["items"]
@@ -200,6 +217,13 @@ class _Passthrough(Exception):
 
 def _spec(obj):
     return None if obj is None else obj.get("spec")
+
+
+def resolve_api(client, params):
+    """The API generation for ``params['api']`` (``auto``: from the CRDs the cluster serves)."""
+    requested = params.get("api") or "auto"
+    served = _Objects(client).served() if requested == "auto" else set()
+    return choose_api(requested, served)
 
 
 def ensure_present(client, params, check_mode, api="v1", sleep=time.sleep):
@@ -257,7 +281,7 @@ def ensure_present(client, params, check_mode, api="v1", sleep=time.sleep):
 
 def _wait_gone(objects, name, class_name, deadline, sleep, wait_class):
     """Poll until the NodePool, its NodeClaims and Nodes (and the class) are gone."""
-    selector = f"{NODEPOOL_LABEL}={name}"
+    selector = "{}={}".format(objects.api["node_label"], name)
     while True:
         remaining = {}
         if objects.get("nodepool", name) is not None:
@@ -297,7 +321,8 @@ def _referenced_elsewhere(objects, name, class_name):
     for pool in objects.list_items("nodepool"):
         if pool["metadata"]["name"] == name:
             continue
-        ref = (((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+        spec = pool.get("spec") or {}
+        ref = spec.get("providerRef") or ((spec.get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
         if ref.get("name") == class_name and ref.get("kind") == objects.api["nodeclass"]["kind"]:
             users.append(pool["metadata"]["name"])
     return users
@@ -307,7 +332,8 @@ def ensure_absent(client, params, check_mode, api="v1", sleep=time.sleep):
     """Delete the NodePool and, when managed, its EC2NodeClass.
 
     With ``wait``, wait (at most ``wait_timeout`` seconds) until no NodeClaims or
-    Nodes labelled ``karpenter.sh/nodepool=<name>`` remain before deleting the
+    Nodes labelled ``karpenter.sh/nodepool=<name>`` (v1alpha5: Nodes labelled
+    ``karpenter.sh/provisioner-name=<name>``) remain before deleting the
     node class, and until both objects are gone.
     """
     objects = _Objects(client, api, sleep=sleep)

@@ -27,6 +27,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils.errors import Karpen
 
 FIELD_MANAGER = "jit.karpenter"
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
+PROVISIONER_LABEL = "karpenter.sh/provisioner-name"
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt", "Gte", "Lte")
 NUMERIC_OPERATORS = ("Gt", "Lt", "Gte", "Lte")
@@ -101,8 +102,27 @@ APIS = {
             "plural": "nodeclaims",
             "kind": "NodeClaim",
         },
+        "node_label": NODEPOOL_LABEL,
+    },
+    # Karpenter before 0.32 (the walkthrough's v0.16): Provisioner and AWSNodeTemplate.
+    # Nodes carry the provisioner's name as a label; there are no NodeClaims.
+    "v1alpha5": {
+        "nodepool": {
+            "group": "karpenter.sh",
+            "version": "v1alpha5",
+            "plural": "provisioners",
+            "kind": "Provisioner",
+        },
+        "nodeclass": {
+            "group": "karpenter.k8s.aws",
+            "version": "v1alpha1",
+            "plural": "awsnodetemplates",
+            "kind": "AWSNodeTemplate",
+        },
+        "node_label": PROVISIONER_LABEL,
     },
 }
+API_CHOICES = ("auto",) + tuple(APIS)
 
 # Spec fields this module owns, as paths under ``spec``. Fields outside these
 # (for example EC2NodeClass ``kubelet`` or ``userData``) are left as they are.
@@ -126,6 +146,28 @@ OWNED_FIELDS = {
         ("subnetSelectorTerms",),
         ("securityGroupSelectorTerms",),
         ("amiSelectorTerms",),
+        ("amiFamily",),
+        ("tags",),
+        ("blockDeviceMappings",),
+        ("metadataOptions",),
+    ),
+    "Provisioner": (
+        ("limits",),
+        ("weight",),
+        ("labels",),
+        ("requirements",),
+        ("taints",),
+        ("startupTaints",),
+        ("ttlSecondsAfterEmpty",),
+        ("ttlSecondsUntilExpired",),
+        ("consolidation",),
+        ("providerRef",),
+    ),
+    "AWSNodeTemplate": (
+        ("instanceProfile",),
+        ("subnetSelector",),
+        ("securityGroupSelector",),
+        ("amiSelector",),
         ("amiFamily",),
         ("tags",),
         ("blockDeviceMappings",),
@@ -605,11 +647,15 @@ def build_v1(params):
         return nodepool, None
 
     role = nodeclass_params.get("role")
-    if not role:
-        raise KarpenterError("nodeclass.role (the node IAM role name) is required when nodeclass.manage is true")
+    profile = nodeclass_params.get("instance_profile")
+    if bool(role) == bool(profile):
+        raise KarpenterError(
+            "nodeclass.role (the node IAM role name) or nodeclass.instance_profile, exactly one, is required"
+            " when nodeclass.manage is true"
+        )
     cluster_name = params.get("cluster_name")
     class_spec = {
-        "role": role,
+        "role" if role else "instanceProfile": role or profile,
         "subnetSelectorTerms": build_selector_terms(
             nodeclass_params.get("subnet_selector_terms"),
             "subnet_selector_terms",
@@ -644,7 +690,277 @@ def build_v1(params):
     return nodepool, nodeclass
 
 
-BUILDERS = {"v1": build_v1}
+# ---------------------------------------------------------------------------
+# v1alpha5: Provisioner (karpenter.sh/v1alpha5) and AWSNodeTemplate (karpenter.k8s.aws/v1alpha1)
+
+# v1alpha5 knows In, NotIn, Exists, DoesNotExist, Gt and Lt.
+V1ALPHA5_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+# AMI families Karpenter 0.16 knows (and this module's options allow).
+V1ALPHA5_AMI_FAMILIES = ("AL2", "Bottlerocket", "Custom")
+# Tag keys Karpenter 0.16 sets itself.
+V1ALPHA5_RESTRICTED_TAG_KEYS = (PROVISIONER_LABEL,)
+_DURATION_PART = re.compile(r"([0-9]+)(s|m|h)")
+_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value, where):
+    """Seconds in a duration such as ``30s``, ``5m`` or ``1h30m`` (v1alpha5 counts in seconds)."""
+    value = _duration(value, where)
+    return sum(int(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(value))
+
+
+def _not_in_v1alpha5(option, hint=""):
+    return KarpenterError(
+        f"{option}: not available with api v1alpha5 (Provisioner/AWSNodeTemplate, Karpenter before 0.32){hint}"
+    )
+
+
+def _v1alpha5_selector(terms, field, option, cluster_name, allowed=("id", "tags")):
+    """One v1alpha5 selector map from v1-style selector terms.
+
+    v1alpha5 selectors are a single map of tags (ANDed), or ``aws-ids`` with a
+    comma-separated list of IDs. So either exactly one term of tags, or terms that each
+    give only an ``id``.
+    """
+    if not terms:
+        if cluster_name is None:
+            return None
+        if not cluster_name:
+            raise KarpenterError(
+                f"cluster_name is required to select subnets and security groups by the tag {DISCOVERY_TAG!r}"
+                f" (or give nodeclass.{option})"
+            )
+        return {DISCOVERY_TAG: cluster_name}
+    terms = [_drop_none(term) for term in terms]
+    for index, term in enumerate(terms):
+        extra = sorted(set(term) - set(allowed))
+        if extra:
+            raise _not_in_v1alpha5(
+                f"nodeclass.{option}[{index}].{extra[0]}",
+                f"; {field} selects by tags or by id",
+            )
+        if not term:
+            raise KarpenterError(f"nodeclass.{option}[{index}]: give id or tags")
+    if all(set(term) == {"id"} for term in terms):
+        return {"aws-ids": ",".join(term["id"] for term in terms)}
+    if len(terms) == 1 and set(terms[0]) == {"tags"}:
+        return _string_map(terms[0]["tags"], f"nodeclass.{option}[0].tags")
+    raise KarpenterError(
+        f"nodeclass.{option}: with api v1alpha5 give either one term of tags or terms of ids only"
+        f" ({field} is a single map)"
+    )
+
+
+def _v1alpha5_requirements(requirements):
+    for index, req in enumerate(requirements or []):
+        where = "requirements[{}] ({})".format(index, req.get("key"))
+        if req.get("min_values") is not None:
+            raise _not_in_v1alpha5(f"{where}: min_values")
+        if req.get("operator") in ("Gte", "Lte"):
+            raise _not_in_v1alpha5(
+                "{}: operator {}".format(where, req["operator"]),
+                "; operators: " + ", ".join(V1ALPHA5_OPERATORS),
+            )
+        if req.get("key") == NODEPOOL_LABEL:
+            raise KarpenterError(
+                f"{where}: {NODEPOOL_LABEL!r} is the v1 label; v1alpha5 uses {PROVISIONER_LABEL!r}"
+            )
+    checked = []
+    for req in requirements or []:
+        # build_requirements rejects the v1alpha5 label for v1; here it is the right one.
+        if req.get("key") == PROVISIONER_LABEL:
+            checked.append(dict(req, key=NODEPOOL_LABEL))
+        else:
+            checked.append(req)
+    out = build_requirements(checked)
+    for item in out:
+        if item["key"] == NODEPOOL_LABEL:
+            item["key"] = PROVISIONER_LABEL
+    return out
+
+
+def _v1alpha5_disruption(disruption):
+    """``(ttlSecondsAfterEmpty, consolidation)`` for the v1 disruption options."""
+    if not disruption:
+        return None, None
+    if disruption.get("budgets") is not None:
+        raise _not_in_v1alpha5("disruption.budgets")
+    policy = disruption.get("consolidation_policy")
+    after = disruption.get("consolidate_after")
+    if policy == "WhenEmpty":
+        if after is None or str(after) == "Never":
+            raise KarpenterError(
+                "disruption.consolidate_after: with api v1alpha5 and consolidation_policy WhenEmpty give a"
+                " duration such as '30s' (it becomes ttlSecondsAfterEmpty)"
+            )
+        return duration_seconds(after, "disruption.consolidate_after"), None
+    if policy == "WhenEmptyOrUnderutilized":
+        if after is not None:
+            raise _not_in_v1alpha5(
+                "disruption.consolidate_after with consolidation_policy WhenEmptyOrUnderutilized",
+                "; consolidation (consolidation.enabled) acts at once",
+            )
+        return None, {"enabled": True}
+    if policy is not None:
+        raise _not_in_v1alpha5(
+            f"disruption.consolidation_policy {policy}",
+            "; use WhenEmpty (ttlSecondsAfterEmpty) or WhenEmptyOrUnderutilized (consolidation.enabled)",
+        )
+    if after is not None:
+        raise KarpenterError(
+            "disruption.consolidate_after: with api v1alpha5 give consolidation_policy WhenEmpty too"
+            " (together they become ttlSecondsAfterEmpty)"
+        )
+    return None, None
+
+
+def _v1alpha5_tags(tags):
+    tags = _string_map(tags, "nodeclass.tags")
+    if not tags:
+        return None
+    for key in tags:
+        if not key:
+            raise KarpenterError("nodeclass.tags: empty tag keys are not allowed")
+        if key in V1ALPHA5_RESTRICTED_TAG_KEYS or key.startswith(RESTRICTED_TAG_PREFIX):
+            raise KarpenterError(
+                f"nodeclass.tags: the tag key {key!r} is restricted, Karpenter sets it itself",
+                restricted_tag_keys=list(V1ALPHA5_RESTRICTED_TAG_KEYS) + [RESTRICTED_TAG_PREFIX + "/*"],
+            )
+    return tags
+
+
+def build_v1alpha5(params):
+    """Return ``(provisioner, awsnodetemplate)`` manifests for ``karpenter.sh/v1alpha5``.
+
+    The same options as :func:`build_v1`, mapped to the old fields: ``limits`` to
+    ``limits.resources``, ``labels`` to ``labels``, ``disruption`` (WhenEmpty with
+    ``consolidate_after``) to ``ttlSecondsAfterEmpty`` or (WhenEmptyOrUnderutilized) to
+    ``consolidation.enabled``, ``expire_after`` to ``ttlSecondsUntilExpired``, the node
+    class to ``providerRef``. Options v1alpha5 has no field for are rejected by name.
+    """
+    api = APIS["v1alpha5"]
+    name = params["name"]
+    nodeclass_params = params.get("nodeclass") or {}
+    class_name = nodeclass_name(params)
+
+    for option in ("annotations", "termination_grace_period"):
+        if params.get(option):
+            raise _not_in_v1alpha5(option)
+    weight = params.get("weight")
+    if weight is not None and not 1 <= weight <= 100:
+        raise KarpenterError(f"weight: {weight} is not between 1 and 100")
+    limits = params.get("limits")
+    if limits and set(limits) == {"resources"} and isinstance(limits["resources"], dict):
+        limits = limits["resources"]  # the v1alpha5 layout, as written in Provisioner manifests
+    limits = build_limits(limits)
+    ttl_empty, consolidation = _v1alpha5_disruption(params.get("disruption"))
+    expire = params.get("expire_after")
+    ttl_expired = None
+    if expire is not None and str(expire) != "Never":
+        ttl_expired = duration_seconds(expire, "expire_after")
+
+    spec = {
+        "requirements": _v1alpha5_requirements(params.get("requirements")),
+        "providerRef": {
+            "apiVersion": "{group}/{version}".format(**api["nodeclass"]),
+            "kind": api["nodeclass"]["kind"],
+            "name": class_name,
+        },
+    }
+    spec.update(
+        _drop_none(
+            {
+                "labels": _string_map(params.get("labels"), "labels"),
+                "limits": {"resources": limits} if limits else None,
+                "weight": weight,
+                "ttlSecondsAfterEmpty": ttl_empty,
+                "ttlSecondsUntilExpired": ttl_expired,
+                "consolidation": consolidation,
+                "taints": build_taints(params.get("taints"), "taints"),
+                "startupTaints": build_taints(params.get("startup_taints"), "startup_taints"),
+            }
+        )
+    )
+    provisioner = {
+        "apiVersion": "{group}/{version}".format(**api["nodepool"]),
+        "kind": api["nodepool"]["kind"],
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+    if not nodeclass_params.get("manage", True):
+        return provisioner, None
+
+    if nodeclass_params.get("role"):
+        raise _not_in_v1alpha5(
+            "nodeclass.role",
+            "; AWSNodeTemplate takes an instance profile (nodeclass.instance_profile), or Karpenter uses"
+            " the chart's aws.defaultInstanceProfile",
+        )
+    for index, mapping in enumerate(nodeclass_params.get("block_device_mappings") or []):
+        if mapping.get("root_volume") is not None:
+            raise _not_in_v1alpha5(f"nodeclass.block_device_mappings[{index}].root_volume")
+    ami_family = nodeclass_params.get("ami_family")
+    if ami_family is not None and ami_family not in V1ALPHA5_AMI_FAMILIES:
+        raise _not_in_v1alpha5(
+            f"nodeclass.ami_family {ami_family}", "; families: " + ", ".join(V1ALPHA5_AMI_FAMILIES)
+        )
+    cluster_name = params.get("cluster_name") or ""
+    class_spec = _drop_none(
+        {
+            "instanceProfile": nodeclass_params.get("instance_profile"),
+            "subnetSelector": _v1alpha5_selector(
+                nodeclass_params.get("subnet_selector_terms"),
+                "subnetSelector",
+                "subnet_selector_terms",
+                cluster_name,
+            ),
+            "securityGroupSelector": _v1alpha5_selector(
+                nodeclass_params.get("security_group_selector_terms"),
+                "securityGroupSelector",
+                "security_group_selector_terms",
+                cluster_name,
+            ),
+            "amiSelector": _v1alpha5_selector(
+                nodeclass_params.get("ami_selector_terms"),
+                "amiSelector",
+                "ami_selector_terms",
+                None,
+            ),
+            "amiFamily": ami_family,
+            "tags": _v1alpha5_tags(nodeclass_params.get("tags")),
+            "blockDeviceMappings": build_block_device_mappings(nodeclass_params.get("block_device_mappings")),
+            "metadataOptions": build_metadata_options(nodeclass_params.get("metadata_options")),
+        }
+    )
+    nodeclass = {
+        "apiVersion": "{group}/{version}".format(**api["nodeclass"]),
+        "kind": api["nodeclass"]["kind"],
+        "metadata": {"name": class_name},
+        "spec": class_spec,
+    }
+    return provisioner, nodeclass
+
+
+BUILDERS = {"v1": build_v1, "v1alpha5": build_v1alpha5}
+
+
+def choose_api(requested, served):
+    """The API generation to write: ``requested``, or with ``auto`` the one the cluster serves.
+
+    ``served`` is the set of ``(group, version, plural)`` the cluster serves for Karpenter's
+    node pool kinds. ``auto`` picks v1 when NodePools are served, else v1alpha5 when
+    Provisioners are, else v1 (whose error then says to install the CRDs).
+    """
+    if requested not in API_CHOICES:
+        raise KarpenterError("api: {!r} is not one of {}".format(requested, ", ".join(API_CHOICES)))
+    if requested != "auto":
+        return requested
+    for api in ("v1", "v1alpha5"):
+        res = APIS[api]["nodepool"]
+        if (res["group"], res["version"], res["plural"]) in served:
+            return api
+    return "v1"
 
 
 # ---------------------------------------------------------------------------
@@ -658,8 +974,16 @@ _METADATA_DEFAULTS = {
 }
 
 
+# Karpenter 0.16's defaulting webhook (AWS) adds these requirements to a Provisioner that constrains
+# neither key, by requirement or by label.
+V1ALPHA5_DEFAULT_REQUIREMENTS = (("karpenter.sh/capacity-type", "on-demand"), ("kubernetes.io/arch", "amd64"))
+
+
 def with_server_defaults(kind, spec):
-    """Return a copy of ``spec`` with the defaults the v1 CRDs apply filled in."""
+    """Return a copy of ``spec`` with the defaults the server applies filled in.
+
+    v1: the CRDs' defaults. v1alpha5: the requirements Karpenter's defaulting webhook adds.
+    """
     spec = copy.deepcopy(spec or {})
     if kind == "NodePool":
         disruption = spec.setdefault("disruption", {})
@@ -674,6 +998,13 @@ def with_server_defaults(kind, spec):
         options = spec.setdefault("metadataOptions", {})
         for key, value in _METADATA_DEFAULTS.items():
             options.setdefault(key, value)
+    elif kind == "Provisioner":
+        requirements = spec.get("requirements") or []
+        labels = spec.get("labels") or {}
+        for key, value in V1ALPHA5_DEFAULT_REQUIREMENTS:
+            if key not in labels and not any(r.get("key") == key for r in requirements):
+                requirements.append({"key": key, "operator": "In", "values": [value]})
+        spec["requirements"] = requirements
     return spec
 
 
@@ -681,7 +1012,12 @@ def _normalise(path, value):
     """Comparable form of one owned field: empty means absent, quantities by value."""
     if value in (None, {}, []):
         return None
+    if path == ("requirements",):
+        # v1alpha5: the webhook appends its defaults in no fixed order; requirements are ANDed.
+        return sorted(value, key=lambda r: (r.get("key", ""), r.get("operator", ""), r.get("values") or []))
     if path == ("limits",) and isinstance(value, dict):
+        if isinstance(value.get("resources"), dict):  # v1alpha5: limits.resources
+            return {"resources": _normalise(path, value["resources"])}
         out = {}
         for k, v in value.items():
             try:

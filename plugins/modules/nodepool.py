@@ -8,15 +8,21 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: nodepool
-short_description: Manage a Karpenter NodePool and its EC2NodeClass
+short_description: Manage a Karpenter NodePool and its EC2NodeClass (or a v1alpha5 Provisioner and AWSNodeTemplate)
 version_added: 0.1.0
 description:
   - Creates, updates or deletes a Karpenter C(karpenter.sh/v1) C(NodePool) and, unless
     O(nodeclass.manage=false), the C(karpenter.k8s.aws/v1) C(EC2NodeClass) it references.
+  - For Karpenter before 0.32 (O(api=v1alpha5), or O(api=auto) on a cluster that serves only
+    the old CRDs), the same options write a C(karpenter.sh/v1alpha5) C(Provisioner) and a
+    C(karpenter.k8s.aws/v1alpha1) C(AWSNodeTemplate) instead; each option documents its
+    v1alpha5 field, and options v1alpha5 has no field for are rejected by name.
   - Options are snake_case; each one documents the camelCase field it sets.
   - The module reads both objects first and writes only when a field it owns differs from what
     the cluster holds. Defaults that the API server fills in (for example C(expireAfter=720h) or
-    the C(metadataOptions) block) count as matching. An unchanged run sends no write request.
+    the C(metadataOptions) block; for v1alpha5, the C(karpenter.sh/capacity-type) and
+    C(kubernetes.io/arch) requirements Karpenter's defaulting webhook adds) count as matching.
+    An unchanged run sends no write request.
   - Writes are a create, or a replace carrying the C(resourceVersion) that was read, with field
     manager C(jit.karpenter) and strict field validation. Fields the module does not own (such as
     C(kubelet) or C(userData) on the node class) are kept.
@@ -30,6 +36,16 @@ description:
 author:
   - jit.karpenter maintainers
 options:
+  api:
+    description:
+      - API generation to write. V(v1) is C(NodePool)/C(EC2NodeClass) (Karpenter 1.x); V(v1alpha5) is
+        C(Provisioner)/C(AWSNodeTemplate) (Karpenter before 0.32, such as 0.16).
+      - V(auto) picks the generation from the CRDs the cluster serves, V(v1) when
+        C(nodepools.karpenter.sh/v1) is served, else V(v1alpha5) when
+        C(provisioners.karpenter.sh/v1alpha5) is, else V(v1).
+    type: str
+    choices: [auto, v1, v1alpha5]
+    default: auto
   name:
     description:
       - Name of the NodePool (C(metadata.name)).
@@ -51,8 +67,10 @@ options:
     type: str
   requirements:
     description:
-      - Scheduling requirements of the nodes (C(spec.template.spec.requirements)).
+      - Scheduling requirements of the nodes (C(spec.template.spec.requirements); v1alpha5 C(spec.requirements)).
       - An empty list lets Karpenter choose among all instance types.
+      - With O(api=v1alpha5), the operators V(Gte) and V(Lte) and O(requirements[].min_values)
+        are rejected, and the node pool label is C(karpenter.sh/provisioner-name).
     type: list
     elements: dict
     default: []
@@ -80,13 +98,18 @@ options:
     description:
       - Upper bound of the resources all nodes of this NodePool may add up to (C(spec.limits)),
         as resource name to Kubernetes quantity, for example C(cpu=1000) and C(memory=1000Gi).
-      - The v1alpha5 layout C(limits.resources.cpu) is rejected with a hint.
+      - With O(api=v1alpha5) they become C(spec.limits.resources), and the v1alpha5 layout
+        C(limits.resources.cpu) is accepted too; with O(api=v1) that layout is rejected with a hint.
     type: dict
   weight:
-    description: Priority among NodePools, 1 to 100 (C(spec.weight)).
+    description: Priority among NodePools, 1 to 100 (C(spec.weight); v1alpha5 the same).
     type: int
   disruption:
-    description: How Karpenter may disrupt nodes (C(spec.disruption)).
+    description:
+      - How Karpenter may disrupt nodes (C(spec.disruption)).
+      - With O(api=v1alpha5), V(WhenEmpty) with O(disruption.consolidate_after) becomes
+        C(spec.ttlSecondsAfterEmpty) (in seconds), V(WhenEmptyOrUnderutilized) without a delay
+        becomes C(spec.consolidation.enabled=true); V(Balanced) and O(disruption.budgets) are rejected.
     type: dict
     suboptions:
       consolidation_policy:
@@ -125,19 +148,22 @@ options:
     description:
       - Lifetime of a node before it is replaced (C(spec.template.spec.expireAfter)), for example
         V(720h), or V(Never). The API server defaults to V(720h).
-      - Replaces the v1alpha5 C(ttlSecondsUntilExpired).
+      - Replaces the v1alpha5 C(ttlSecondsUntilExpired); with O(api=v1alpha5) it becomes that
+        field, in seconds (V(720h) is C(2592000)), and V(Never) leaves it unset.
     type: str
   termination_grace_period:
-    description: Maximum time a node may take to drain when it is disrupted (C(spec.template.spec.terminationGracePeriod)), for example V(24h).
+    description:
+      - Maximum time a node may take to drain when it is disrupted (C(spec.template.spec.terminationGracePeriod)), for example V(24h).
+      - Rejected with O(api=v1alpha5).
     type: str
   labels:
-    description: Labels put on every node (C(spec.template.metadata.labels)).
+    description: Labels put on every node (C(spec.template.metadata.labels); v1alpha5 C(spec.labels)).
     type: dict
   annotations:
-    description: Annotations put on every node (C(spec.template.metadata.annotations)).
+    description: Annotations put on every node (C(spec.template.metadata.annotations)); rejected with O(api=v1alpha5).
     type: dict
   taints:
-    description: Taints put on every node (C(spec.template.spec.taints)).
+    description: Taints put on every node (C(spec.template.spec.taints); v1alpha5 C(spec.taints)).
     type: list
     elements: dict
     suboptions: &taint
@@ -156,13 +182,14 @@ options:
   startup_taints:
     description:
       - Taints put on new nodes that a daemon is expected to remove
-        (C(spec.template.spec.startupTaints)).
+        (C(spec.template.spec.startupTaints); v1alpha5 C(spec.startupTaints)).
     type: list
     elements: dict
     suboptions: *taint
   nodeclass:
     description:
-      - The C(EC2NodeClass) the NodePool uses (C(spec.template.spec.nodeClassRef)).
+      - The C(EC2NodeClass) the NodePool uses (C(spec.template.spec.nodeClassRef)); with
+        O(api=v1alpha5), the C(AWSNodeTemplate) the Provisioner uses (C(spec.providerRef)).
     type: dict
     default: {}
     suboptions:
@@ -179,12 +206,21 @@ options:
       role:
         description:
           - Name of the IAM role of the nodes (C(spec.role)); Karpenter creates the instance profile.
-          - Required when O(nodeclass.manage=true).
+          - With O(api=v1) and O(nodeclass.manage=true), this or O(nodeclass.instance_profile) is required.
+          - Rejected with O(api=v1alpha5), which has no such field.
+        type: str
+      instance_profile:
+        description:
+          - Name of an existing instance profile of the nodes (C(spec.instanceProfile)), instead of O(nodeclass.role).
+          - With O(api=v1alpha5) it is optional; without it Karpenter uses the chart's
+            C(aws.defaultInstanceProfile), as the walkthrough does.
         type: str
       subnet_selector_terms:
         description:
           - Subnets to launch nodes in (C(spec.subnetSelectorTerms)); terms are ORed.
           - Defaults to one term selecting the tag C(karpenter.sh/discovery=<cluster_name>).
+          - With O(api=v1alpha5), C(spec.subnetSelector), a single map; give one term of tags
+            (its tags become the map), or terms of ids only (they become C(aws-ids)).
         type: list
         elements: dict
         suboptions:
@@ -198,6 +234,8 @@ options:
         description:
           - Security groups of the nodes (C(spec.securityGroupSelectorTerms)); terms are ORed.
           - Defaults to one term selecting the tag C(karpenter.sh/discovery=<cluster_name>).
+          - With O(api=v1alpha5), C(spec.securityGroupSelector), as for O(nodeclass.subnet_selector_terms);
+            O(nodeclass.security_group_selector_terms[].name) is rejected.
         type: list
         elements: dict
         suboptions:
@@ -215,6 +253,8 @@ options:
           - AMIs of the nodes (C(spec.amiSelectorTerms)).
           - Defaults to one term with C(alias=al2023@latest). An O(nodeclass.ami_selector_terms[].alias)
             term must be the only term; without an alias, O(nodeclass.ami_family) is required.
+          - With O(api=v1alpha5), C(spec.amiSelector), as for O(nodeclass.subnet_selector_terms)
+            (tags or ids; no default, Karpenter picks the EKS-optimized AMI of O(nodeclass.ami_family)).
         type: list
         elements: dict
         suboptions:
@@ -237,14 +277,17 @@ options:
             description: Tags the AMI must carry (C(tags)).
             type: dict
       ami_family:
-        description: AMI family for bootstrapping (C(spec.amiFamily)); required without an alias term.
+        description:
+          - AMI family for bootstrapping (C(spec.amiFamily)); required without an alias term.
+          - With O(api=v1alpha5), only V(AL2), V(Bottlerocket) and V(Custom), and optional.
         type: str
         choices: [AL2, AL2023, Bottlerocket, Custom, Windows2019, Windows2022, Windows2025]
       tags:
         description:
           - Tags put on the EC2 resources Karpenter creates (C(spec.tags)).
           - The keys C(eks:eks-cluster-name), C(kubernetes.io/cluster/*), C(karpenter.sh/nodepool),
-            C(karpenter.sh/nodeclaim) and C(karpenter.k8s.aws/ec2nodeclass) are restricted and rejected.
+            C(karpenter.sh/nodeclaim) and C(karpenter.k8s.aws/ec2nodeclass) are restricted and rejected
+            (with O(api=v1alpha5), C(kubernetes.io/cluster/*) and C(karpenter.sh/provisioner-name)).
         type: dict
       block_device_mappings:
         description: EBS volumes of the nodes (C(spec.blockDeviceMappings)).
@@ -255,7 +298,7 @@ options:
             description: Device name, for example V(/dev/xvda) (C(deviceName)).
             type: str
           root_volume:
-            description: Whether this is the root volume (C(rootVolume)); at most one mapping.
+            description: Whether this is the root volume (C(rootVolume)); at most one mapping. Rejected with O(api=v1alpha5).
             type: bool
           ebs:
             description: The EBS volume (C(ebs)).
@@ -311,7 +354,8 @@ options:
   wait:
     description:
       - With O(state=absent), wait until no NodeClaims or Nodes labelled
-        C(karpenter.sh/nodepool=<name>) remain and the deleted objects are gone.
+        C(karpenter.sh/nodepool=<name>) (v1alpha5 Nodes labelled C(karpenter.sh/provisioner-name=<name>))
+        remain and the deleted objects are gone.
     type: bool
     default: false
   wait_timeout:
@@ -323,9 +367,8 @@ extends_documentation_fragment:
   - jit.karpenter._attributes
   - jit.karpenter._attributes.all
 notes:
-  - Needs the Karpenter v1 CRDs (C(karpenter-crd) chart) on the cluster.
-  - The C(karpenter.sh/v1alpha5) C(Provisioner) and C(karpenter.k8s.aws/v1alpha1)
-    C(AWSNodeTemplate) kinds are not supported.
+  - Needs the Karpenter CRDs on the cluster (v1 from the C(karpenter-crd) chart; v1alpha5 from
+    the C(crds/) folder of the C(karpenter) chart before 0.32).
 requirements:
   - kubernetes >= 24.2.0
 """
@@ -369,6 +412,38 @@ EXAMPLES = r"""
       name: default
       manage: false
 
+- name: The walkthrough's Provisioner and AWSNodeTemplate, for Karpenter 0.16
+  jit.karpenter.provisioner:
+    api: v1alpha5
+    name: default
+    labels:
+      intent: apps
+    requirements:
+      - key: karpenter.sh/capacity-type
+        operator: In
+        values: [on-demand]
+      - key: karpenter.k8s.aws/instance-size
+        operator: NotIn
+        values: [nano, micro, small, medium, large]
+    limits:
+      cpu: 1000
+      memory: 1000Gi
+    disruption:
+      consolidation_policy: WhenEmpty
+      consolidate_after: 30s  # ttlSecondsAfterEmpty: 30
+    expire_after: 720h  # ttlSecondsUntilExpired: 2592000
+    nodeclass:
+      subnet_selector_terms:
+        - tags:
+            alpha.eksctl.io/cluster-name: ekspicturesocial02
+      security_group_selector_terms:
+        - tags:
+            alpha.eksctl.io/cluster-name: ekspicturesocial02
+      tags:
+        KarpenerProvisionerName: default
+        NodeType: karpenter-workshop
+        IntentLabel: apps
+
 - name: Remove the NodePool and its node class once its nodes are gone
   jit.karpenter.nodepool:
     name: default
@@ -380,7 +455,8 @@ EXAMPLES = r"""
 RETURN = r"""
 nodepool:
   description:
-    - The NodePool as the API server returned it; in check mode, the result of the server-side dry run.
+    - The NodePool (v1alpha5 the Provisioner) as the API server returned it; in check mode, the
+      result of the server-side dry run.
     - V(null) when it does not exist (O(state=absent)).
   returned: always
   type: dict
@@ -403,7 +479,8 @@ nodepool:
           requirements: []
 nodeclass:
   description:
-    - The EC2NodeClass as the API server returned it (with O(nodeclass.manage=false), as read).
+    - The EC2NodeClass (v1alpha5 the AWSNodeTemplate) as the API server returned it (with
+      O(nodeclass.manage=false), as read).
     - V(null) when it does not exist.
   returned: always
   type: dict
@@ -416,6 +493,11 @@ nodeclass:
       role: KarpenterNodeRole-ekspicturesocial02
       amiSelectorTerms:
         - alias: al2023@latest
+api:
+  description: The API generation written (V(v1) or V(v1alpha5)); with O(api=auto), the one chosen.
+  returned: always
+  type: str
+  sample: v1
 changed_fields:
   description: For each changed object, the owned spec fields that differed, or C((created)).
   returned: when O(state=present)
@@ -456,6 +538,7 @@ def argument_spec():
     spec = kube_argument_spec()
     spec.update(
         name={"type": "str", "required": True},
+        api={"type": "str", "choices": ["auto", "v1", "v1alpha5"], "default": "auto"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         cluster_name={"type": "str"},
         requirements={
@@ -527,6 +610,7 @@ def argument_spec():
                 "name": {"type": "str"},
                 "manage": {"type": "bool", "default": True},
                 "role": {"type": "str"},
+                "instance_profile": {"type": "str"},
                 "subnet_selector_terms": {
                     "type": "list",
                     "elements": "dict",
@@ -632,12 +716,15 @@ def main():
     from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_objects import (
         ensure_absent,
         ensure_present,
+        resolve_api,
     )
 
     try:
         client = api_client(module.params)
+        api = resolve_api(client, module.params)
         ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-        changed, state = ensure(client, module.params, module.check_mode)
+        changed, state = ensure(client, module.params, module.check_mode, api=api)
+        state["api"] = api
     except KarpenterError as err:
         fail_from(module, err)
 

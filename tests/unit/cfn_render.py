@@ -57,6 +57,8 @@ class Context:
         kind = resource["Type"]
         if kind == "AWS::IAM::Role":
             return self.resolve(props["RoleName"])
+        if kind == "AWS::IAM::InstanceProfile":
+            return self.resolve(props["InstanceProfileName"])
         if kind == "AWS::IAM::ManagedPolicy":
             path = props.get("Path", "/")
             return f"arn:{self.partition}:iam::{self.account_id}:policy{path}{self.resolve(props['ManagedPolicyName'])}"
