@@ -24,10 +24,10 @@ def test_resolve_env_values_namespace_and_resources():
     env = controller.resolve_env(container([
         {"name": "CLUSTER_NAME", "value": "demo"},
         {"name": "SYSTEM_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
-        {"name": "CPU_REQUESTS", "valueFrom": {"resourceFieldRef": {"containerName": "controller", "divisor": "1m",
-                                                                   "resource": "requests.cpu"}}},
-        {"name": "MEMORY_LIMIT", "valueFrom": {"resourceFieldRef": {"containerName": "controller", "divisor": "0",
-                                                                   "resource": "limits.memory"}}},
+        {"name": "CPU_REQUESTS",
+         "valueFrom": {"resourceFieldRef": {"containerName": "controller", "divisor": "1m", "resource": "requests.cpu"}}},
+        {"name": "MEMORY_LIMIT",
+         "valueFrom": {"resourceFieldRef": {"containerName": "controller", "divisor": "0", "resource": "limits.memory"}}},
     ], {"requests": {"cpu": "250m"}, "limits": {"memory": "1Gi"}}), "kube-system")
     assert env == {"CLUSTER_NAME": "demo", "SYSTEM_NAMESPACE": "kube-system", "CPU_REQUESTS": "250",
                    "MEMORY_LIMIT": str(2**30)}
@@ -101,15 +101,18 @@ def test_join_with_the_node_roles_mapping():
     (_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT, username="node-{{SessionName}}"), "Node authorizer"),
 ])
 def test_no_join_without_a_node_mapping(aws_auth, why):
-    ok, reason, _ = _join(aws_auth)
+    ok, reason, decision = _join(aws_auth)
     assert not ok
     assert why in reason
+    assert not decision.is_node or "Node authorizer" in reason
 
 
 def test_join_by_ec2_linux_access_entry_in_api_mode():
     entry = {"principalArn": "arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT, "type": "EC2_LINUX",
              "username": "system:node:{{EC2PrivateDNSName}}", "kubernetesGroups": []}
-    ok, reason, _ = _join(None, mode="API", entries=[entry])
+    ok, reason, decision = _join(None, mode="API", entries=[entry])
     assert ok, reason
-    ok, _, _ = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT), mode="API")
-    assert not ok  # API mode ignores aws-auth
+    assert decision.source == "access_entry"
+    ok, reason, decision = _join(_aws_auth("arn:aws:iam::%s:role/KarpenterNodeRole-demo" % ACCT), mode="API")
+    assert not ok, reason  # API mode ignores aws-auth
+    assert not decision.allowed
