@@ -74,7 +74,11 @@ class AuthSandbox(object):
         self._cli("down")
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
-        res = self._cli("up", "--authentication-mode", self.mode)
+        for attempt in range(5):  # a port of the range can be busy for a moment (another process's probe)
+            res = self._cli("up", "--authentication-mode", self.mode)
+            if res.returncode == 0 or "is taken by another process" not in res.stderr:
+                break
+            time.sleep(2 + attempt)
         assert res.returncode == 0, res.stderr[-3000:]
         self.env = _env_file(self.state / "env")
         self.seed = json.loads((self.state / "seed.json").read_text())

@@ -49,3 +49,15 @@ def test_aws_auth_alone_does_not_let_nodes_in(sb):
                              "  groups: [system:bootstrappers, system:nodes]\n" % role}})
     eks.delete_access_entry(clusterName=sb.cluster, principalArn=role)
     assert sb.join(role) == (401, None, 401)
+
+
+def test_teardown_with_tokens_only_removes_the_access_entry(sb):
+    assert sb.playbook(kubeconfig=False).rc == 0  # the entry deleted above comes back
+    eks = sb.client("eks")
+    down = sb.playbook(kubeconfig=False, name="teardown.yml")
+    assert down.rc == 0 and down.changed > 0, down
+    again = sb.playbook(kubeconfig=False, name="teardown.yml")
+    assert again.rc == 0 and again.changed == 0, again
+    no_token_in(down)
+    assert node_role_arn(sb) not in eks.list_access_entries(clusterName=sb.cluster)["accessEntries"]
+    assert list(sb.tmp.glob("*.ca.crt")) == []
