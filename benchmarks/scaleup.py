@@ -18,7 +18,6 @@ scheduling simulation, launch, registration.
 
 import argparse
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -27,22 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sandbox import controller, timeline  # noqa: E402
-from sandbox.cluster import Sandbox  # noqa: E402
+from sandbox.cluster import Sandbox, read_env_file  # noqa: E402
 
 WALKTHROUGH = "60-120"  # seconds: "within a couple of minutes", 1 to 2 minutes on AWS
 
 
 def _log(msg):
     print("scaleup: %s" % msg, file=sys.stderr, flush=True)
-
-
-def _env_file(path):
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("export ") and "=" in line and "$" not in line.split("=", 1)[0]:
-            key, value = line[len("export "):].split("=", 1)
-            env[key] = shlex.split(value)[0] if value else ""
-    return env
 
 
 def _run(argv, env):
@@ -69,7 +59,7 @@ def main(argv=None):
     try:
         sb.up()
         env = dict(os.environ)
-        env.update(_env_file(state / "env"))
+        env.update(read_env_file(state / "env"))
         env["PATH"] = env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ.get("PATH", "")
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
         env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))

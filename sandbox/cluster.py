@@ -26,6 +26,8 @@ playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
 import base64
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import ssl
@@ -575,6 +577,16 @@ def node_manifest(cluster, inst):
 
 def _shq(v):
     return "'" + str(v).replace("'", "'\"'\"'") + "'"
+
+
+def read_env_file(path):
+    """The ``export K='v'`` lines of a sandbox env file as a dict (PATH, which extends itself, left out)."""
+    env = {}
+    for line in Path(path).read_text().splitlines():
+        m = re.match(r"export ([A-Z0-9_]+)=(.*)$", line)
+        if m and m.group(1) != "PATH":
+            env[m.group(1)] = shlex.split(m.group(2))[0]
+    return env
 
 
 def b64(data):

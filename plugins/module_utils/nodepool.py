@@ -492,17 +492,18 @@ def build_ami_selector_terms(terms, ami_family):
     return out
 
 
-def build_tags(tags):
+def build_tags(tags, restricted=RESTRICTED_TAG_KEYS):
+    """The node class's tags, refusing the keys Karpenter sets itself (``restricted`` for the API in use)."""
     tags = _string_map(tags, "nodeclass.tags")
     if not tags:
         return None
     for key in tags:
         if not key:
             raise KarpenterError("nodeclass.tags: empty tag keys are not allowed")
-        if key in RESTRICTED_TAG_KEYS or key.startswith(RESTRICTED_TAG_PREFIX):
+        if key in restricted or key.startswith(RESTRICTED_TAG_PREFIX):
             raise KarpenterError(
                 f"nodeclass.tags: the tag key {key!r} is restricted, Karpenter sets it itself",
-                restricted_tag_keys=list(RESTRICTED_TAG_KEYS) + [RESTRICTED_TAG_PREFIX + "/*"],
+                restricted_tag_keys=list(restricted) + [RESTRICTED_TAG_PREFIX + "/*"],
             )
     return tags
 
@@ -814,21 +815,6 @@ def _v1alpha5_disruption(disruption):
     return None, None
 
 
-def _v1alpha5_tags(tags):
-    tags = _string_map(tags, "nodeclass.tags")
-    if not tags:
-        return None
-    for key in tags:
-        if not key:
-            raise KarpenterError("nodeclass.tags: empty tag keys are not allowed")
-        if key in V1ALPHA5_RESTRICTED_TAG_KEYS or key.startswith(RESTRICTED_TAG_PREFIX):
-            raise KarpenterError(
-                f"nodeclass.tags: the tag key {key!r} is restricted, Karpenter sets it itself",
-                restricted_tag_keys=list(V1ALPHA5_RESTRICTED_TAG_KEYS) + [RESTRICTED_TAG_PREFIX + "/*"],
-            )
-    return tags
-
-
 def build_v1alpha5(params):
     """Return ``(provisioner, awsnodetemplate)`` manifests for ``karpenter.sh/v1alpha5``.
 
@@ -928,7 +914,7 @@ def build_v1alpha5(params):
                 None,
             ),
             "amiFamily": ami_family,
-            "tags": _v1alpha5_tags(nodeclass_params.get("tags")),
+            "tags": build_tags(nodeclass_params.get("tags"), V1ALPHA5_RESTRICTED_TAG_KEYS),
             "blockDeviceMappings": build_block_device_mappings(nodeclass_params.get("block_device_mappings")),
             "metadataOptions": build_metadata_options(nodeclass_params.get("metadata_options")),
         }

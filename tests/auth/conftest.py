@@ -9,7 +9,6 @@ with the sandbox's environment, and without any kubeconfig when ``kubeconfig=Fal
 import json
 import os
 import re
-import shlex
 import shutil
 import ssl
 import subprocess
@@ -26,17 +25,10 @@ for p in (REPO_ROOT, REPO_ROOT / ".build" / "collections"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
+from sandbox.cluster import read_env_file  # noqa: E402
+
 PORT_BASES = {"CONFIG_MAP": 39200, "API_AND_CONFIG_MAP": 39300, "API": 39400}
 RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
-
-
-def _env_file(path):
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        m = re.match(r"export ([A-Z0-9_]+)=(.*)$", line)
-        if m and m.group(1) != "PATH":
-            env[m.group(1)] = shlex.split(m.group(2))[0]
-    return env
 
 
 class Run(object):
@@ -80,7 +72,7 @@ class AuthSandbox(object):
                 break
             time.sleep(2 + attempt)
         assert res.returncode == 0, res.stderr[-3000:]
-        self.env = _env_file(self.state / "env")
+        self.env = read_env_file(self.state / "env")
         self.seed = json.loads((self.state / "seed.json").read_text())
         self.cluster = self.seed["cluster_name"]
         return self

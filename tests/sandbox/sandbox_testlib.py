@@ -2,24 +2,16 @@
 
 import json
 import os
-import re
-import shlex
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 
-
-def read_env_file(path):
-    """The ``export K='v'`` lines of a sandbox env file as a dict (PATH left out)."""
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        m = re.match(r"export ([A-Z0-9_]+)=(.*)$", line)
-        if m and m.group(1) != "PATH":
-            env[m.group(1)] = shlex.split(m.group(2))[0]
-    return env
+from sandbox.cluster import read_env_file  # noqa: E402,F401 - the test modules import it from here
 
 
 def sandbox_tool(env, name):
