@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sandbox import controller, timeline  # noqa: E402
 from sandbox.cluster import Sandbox, read_env_file  # noqa: E402
 
-WALKTHROUGH = "60-120"  # seconds: "within a couple of minutes", 1 to 2 minutes on AWS
+WALKTHROUGH = (60, 120)  # seconds: "within a couple of minutes", 1 to 2 minutes on AWS
 
 
 def _log(msg):
@@ -86,12 +86,14 @@ def main(argv=None):
         "Scale-up latency, real Karpenter %s on the sandbox: from the scale command to all pods Running."
         % controller.tools.karpenter_version(),
         "",
-        "| inflate replicas | all pods Running (s) | first NodeClaim (s) | first instance (s) | first Node Ready (s) | NodeClaims | walkthrough on AWS (s) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| inflate replicas | all pods Running (s) | first NodeClaim (s) | first instance (s) | first Node Ready (s) | NodeClaims | walkthrough on AWS (s) | AWS / sandbox |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     fmt = lambda v: "%.1f" % v if v is not None else "-"  # noqa: E731
     for n, took, claim, inst, ready, claims in rows:
-        lines.append("| %d | %.1f | %s | %s | %s | %d | %s |" % (n, took, fmt(claim), fmt(inst), fmt(ready), claims, WALKTHROUGH))
+        ratio = "%.0f-%.0fx" % (WALKTHROUGH[0] / took, WALKTHROUGH[1] / took) if took else "-"
+        lines.append("| %d | %.1f | %s | %s | %s | %d | %d-%d | %s |"
+                     % (n, took, fmt(claim), fmt(inst), fmt(ready), claims, WALKTHROUGH[0], WALKTHROUGH[1], ratio))
     table = "\n".join(lines)
     print(table)
     if args.out:
