@@ -83,18 +83,18 @@ test-sandbox: sandbox
 integration: sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh
 
-# One sandbox per authentication mode (ports 39200, 39300, 39400), one at a time; about 5 minutes.
+# One sandbox per authentication mode (ports 29200, 29300, 29400), one at a time; about 5 minutes.
 test-auth: deps
 	$(BIN)/pytest -q tests/auth
 
 molecule: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 
-# Just-in-time nodes: the real Karpenter controller (ports 39100-39199).
+# Just-in-time nodes: the real Karpenter controller (ports 29100-29199).
 molecule-jit: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
 
-# The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 39000-39099).
+# The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 29000-29099).
 molecule-legacy: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
 

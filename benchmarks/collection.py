@@ -3,7 +3,7 @@ aws-auth scale, node pools and several clusters at once.
 
     python benchmarks/collection.py [--runs 3] [--out benchmarks/RESULTS.md]
 
-Every sandbox gets a state directory under .build/bench/ and a free port range from 38600 up (step
+Every sandbox gets a state directory under .build/bench/ and a free port range from 28600 up (step
 200), so a running default sandbox is not touched; each is started fresh and stopped at the end,
 also on failure or interrupt. Prints one markdown table; with --out, also writes it with the
 machine and the versions, keeping whatever follows the notes marker of the existing file.
@@ -108,7 +108,7 @@ class Box(object):
         t0 = time.monotonic()
         for attempt in range(attempts):
             if self.base is None:
-                self.base = next(b for b in range(38600, 46000, 200) if b not in Box.taken and _ports_free(b))
+                self.base = next(b for b in range(28600, 32600, 200) if b not in Box.taken and _ports_free(b))
                 Box.taken.add(self.base)
             self._cli("down")  # whatever an earlier, interrupted run left
             try:

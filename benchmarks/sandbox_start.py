@@ -1,6 +1,6 @@
 """Warm start of the sandbox: `down` then `up`, N times, with the binaries already cached.
 
-    python benchmarks/sandbox_start.py [--runs 3] [--port-base 38400]
+    python benchmarks/sandbox_start.py [--runs 3] [--port-base 28400]
 
 The sandbox under test has a state directory and port range of its own, so a running default
 sandbox is not touched. Each run starts from nothing (`down` removes the state directory): new
@@ -71,11 +71,11 @@ def _build_seconds(group):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--port-base", type=int, default=None, help="default: the first free range from 38400")
+    p.add_argument("--port-base", type=int, default=None, help="default: the first free range from 28400")
     p.add_argument("--cluster", default="bench")
     args = p.parse_args(argv)
 
-    base = args.port_base or next(b for b in range(38400, 45000, 100) if _ports_free(b))
+    base = args.port_base or next(b for b in range(28400, 32600, 100) if _ports_free(b))
     state = Path(tempfile.mkdtemp(prefix="sandbox-bench-")) / "state"
     print("building or finding the cached binaries ...", file=sys.stderr, flush=True)
     tools.ensure_all(log=lambda m: print(m, file=sys.stderr, flush=True))

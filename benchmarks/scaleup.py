@@ -1,6 +1,6 @@
 """Scale-up latency with the real Karpenter controller: from the scale command to all pods Running.
 
-    python benchmarks/scaleup.py [--replicas 1 10 50] [--port-base 38800] [--out FILE]
+    python benchmarks/scaleup.py [--replicas 1 10 50] [--port-base 28800] [--out FILE]
 
 Starts a sandbox of its own (state in .build/bench/scaleup, its own port range), runs
 playbooks/karpenter.yml, starts the controller and the node agent (python -m sandbox controller),
@@ -45,7 +45,7 @@ def _run(argv, env):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--replicas", type=int, nargs="+", default=[1, 10, 50])
-    p.add_argument("--port-base", type=int, default=38800)
+    p.add_argument("--port-base", type=int, default=28800)
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--out", help="also write the table to this file")
     args = p.parse_args(argv)

@@ -19,7 +19,7 @@ def main(argv=None):
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
     p.add_argument("--authentication-mode", choices=AUTHENTICATION_MODES, default=None,
                    help="the cluster's accessConfig.authenticationMode when it is created (default CONFIG_MAP)")
-    p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 36400)")
+    p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 26400)")
     p.add_argument("--karpenter-version", default=None,
                    help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)")
     args = p.parse_args(argv)

@@ -79,7 +79,9 @@ class Sandbox(object):
                                % (", ".join(AUTHENTICATION_MODES), authentication_mode))
         self.requested_mode = authentication_mode
         self.log = log
-        base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "36400"))
+        # Below Linux's ephemeral port range (32768-60999 by default), so that no outgoing connection
+        # of another process can hold a sandbox port; a base must stay under 32600.
+        base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "26400"))
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,

@@ -27,7 +27,7 @@ for p in (REPO_ROOT, REPO_ROOT / ".build" / "collections"):
 
 from sandbox.cluster import read_env_file  # noqa: E402
 
-PORT_BASES = {"CONFIG_MAP": 39200, "API_AND_CONFIG_MAP": 39300, "API": 39400}
+PORT_BASES = {"CONFIG_MAP": 29200, "API_AND_CONFIG_MAP": 29300, "API": 29400}
 RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 

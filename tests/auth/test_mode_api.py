@@ -1,6 +1,6 @@
 """API: access entries only; aws-auth is ignored. The playbook with no kubeconfig at all, and IRSA."""
 
-from conftest import no_token_in, node_role_arn
+from conftest import NODE_ROLE, no_token_in, node_role_arn
 
 MODE = "API"
 
@@ -38,6 +38,27 @@ def test_playbook_with_tokens_only_lets_nodes_in_through_an_access_entry(sb):
     # API mode: no aws-auth was written.
     names = [cm.metadata.name for cm in sb.kube().list_namespaced_config_map("kube-system").items]
     assert "aws-auth" not in names
+
+
+def test_karpenter_nodes_join_through_the_access_entry(sb):
+    """Just in time in API mode: the real controller launches, the node agent lets the instance in
+    through the node role's EC2_LINUX access entry (aws-auth does not exist here)."""
+    started = sb._cli("controller", "start")
+    assert started.returncode == 0, started.stderr[-3000:]
+    try:
+        up = sb.playbook("inflate_replicas=2", "inflate_wait_timeout=180", name="inflate.yml")
+        assert up.rc == 0, up
+        core = sb.kube()
+        nodes = {n.metadata.name for n in core.list_node(label_selector="karpenter.sh/nodepool=default").items}
+        pods = core.list_namespaced_pod("default", label_selector="app=inflate").items
+        assert nodes and len(pods) == 2 and {p.spec.node_name for p in pods} <= nodes
+        log = (sb.state / "logs" / "node-agent.log").read_text()
+        joined = "assumed-role/%s/i-" % NODE_ROLE.format(cluster=sb.cluster)
+        assert joined in log and "joins as system:node:" in log and "(access_entry)" in log, log[-2000:]
+    finally:
+        # The controller keeps running: teardown's NodePool deletion needs it to remove its nodes,
+        # as on a real cluster. The module's sandbox `down` stops it.
+        sb.playbook("inflate_state=absent", name="inflate.yml")
 
 
 def test_aws_auth_alone_does_not_let_nodes_in(sb):

@@ -34,7 +34,7 @@ def ports_free(ports):
     return True
 
 
-def free_port_base(start, stop=45000, step=100):
+def free_port_base(start, stop=32600, step=100):
     """The first port base from ``start`` whose sandbox ports are all free."""
     from sandbox.cluster import Sandbox
 

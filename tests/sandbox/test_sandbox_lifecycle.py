@@ -49,7 +49,7 @@ class Second(object):
 
 @pytest.fixture(scope="module")
 def second(tmp_path_factory):
-    sb = Second(tmp_path_factory.mktemp("sbtest-second") / "state", free_port_base(37400))
+    sb = Second(tmp_path_factory.mktemp("sbtest-second") / "state", free_port_base(27400))
     try:
         res = sb.cli("up")
         assert res.returncode == 0, res.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from sandbox import webhook
 
-STS = "127.0.0.1:36450"
+STS = "127.0.0.1:26450"
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
 URL = ("http://%s/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
        "&X-Amz-Credential=testing%%2F20260102%%2Fus-east-1%%2Fsts%%2Faws4_request&X-Amz-Date=20260102T030000Z"
