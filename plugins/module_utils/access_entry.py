@@ -19,6 +19,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error, describe_cluster, error_code
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
@@ -223,10 +224,7 @@ def plan(current, desired, purge_tags=True):
         wanted = {p["policy_arn"]: p for p in desired["access_policies"]}
         result["associate"] = [p for arn, p in sorted(wanted.items()) if have_policies.get(arn) != p]
         result["disassociate"] = sorted(set(have_policies) - set(wanted))
-    if desired["tags"] is not None:
-        result["tag"] = {k: v for k, v in desired["tags"].items() if current["tags"].get(k) != v}
-        if purge_tags:
-            result["untag"] = sorted(set(current["tags"]) - set(desired["tags"]))
+    result["tag"], result["untag"] = plan_tags(current["tags"], desired["tags"], purge_tags)
     return result
 
 
@@ -332,12 +330,7 @@ def apply(eks, cluster_name, desired, changes, current):
             if "username" in changes["update"]:
                 kwargs["username"] = changes["update"]["username"]
             _call("Updating the access entry of " + where, eks.update_access_entry, **kwargs)
-        if changes["tag"]:
-            _call("Tagging the access entry of " + where, eks.tag_resource, resourceArn=arn, tags=changes["tag"])
-        if changes["untag"]:
-            _call(
-                "Untagging the access entry of " + where, eks.untag_resource, resourceArn=arn, tagKeys=changes["untag"]
-            )
+        apply_tags(eks, arn, changes["tag"], changes["untag"], "the access entry of " + where)
     for arn_ in changes["disassociate"]:
         _call(
             "Disassociating {0} from {1}".format(arn_, where),

@@ -12,6 +12,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 
@@ -27,6 +28,22 @@ def aws_call(action, fn, **kwargs):
         return fn(**kwargs)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise aws_error(e, action)
+
+
+def plan_tags(current_tags, desired_tags, purge_tags):
+    """``(to_set, to_unset)`` for an EKS resource's tags; nothing to change when ``desired_tags`` is None."""
+    if desired_tags is None:
+        return {}, []
+    to_set, to_unset = compare_aws_tags(current_tags, desired_tags, purge_tags)
+    return to_set, sorted(to_unset)
+
+
+def apply_tags(eks, arn, to_set, to_unset, what):
+    """TagResource / UntagResource on the EKS resource ``arn`` (``what`` names it in errors)."""
+    if to_set:
+        aws_call("Tagging " + what, eks.tag_resource, resourceArn=arn, tags=to_set)
+    if to_unset:
+        aws_call("Untagging " + what, eks.untag_resource, resourceArn=arn, tagKeys=to_unset)
 
 
 def error_code(err):

@@ -17,6 +17,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error, describe_cluster, error_code
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
@@ -80,10 +81,7 @@ def plan(current, desired, purge_tags=True):
         return changes
     if desired["role_arn"] != current["role_arn"]:
         changes["role_arn"] = desired["role_arn"]
-    if desired["tags"] is not None:
-        changes["tag"] = {k: v for k, v in desired["tags"].items() if current["tags"].get(k) != v}
-        if purge_tags:
-            changes["untag"] = sorted(set(current["tags"]) - set(desired["tags"]))
+    changes["tag"], changes["untag"] = plan_tags(current["tags"], desired["tags"], purge_tags)
     return changes
 
 
@@ -179,20 +177,8 @@ def ensure_present(eks, cluster_name, params, check_mode=False, region=None):
             associationId=current["association_id"],
             roleArn=changes["role_arn"],
         )
-    if changes["tag"]:
-        _call(
-            "Tagging the Pod Identity association of " + where,
-            eks.tag_resource,
-            resourceArn=current["association_arn"],
-            tags=changes["tag"],
-        )
-    if changes["untag"]:
-        _call(
-            "Untagging the Pod Identity association of " + where,
-            eks.untag_resource,
-            resourceArn=current["association_arn"],
-            tagKeys=changes["untag"],
-        )
+    apply_tags(eks, current["association_arn"], changes["tag"], changes["untag"],
+               "the Pod Identity association of " + where)
     return True, {
         "before": current,
         "after": find(eks, cluster_name, desired["namespace"], desired["service_account"], region),
