@@ -69,7 +69,7 @@ demo: sandbox
 lint: deps
 	$(BIN)/ruff check plugins sandbox tests
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint --offline --profile production roles playbooks
+	$(BIN)/ansible-lint --offline --profile production .
 
 unit: deps
 	$(BIN)/pytest -q tests/unit

@@ -130,7 +130,7 @@ def _tags(registry_host, repo):
     try:
         with urllib.request.urlopen("http://%s/v2/%s/tags/list" % (registry_host, repo), timeout=3) as r:
             return json.loads(r.read()).get("tags") or []
-    except Exception:  # noqa: BLE001 - a missing repository is a 404
+    except Exception:  # noqa: BLE001 (a missing repository answers HTTP 404)
         return []
 
 

@@ -23,7 +23,7 @@ description:
     O(kubernetes.core.k8s#module:api_key)), and set C(no_log: true) on any task
     that shows it or stores it with C(set_fact).
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   _terms:
     description:

@@ -18,7 +18,6 @@ import random
 import time
 
 try:
-    from kubernetes.client import ApiClient  # noqa: F401  (import check only)
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # handled by the module through HAS_KUBERNETES
     ApiException = Exception

@@ -21,7 +21,7 @@ description:
     reasons why nodes do not join through access entries (see O(type) and O(node_role)).
   - EKS cannot change the type of an entry; a different O(type) for an existing entry is an error.
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   cluster_name:
     description: Name of the EKS cluster.

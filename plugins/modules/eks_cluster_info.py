@@ -18,7 +18,7 @@ description:
   - Fails with a message naming the cluster and the region when the cluster does not exist there, which is
     how a wrong region shows up.
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   name:
     description: Name of the EKS cluster.

@@ -20,7 +20,7 @@ description:
   - Pods get credentials only when the C(eks-pod-identity-agent) add-on runs in the cluster, and only pods started
     after the association exists.
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   cluster_name:
     description: Name of the EKS cluster.

@@ -102,7 +102,7 @@ seealso:
     description: The aws-auth ConfigMap in the Amazon EKS user guide.
     link: https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 """
 
 EXAMPLES = r"""

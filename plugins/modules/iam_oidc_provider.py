@@ -19,7 +19,7 @@ description:
   - A provider that already exists for the issuer counts as success. Its client IDs and thumbprints
     are changed only when O(client_ids) or an explicit list in O(thumbprint) is given and differs.
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   cluster_name:
     description:

@@ -34,7 +34,7 @@ description:
   - This module is also reachable as C(jit.karpenter.provisioner), the name of the v1alpha5 kind
     the NodePool replaced.
 author:
-  - jit.karpenter maintainers
+  - jit.karpenter maintainers (@jit-karpenter)
 options:
   api:
     description:
