@@ -30,8 +30,9 @@ from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call,
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
-# Where the playbook records the discovery tags it added (so that teardown removes those and no others).
-RECORD_PARAMETER = "/jit-karpenter/{cluster}/discovery-tags"
+# The record of tags this collection added to a resource, on the resource itself: the keys it added,
+# separated by spaces (teardown removes those, where they still name the cluster, and no others).
+ADDED_TAGS_KEY = "jit.karpenter/added-tags"
 
 # Karpenter's al2023 alias (pkg/providers/amifamily/al2023.go, DescribeImageQuery and resolvePath):
 # every architecture and variant is tried; the alias resolves when any parameter exists.
@@ -143,13 +144,6 @@ def tag_conflicts(resources, cluster_name, key=DISCOVERY_TAG):
 def tags_to_add(resources, cluster_name, key=DISCOVERY_TAG):
     """IDs of ``resources`` (ID -> tags) that do not carry ``key=cluster_name`` yet, sorted."""
     return sorted(rid for rid, tags in resources.items() if tags.get(key) != cluster_name)
-
-
-def merge_record(record, added, key, value):
-    """The record of tags this collection added, with ``added`` IDs merged in (sorted, no duplicates)."""
-    record = dict(record or {})
-    resources = sorted(set(record.get("resources") or []) | set(added))
-    return {"tag_key": key, "tag_value": value, "resources": resources}
 
 
 def ec2_filters(term):
@@ -345,20 +339,6 @@ def resolve_amis(ec2, ssm, terms, kubernetes_version):
     return sorted(set(ids)), tried
 
 
-def read_record(ssm, cluster_name):
-    """The record of discovery tags this collection added, or None."""
-    value = _parameter(ssm, RECORD_PARAMETER.format(cluster=cluster_name))
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise KarpenterError(
-            "SSM parameter {0} does not hold the JSON this collection writes".format(
-                RECORD_PARAMETER.format(cluster=cluster_name))
-        )
-
-
 def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
     """Resolve the defaults and every node class's terms; raise naming each selector that matches nothing.
 
@@ -386,7 +366,7 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
         "source": network["source"],
         "default_terms": defaults,
         "tags_to_add": tags_to_add(tagged, cluster_name) if discovery == "tag" else [],
-        "record_parameter": RECORD_PARAMETER.format(cluster=cluster_name),
+        "record_tag": ADDED_TAGS_KEY,
     }
     problems = []
     if discovery == "tag":
@@ -420,12 +400,12 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
                     if vpc_subnets is None:
                         vpc_subnets = _vpc_items(ec2, cluster, "subnets")
                     existing = ["the cluster's VPC {0} has subnets: ".format(cluster.get("vpc_id"))
-                                + "; ".join(format_subnets(vpc_subnets))] if vpc_subnets else []
+                                + "".join("\n    " + line for line in format_subnets(vpc_subnets))] if vpc_subnets else []
                 else:
                     if vpc_groups is None:
                         vpc_groups = _vpc_items(ec2, cluster, "groups")
                     existing = ["the cluster's VPC {0} has security groups: ".format(cluster.get("vpc_id"))
-                                + "; ".join(format_groups(vpc_groups))] if vpc_groups else []
+                                + "".join("\n    " + line for line in format_groups(vpc_groups))] if vpc_groups else []
                 problems.append(no_match_message(name, field, terms, what, existing))
         ami_terms = [_clean(t) for t in (nodeclass.get("ami_selector_terms") or [{"alias": "al2023@latest"}])]
         ids, tried = resolve_amis(ec2, ssm, ami_terms, cluster["version"])
@@ -437,7 +417,7 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
     result["nodeclasses"] = classes
     if problems:
         raise KarpenterError(
-            "node class selectors that match nothing (nothing was written):\n" + "\n".join(problems),
+            "node class selectors refused before anything was written:\n" + "\n".join(problems),
             discovery=result,
         )
     return result
@@ -462,19 +442,42 @@ def _vpc_items(ec2, cluster, kind):
 
 
 # ---------------------------------------------------------------------------
-# Writes: the discovery tags (karpenter_discovery=tag) and their record
+# Writes: the discovery tags (karpenter_discovery=tag), each recorded on its resource
 
 
-def _put_record(ssm, cluster_name, record):
-    aws_call(
-        "Writing SSM parameter " + RECORD_PARAMETER.format(cluster=cluster_name),
-        ssm.put_parameter,
-        Name=RECORD_PARAMETER.format(cluster=cluster_name),
-        Value=json.dumps(record, sort_keys=True),
-        Type="String",
-        Overwrite=True,
-        Description="karpenter.sh/discovery tags that jit.karpenter added for cluster " + cluster_name,
-    )
+def recorded_keys(tags):
+    """Keys the record tag ADDED_TAGS_KEY lists (space-separated), as a set."""
+    return set((tags.get(ADDED_TAGS_KEY) or "").split())
+
+
+def tag_plan(resources, cluster_name, key=DISCOVERY_TAG):
+    """``{id: tags to create}`` for resources (ID -> tags) without ``key=cluster_name``.
+
+    Each gets the tag and, in the same CreateTags call, the record tag listing ``key`` among the keys
+    this collection added to it, so a tag is never added without its record.
+    """
+    plan = {}
+    for rid, tags in sorted(resources.items()):
+        if tags.get(key) == cluster_name:
+            continue
+        plan[rid] = {key: cluster_name, ADDED_TAGS_KEY: " ".join(sorted(recorded_keys(tags) | {key}))}
+    return plan
+
+
+def untag_plan(resources, cluster_name, key=DISCOVERY_TAG):
+    """``{id: (keys to delete, record tag value to keep or None)}`` for what this collection recorded it added.
+
+    Only ``key`` where the record lists it and its value still names ``cluster_name``; a resource tagged by
+    someone else (no record) is left alone.
+    """
+    plan = {}
+    for rid, tags in sorted(resources.items()):
+        listed = recorded_keys(tags)
+        if key not in listed or tags.get(key) != cluster_name:
+            continue
+        rest = sorted(listed - {key})
+        plan[rid] = ([key], " ".join(rest) if rest else None)
+    return plan
 
 
 def _current_tags(ec2, resource_ids):
@@ -486,23 +489,34 @@ def _current_tags(ec2, resource_ids):
         raise KarpenterError("only subnets and security groups are tagged for discovery, not {0}".format(
             ", ".join(other)))
     found = {}
-    for rid, item in resolve_subnets(ec2, [{"id": s} for s in subnets]).items():
-        found[rid] = tag_map(item.get("Tags"))
-    for rid, item in resolve_security_groups(ec2, [{"id": g} for g in groups]).items():
-        found[rid] = tag_map(item.get("Tags"))
+    if subnets:
+        for rid, item in resolve_subnets(ec2, [{"id": s} for s in subnets]).items():
+            found[rid] = tag_map(item.get("Tags"))
+    if groups:
+        for rid, item in resolve_security_groups(ec2, [{"id": g} for g in groups]).items():
+            found[rid] = tag_map(item.get("Tags"))
     missing = sorted(set(resource_ids) - set(found))
     if missing:
         raise KarpenterError("no such subnet or security group: {0}".format(", ".join(missing)), missing=missing)
     return found
 
 
-def ensure_tags_present(ec2, ssm, cluster_name, resource_ids, check_mode=False):
-    """Tag ``resource_ids`` ``karpenter.sh/discovery=<cluster>``, recording the ones this call tags.
+def _recorded_resources(ec2, cluster_name):
+    """ID -> tags of subnets and security groups whose record lists the discovery tag for this cluster."""
+    filters = [{"Name": "tag:" + DISCOVERY_TAG, "Values": [cluster_name]}, {"Name": "tag-key", "Values": [ADDED_TAGS_KEY]}]
+    found = {}
+    for item in _paged("Describing subnets", ec2.describe_subnets, "Subnets", Filters=filters):
+        found[item["SubnetId"]] = tag_map(item.get("Tags"))
+    for item in _paged("Describing security groups", ec2.describe_security_groups, "SecurityGroups", Filters=filters):
+        found[item["GroupId"]] = tag_map(item.get("Tags"))
+    return found
 
-    The record (SSM parameter RECORD_PARAMETER) is written before the tags, so a failure between the two
-    leaves at most a record of a tag not yet added, never an added tag without its record. Resources that
-    already carry the tag are neither tagged nor recorded: they were tagged by someone else.
-    Returns ``(changed, state)``.
+
+def ensure_tags_present(ec2, cluster_name, resource_ids, check_mode=False):
+    """Tag ``resource_ids`` ``karpenter.sh/discovery=<cluster>``, each with its record. Returns ``(changed, state)``.
+
+    Resources that already carry the tag are left alone (and unrecorded: someone else tagged them); one that
+    carries it for another cluster is refused.
     """
     current = _current_tags(ec2, resource_ids)
     conflicts = tag_conflicts(current, cluster_name)
@@ -511,47 +525,31 @@ def ensure_tags_present(ec2, ssm, cluster_name, resource_ids, check_mode=False):
             "these resources carry {0} for another cluster: {1}".format(DISCOVERY_TAG, ", ".join(conflicts)),
             conflicts=conflicts,
         )
-    add = tags_to_add(current, cluster_name)
-    record = read_record(ssm, cluster_name)
-    new_record = merge_record(record, add, DISCOVERY_TAG, cluster_name)
-    changed = bool(add) or (record is None and bool(new_record["resources"])) or (
-        record is not None and record != new_record)
-    if changed and not check_mode:
-        _put_record(ssm, cluster_name, new_record)
-        if add:
-            aws_call("Tagging " + ", ".join(add), ec2.create_tags, Resources=add,
-                     Tags=[{"Key": DISCOVERY_TAG, "Value": cluster_name}])
-    state = {
-        "tag": {DISCOVERY_TAG: cluster_name},
-        "added": add,
-        "record_parameter": RECORD_PARAMETER.format(cluster=cluster_name),
-        "record": new_record if (record is not None or new_record["resources"]) else None,
-    }
-    return changed, {"before": record, "after": state["record"], "state": state}
-
-
-def ensure_tags_absent(ec2, ssm, cluster_name, check_mode=False):
-    """Remove the discovery tags the record names (only where they still say this cluster), then the record."""
-    record = read_record(ssm, cluster_name)
-    if record is None:
-        return False, {"before": None, "after": None, "state": {"removed": [], "record": None,
-                                                                 "record_parameter": RECORD_PARAMETER.format(
-                                                                     cluster=cluster_name)}}
-    key = record.get("tag_key") or DISCOVERY_TAG
-    value = record.get("tag_value") or cluster_name
-    ids = list(record.get("resources") or [])
-    present = {}
-    for rid in ids:
-        try:
-            present.update(_current_tags(ec2, [rid]))
-        except KarpenterError:
-            continue  # the resource is gone: nothing to untag
-    remove = sorted(rid for rid, tags in present.items() if tags.get(key) == value)
+    plan = tag_plan(current, cluster_name)
     if not check_mode:
-        if remove:
-            aws_call("Untagging " + ", ".join(remove), ec2.delete_tags, Resources=remove,
-                     Tags=[{"Key": key, "Value": value}])
-        aws_call("Deleting SSM parameter " + RECORD_PARAMETER.format(cluster=cluster_name), ssm.delete_parameter,
-                 Name=RECORD_PARAMETER.format(cluster=cluster_name))
-    return True, {"before": record, "after": None, "state": {
-        "removed": remove, "record": None, "record_parameter": RECORD_PARAMETER.format(cluster=cluster_name)}}
+        for rid, tags in plan.items():
+            aws_call("Tagging " + rid, ec2.create_tags, Resources=[rid],
+                     Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+    before = {rid: {k: current[rid].get(k) for k in (DISCOVERY_TAG, ADDED_TAGS_KEY) if k in current[rid]}
+              for rid in sorted(current)}
+    after = {rid: dict(before[rid], **plan.get(rid, {})) for rid in sorted(current)}
+    return bool(plan), {"before": before, "after": after, "state": {
+        "tag": {DISCOVERY_TAG: cluster_name}, "added": sorted(plan), "record_tag": ADDED_TAGS_KEY}}
+
+
+def ensure_tags_absent(ec2, cluster_name, check_mode=False):
+    """Remove the discovery tags this collection recorded it added for ``cluster_name``, and their record."""
+    current = _recorded_resources(ec2, cluster_name)
+    plan = untag_plan(current, cluster_name)
+    if not check_mode:
+        for rid, (keys, rest) in plan.items():
+            delete = [{"Key": k} for k in keys]
+            if rest is None:
+                delete.append({"Key": ADDED_TAGS_KEY})
+            aws_call("Untagging " + rid, ec2.delete_tags, Resources=[rid], Tags=delete)
+            if rest is not None:
+                aws_call("Updating the record on " + rid, ec2.create_tags, Resources=[rid],
+                         Tags=[{"Key": ADDED_TAGS_KEY, "Value": rest}])
+    before = {rid: {k: current[rid].get(k) for k in (DISCOVERY_TAG, ADDED_TAGS_KEY)} for rid in plan}
+    return bool(plan), {"before": before, "after": {rid: {} for rid in plan}, "state": {
+        "removed": sorted(plan), "record_tag": ADDED_TAGS_KEY}}

@@ -15,12 +15,12 @@ short_description: Tag subnets and security groups for Karpenter's discovery, re
 description:
   - Tags subnets and security groups C(karpenter.sh/discovery=<cluster>), so that EC2NodeClasses can select
     them by that tag, as Karpenter's getting-started guide does.
-  - Records the resources it tagged in the SSM parameter C(/jit-karpenter/<cluster>/discovery-tags) (JSON:
-    C(tag_key), C(tag_value), C(resources)), written before the tags. Resources that already carried the tag
-    are left out of the record: someone else tagged them.
+  - Records on each resource it tags, in the same C(CreateTags) call, the tag C(jit.karpenter/added-tags) listing
+    the keys this collection added to it (space-separated), so that teardown removes those and no others.
+    Resources that already carry the tag are left alone and unrecorded (someone else tagged them).
   - Refuses resources that carry the tag for another cluster.
-  - O(state=absent) removes the tags the record names (where they still name this cluster), then the record,
-    and nothing else.
+  - O(state=absent) removes the discovery tag where the record lists it and it still names this cluster,
+    with the record (or the key from the record's list), and nothing else.
 author:
   - jit.karpenter maintainers
 options:
@@ -74,13 +74,10 @@ tags:
       returned: O(state=absent)
       type: list
       elements: str
-    record_parameter:
-      description: The SSM parameter holding the record.
+    record_tag:
+      description: The tag key of the record on each resource.
       type: str
-      sample: /jit-karpenter/prod-1/discovery-tags
-    record:
-      description: The record after the run (C(None) when there is none).
-      type: dict
+      sample: jit.karpenter/added-tags
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -100,17 +97,17 @@ def main():
     )
     params = module.params
     try:
-        ec2, ssm = module.client("ec2"), module.client("ssm")
+        ec2 = module.client("ec2")
         if params["state"] == "present":
-            changed, out = ensure_tags_present(ec2, ssm, params["cluster_name"], params["resource_ids"],
+            changed, out = ensure_tags_present(ec2, params["cluster_name"], params["resource_ids"],
                                                check_mode=module.check_mode)
         else:
-            changed, out = ensure_tags_absent(ec2, ssm, params["cluster_name"], check_mode=module.check_mode)
+            changed, out = ensure_tags_absent(ec2, params["cluster_name"], check_mode=module.check_mode)
     except KarpenterError as err:
         fail_from(module, err)
     result = {"changed": changed, "tags": out["state"]}
     if module._diff:
-        result["diff"] = {"before": out["before"] or {}, "after": out["after"] or {}}
+        result["diff"] = {"before": out["before"], "after": out["after"]}
     module.exit_json(**result)
 
 

@@ -124,8 +124,8 @@ discovery:
       description: With O(discovery=tag), the resources that do not carry the discovery tag yet.
       type: list
       elements: str
-    record_parameter:
-      description: The SSM parameter where M(jit.karpenter.ec2_discovery_tags) records the tags it adds.
+    record_tag:
+      description: The tag with which M(jit.karpenter.ec2_discovery_tags) records, on each resource, the tags it added.
       type: str
     nodeclasses:
       description: Per node class, the terms of each selector and the IDs they resolve to.

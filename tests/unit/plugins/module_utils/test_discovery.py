@@ -94,10 +94,32 @@ def test_tag_plan_conflicts_and_record():
     }
     assert discovery.tag_conflicts(resources, "demo") == ["sg-1 (karpenter.sh/discovery=other)"]
     assert discovery.tags_to_add(resources, "demo") == ["sg-1", "subnet-a"]
-    record = discovery.merge_record({"resources": ["subnet-z", "subnet-a"]}, ["subnet-a", "sg-1"],
-                                    "karpenter.sh/discovery", "demo")
-    assert record == {"tag_key": "karpenter.sh/discovery", "tag_value": "demo",
-                      "resources": ["sg-1", "subnet-a", "subnet-z"]}
+
+
+
+def test_tag_plan_records_each_added_key_on_the_resource():
+    resources = {
+        "subnet-a": {"Name": "x"},
+        "subnet-b": {"karpenter.sh/discovery": "demo"},  # tagged by someone else: left alone, unrecorded
+        "sg-1": {"jit.karpenter/added-tags": "team"},
+    }
+    assert discovery.tag_plan(resources, "demo") == {
+        "sg-1": {"karpenter.sh/discovery": "demo", "jit.karpenter/added-tags": "karpenter.sh/discovery team"},
+        "subnet-a": {"karpenter.sh/discovery": "demo", "jit.karpenter/added-tags": "karpenter.sh/discovery"},
+    }
+
+
+def test_untag_plan_removes_only_recorded_tags_naming_the_cluster():
+    resources = {
+        "subnet-a": {"karpenter.sh/discovery": "demo", "jit.karpenter/added-tags": "karpenter.sh/discovery"},
+        "subnet-b": {"karpenter.sh/discovery": "demo"},  # no record
+        "subnet-c": {"karpenter.sh/discovery": "other", "jit.karpenter/added-tags": "karpenter.sh/discovery"},
+        "sg-1": {"karpenter.sh/discovery": "demo", "jit.karpenter/added-tags": "team karpenter.sh/discovery"},
+    }
+    assert discovery.untag_plan(resources, "demo") == {
+        "sg-1": (["karpenter.sh/discovery"], "team"),
+        "subnet-a": (["karpenter.sh/discovery"], None),
+    }
 
 
 def test_ec2_filters_follow_karpenter_wildcard():
