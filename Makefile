@@ -44,10 +44,13 @@ link:
 sandbox-build: deps
 	$(SANDBOX) build
 
-# AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only).
+# PROFILE=eksctl|terraform|karpenter-guide: the cluster the sandbox starts from (a new sandbox only;
+# default eksctl, the walkthrough's cluster as eksctl leaves it).
+# AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only;
+# default: the profile's).
 # KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
 sandbox: deps
-	$(SANDBOX) up $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
+	$(SANDBOX) up $(if $(PROFILE),--profile $(PROFILE)) $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
 
 sandbox-status:
 	@$(SANDBOX) status

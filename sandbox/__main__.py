@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sandbox import tools
 from sandbox.cluster import AUTHENTICATION_MODES, DEFAULT_STATE, Sandbox
+from sandbox.emulator.profiles import DEFAULT_PROFILE, PROFILES
 from sandbox.tools import SandboxError
 
 
@@ -17,8 +18,12 @@ def main(argv=None):
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
+    p.add_argument("--profile", choices=PROFILES, default=None,
+                   help="the cluster the sandbox starts from, as the tool that made it left it (default %s; "
+                        "a running sandbox keeps its own)" % DEFAULT_PROFILE)
     p.add_argument("--authentication-mode", choices=AUTHENTICATION_MODES, default=None,
-                   help="the cluster's accessConfig.authenticationMode when it is created (default CONFIG_MAP)")
+                   help="the cluster's accessConfig.authenticationMode when it is created (default: the "
+                        "profile's, CONFIG_MAP for eksctl, API_AND_CONFIG_MAP for terraform and karpenter-guide)")
     p.add_argument("--port-base", type=int, default=None, help="first port of the range (default: $SANDBOX_PORT_BASE or 26400)")
     p.add_argument("--karpenter-version", default=None,
                    help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)")
@@ -26,7 +31,8 @@ def main(argv=None):
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
     sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
-                 authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version)
+                 authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version,
+                 profile=args.profile)
     try:
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

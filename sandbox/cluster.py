@@ -41,6 +41,7 @@ from pathlib import Path
 import yaml
 
 from sandbox import charts, clusternet, pki, tools, webhook
+from sandbox.emulator.profiles import DEFAULT_PROFILE, PROFILES, default_authentication_mode
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ AUDIT_POLICY = {
 
 class Sandbox(object):
     def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
-                 authentication_mode=None, karpenter_version=None):
+                 authentication_mode=None, karpenter_version=None, profile=None):
         self.state = Path(state_dir)
         self.karpenter_version = karpenter_version
         self.cluster = cluster
@@ -78,6 +79,9 @@ class Sandbox(object):
             raise SandboxError("authentication mode must be one of %s, not %r"
                                % (", ".join(AUTHENTICATION_MODES), authentication_mode))
         self.requested_mode = authentication_mode
+        if profile is not None and profile not in PROFILES:
+            raise SandboxError("profile must be one of %s, not %r" % (", ".join(PROFILES), profile))
+        self.requested_profile = profile
         self.log = log
         # Below Linux's ephemeral port range (32768-60999 by default), so that no outgoing connection
         # of another process can hold a sandbox port; a base must stay under 32600.
@@ -366,12 +370,18 @@ class Sandbox(object):
         if not cfg:
             from sandbox.emulator.seed import new_oidc_issuer
 
+            profile = self.requested_profile or DEFAULT_PROFILE
             cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
-                   "ports": self.ports, "authentication_mode": self.requested_mode or "CONFIG_MAP"}
+                   "ports": self.ports, "profile": profile,
+                   "authentication_mode": self.requested_mode or default_authentication_mode(profile)}
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
             raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
                                % (cfg["cluster"], self.state))
+        elif self.requested_profile and self.requested_profile != cfg.get("profile", DEFAULT_PROFILE):
+            raise SandboxError("the sandbox in %s was started with profile %s; run `make sandbox-down` first to "
+                               "start one with profile %s" % (self.state, cfg.get("profile", DEFAULT_PROFILE),
+                                                              self.requested_profile))
         elif self.requested_mode and self.requested_mode != cfg.get("authentication_mode", "CONFIG_MAP"):
             raise SandboxError("the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
                                "first to start one in %s" % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"),
@@ -406,6 +416,7 @@ class Sandbox(object):
             kubernetes_version=".".join(minor), apiserver_url=self.apiserver_url,
             ca_pem=(self.pki / "ca.crt").read_bytes(), oidc_issuer=cfg["oidc_issuer"],
             authentication_mode=cfg.get("authentication_mode", "CONFIG_MAP"),
+            profile=cfg.get("profile", DEFAULT_PROFILE),
         )
         (self.state / "seed.json").write_text(json.dumps(seeded, indent=2, sort_keys=True))
 
@@ -415,9 +426,10 @@ class Sandbox(object):
         return config.new_client_from_config(str(self.state / "kubeconfig"))
 
     def _seed_kube(self):
-        """aws-auth as EKS writes it for a managed node group (CONFIG_MAP mode; in the API modes EKS makes
-        the group's role an access entry instead), the group's two nodes, and the RBAC bindings that stand
-        for cluster-scoped access policies (sandbox/webhook.py)."""
+        """aws-auth as the profile's cluster has it (EKS writes a managed node group's role there in
+        CONFIG_MAP mode; in the API modes it makes the role an access entry instead; eksctl's
+        iamIdentityMappings add theirs), the group's two nodes, and the RBAC bindings that stand for
+        cluster-scoped access policies (sandbox/webhook.py)."""
         from kubernetes import client, utils
         from kubernetes.client.exceptions import ApiException
 
@@ -432,16 +444,15 @@ class Sandbox(object):
                 if e.status != 404:
                     raise
                 utils.create_from_dict(self.kube(), binding)
-        map_roles = (
-            "- groups:\n  - system:bootstrappers\n  - system:nodes\n"
-            "  rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n" % seeded["node_role_arn"]
-        )
+        from sandbox.emulator.seed import render_map_roles
+
+        map_roles = render_map_roles(seeded["aws_auth_map_roles"])
         try:
             api.read_namespaced_config_map("aws-auth", "kube-system")
         except ApiException as e:
             if e.status != 404:
                 raise
-            if seeded.get("authentication_mode", "CONFIG_MAP") == "CONFIG_MAP":
+            if map_roles:
                 api.create_namespaced_config_map("kube-system", {
                     "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
         # EKS serves the issuer's discovery document and keys publicly (oidc.eks.<region>.amazonaws.com);
@@ -462,7 +473,7 @@ class Sandbox(object):
             name = inst["private_dns_name"]
             if name in existing:
                 continue
-            api.create_node(node_manifest(self.cluster, inst))
+            api.create_node(node_manifest(self.cluster, inst, seeded["nodegroup_name"], seeded["node_labels"]))
 
     def wait_nodes_ready(self, timeout=30):
         from kubernetes import client
@@ -508,6 +519,7 @@ class Sandbox(object):
             "sandbox_node_role_arn": seeded["node_role_arn"],
             "sandbox_kubeconfig": str(self.state / "kubeconfig"),
             "sandbox_authentication_mode": seeded.get("authentication_mode", "CONFIG_MAP"),
+            "sandbox_profile": seeded.get("profile", DEFAULT_PROFILE),
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 
@@ -545,8 +557,9 @@ class Sandbox(object):
         return stopped
 
 
-def node_manifest(cluster, inst):
-    """A Node as a managed node group's kubelet registers it, for kwok to run."""
+def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
+    """A Node as a managed node group's kubelet registers it, for kwok to run: EKS's labels, then the
+    node group's own (``labels``, as the profile's tool set them)."""
     az = inst["availability_zone"]
     itype = inst.get("instance_type", "m5.large")
     return {
@@ -560,9 +573,9 @@ def node_manifest(cluster, inst):
                 "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                 "node.kubernetes.io/instance-type": itype,
                 "topology.kubernetes.io/region": az[:-1], "topology.kubernetes.io/zone": az,
-                "eks.amazonaws.com/nodegroup": "ng-1", "eks.amazonaws.com/capacityType": "ON_DEMAND",
-                "alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": "ng-1",
+                "eks.amazonaws.com/nodegroup": nodegroup, "eks.amazonaws.com/capacityType": "ON_DEMAND",
                 "type": "kwok",
+                **(labels or {}),
             },
         },
         "spec": {"providerID": "aws:///%s/%s" % (az, inst["instance_id"])},
