@@ -26,7 +26,8 @@ bound to a node, it runs the controller binary built from the pinned Go module
   deleted with grace 0, as the kubelet does. A replacement pod (new UID) gets a process of its own.
 
 Emulated rather than run, and said in the log, the pod then marked Ready as kwok would:
-* a pod whose controller image is not the version built here (Karpenter 0.16, the legacy profile);
+* a pod of another Karpenter version than the one built here (Karpenter 0.16, the legacy profile),
+  by the owning Deployment's ``app.kubernetes.io/version`` (the chart's appVersion);
 * a pod with no IRSA role: with EKS Pod Identity, credentials come from the Pod Identity agent,
   which the sandbox does not have.
 The liveness probe is not run.
@@ -320,10 +321,10 @@ class Watcher(object):
     def plan(self, run, pod):
         """Resolve the pod's settings; set ``run.emulated`` (why not run) or ``run.env`` (how to run)."""
         container = controller_container(pod)
-        version = image_version(container["image"])
+        version = self.chart_version(pod) or image_version(container["image"])
         if version != self.version:
-            run.emulated = ("image %s is not Karpenter %s, the version the sandbox builds; the pod is marked Ready "
-                            "as kwok would" % (container["image"], self.version))
+            run.emulated = ("Karpenter %s (image %s) is not %s, the version the sandbox builds; the pod is marked "
+                            "Ready as kwok would" % (version, container["image"], self.version))
             return
         node = self.core.read_node(run.node).status.allocatable
         try:
@@ -343,6 +344,27 @@ class Watcher(object):
         run.account, run.role = account, role
         run.env = env
         run.container = container
+
+    def chart_version(self, pod):
+        """``app.kubernetes.io/version`` of the Deployment that owns the pod (the chart's appVersion), or None.
+
+        Not the image's tag: the karpenter chart in the Go module names the previous release's image
+        until its release is published (see sandbox/charts.py).
+        """
+        from kubernetes import client
+
+        apps = client.AppsV1Api(self.api)
+        namespace = pod["metadata"]["namespace"]
+        for ref in pod["metadata"].get("ownerReferences") or []:
+            if ref.get("kind") != "ReplicaSet":
+                continue
+            rs = apps.read_namespaced_replica_set(ref["name"], namespace)
+            for owner in rs.metadata.owner_references or []:
+                if owner.kind == "Deployment":
+                    labels = apps.read_namespaced_deployment(owner.name, namespace).metadata.labels or {}
+                    version = labels.get("app.kubernetes.io/version")
+                    return version.lstrip("v") if version else None
+        return None
 
     def write_tokens(self, run, pod_dir):
         """The pod's two service-account tokens, bound to the pod, as files the controller re-reads."""
