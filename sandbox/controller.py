@@ -255,12 +255,14 @@ class PodProcess(object):
 
 class Watcher(object):
     def __init__(self, sandbox, binary, interval=1.0):
-        from kubernetes import client
+        from kubernetes import client, config
 
         self.sb = sandbox
         self.binary = binary
         self.interval = interval
-        self.api = sandbox.kube()
+        # It reads as kwok does (kwok-controller), since it stands in for kwok for these pods; like
+        # kwok's and the kubelets', its requests stay out of the audit log, which is about clients.
+        self.api = config.new_client_from_config(str(sandbox.state / "kwok.kubeconfig"))
         self.core = client.CoreV1Api(self.api)
         self.version = tools.karpenter_version().lstrip("v")
         self.port_base = sandbox.ports["etcd"] - 1
@@ -306,7 +308,9 @@ class Watcher(object):
     def patch_status(self, run, pod, **kw):
         status = pod_status(pod, now=_now(), host_ip=self.host_ip(run.node), started_at=run.started_at,
                             restarts=run.restarts, last_exit=run.last_exit, waiting=run.waiting, **kw)
-        self.kubelet(run.node).patch_namespaced_pod_status(run.name, run.namespace, {"status": status})
+        # A strategic merge, as the kubelet's status manager sends: conditions merge by type (PodScheduled stays).
+        self.kubelet(run.node).patch_namespaced_pod_status(run.name, run.namespace, {"status": status},
+                                                           _content_type="application/strategic-merge-patch+json")
 
     def free_slot(self):
         used = {p.slot for p in self.pods.values() if p.slot is not None}
@@ -479,7 +483,8 @@ class Watcher(object):
         if run.next_probe is not None and now >= run.next_probe:
             probe = run.container.get("readinessProbe") or {}
             run.next_probe = now + int(probe.get("periodSeconds") or 10)
-            ok = True if run.probe is None else _http_ok(run.probe, int(probe.get("timeoutSeconds") or 1))
+            # The probe's timeout, at most 5 s: one slow probe must not hold up the other pods.
+            ok = True if run.probe is None else _http_ok(run.probe, min(int(probe.get("timeoutSeconds") or 1), 5))
             run.failures = 0 if ok else run.failures + 1
             ready = ok if not run.ready else run.failures < int(probe.get("failureThreshold") or 3)
             if ready != run.ready:
