@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)
         lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy clean
 
 help:
-	@echo "make demo            run playbooks/karpenter.yml on the sandbox, start Karpenter, scale inflate 0 -> 5 -> 0"
+	@echo "make demo            run playbooks/karpenter.yml on the sandbox (Karpenter runs as the chart's pods), scale inflate 0 -> 5 -> 0"
 	@echo "make test            lint, unit tests, sandbox tests, integration targets, molecule"
 	@echo "make sandbox         start (or reuse) the sandbox; sandbox-status, sandbox-down"
 
@@ -58,13 +58,12 @@ sandbox-status:
 sandbox-down:
 	@$(SANDBOX) down
 
-# karpenter.yml, then the real Karpenter controller as the release configured it, then inflate
+# karpenter.yml (the sandbox runs the real Karpenter controller for the chart's pods), then inflate
 # scaled 0 -> DEMO_REPLICAS -> 0 with a timeline of NodeClaims, instances, Nodes and pods.
 DEMO_REPLICAS ?= 5
 demo: sandbox
 	set -a; . .sandbox/env; set +a; \
 	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
-	$(SANDBOX) controller && \
 	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=0 && \
 	$(BIN)/python -m sandbox.show && \
 	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)

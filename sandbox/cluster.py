@@ -15,9 +15,14 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
              karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
 
-Started by ``python -m sandbox controller`` once playbooks/karpenter.yml has installed Karpenter:
-  karpenter  the real Karpenter controller, configured by the Helm release (sandbox/controller.py)
+Then, once the cluster is seeded, the agents that play kubelets:
   node-agent plays the kubelet of the instances Karpenter launches (sandbox/nodeagent.py)
+  karpenter-pods  plays the kubelet of the Karpenter chart's pods: runs the real Karpenter
+             controller for each of them, with the pod's environment and service account, and
+             reports its readiness (sandbox/controller.py; one log per pod, karpenter-<pod>.log)
+
+The port base is kept in the state directory (sandbox.json) when the sandbox is created; every
+later command on that state directory takes its ports from there, not from $SANDBOX_PORT_BASE.
 
 `up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
 playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
@@ -50,8 +55,9 @@ DEFAULT_STATE = ROOT / ".sandbox"
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "cluster-network", "controller-manager", "scheduler", "kwok",
               "registry", "legacy-charts"]
-# Started after the playbook (python -m sandbox controller); stopped first.
-JIT_COMPONENTS = ["node-agent", "karpenter"]
+# Started once the cluster is seeded (they need its kubeconfig); stopped first.
+AGENTS = ["node-agent", "karpenter-pods"]
+DEFAULT_PORT_BASE = 26400
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -85,7 +91,12 @@ class Sandbox(object):
         self.log = log
         # Below Linux's ephemeral port range (32768-60999 by default), so that no outgoing connection
         # of another process can hold a sandbox port; a base must stay under 32600.
-        base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "26400"))
+        saved = saved_port_base(self.state)
+        if saved is not None and port_base is not None and int(port_base) != saved:
+            raise SandboxError("the sandbox in %s uses port base %d, not %s; run `make sandbox-down` first to "
+                               "start one on other ports" % (self.state, saved, port_base))
+        base = saved if saved is not None else int(port_base or os.environ.get("SANDBOX_PORT_BASE", DEFAULT_PORT_BASE))
+        self.port_base = base
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
@@ -347,6 +358,16 @@ class Sandbox(object):
             self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
                                "--directory", str(root), str(p[name])], port=p[name])
             self._wait(name, lambda: self._http_ok(self.legacy_chart_repository + "/index.yaml"))
+        elif name == "node-agent":
+            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.nodeagent",
+                               "--kubeconfig", str(self.state / "kubeconfig"), "--pki-dir", str(self.pki),
+                               "--cluster", self.cluster, "--endpoint-url", self.aws_url, "--region", self.region],
+                        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+            self._wait(name, lambda: "watching NodeClaims" in self._log_tail(name), timeout=30)
+        elif name == "karpenter-pods":
+            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.controller", "--state-dir", str(self.state),
+                               "--binary", bins["karpenter-controller"]])
+            self._wait(name, lambda: "watching pods" in self._log_tail(name), timeout=30)
         else:
             raise SandboxError("unknown component %s" % name)
 
@@ -372,7 +393,7 @@ class Sandbox(object):
 
             profile = self.requested_profile or DEFAULT_PROFILE
             cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
-                   "ports": self.ports, "profile": profile,
+                   "port_base": self.port_base, "ports": self.ports, "profile": profile,
                    "authentication_mode": self.requested_mode or default_authentication_mode(profile)}
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
@@ -400,6 +421,10 @@ class Sandbox(object):
         if "aws" in started or not (self.state / "seed.json").exists():
             self._seed_aws(cfg)
         self._seed_kube()
+        for name in AGENTS:
+            if not self.alive(name):
+                self._start(name, bins, cfg)
+                started.append(name)
         charts.publish(self, bins, log=self.log)
         self._write_env(bins)
         self.wait_nodes_ready()
@@ -543,18 +568,30 @@ class Sandbox(object):
 
     def status(self):
         rows = []
-        for name in COMPONENTS + [n for n in reversed(JIT_COMPONENTS) if (self.run / (n + ".pid")).exists()]:
+        for name in COMPONENTS + AGENTS:
             pid = self._pid(name)
             rows.append((name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid))
         return rows
 
     def down(self):
         """Stop every component, dependants first (apiserver before etcd), then remove the state."""
-        stopped = [name for name in JIT_COMPONENTS + list(reversed(COMPONENTS)) if self.stop(name)]
+        stopped = [name for name in list(reversed(AGENTS)) + list(reversed(COMPONENTS)) if self.stop(name)]
         import shutil
 
         shutil.rmtree(self.state, ignore_errors=True)
         return stopped
+
+
+def saved_port_base(state_dir):
+    """The port base recorded in a sandbox's state directory (sandbox.json), or None when there is none."""
+    try:
+        cfg = json.loads((Path(state_dir) / "sandbox.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if "port_base" in cfg:
+        return int(cfg["port_base"])
+    ports = cfg.get("ports") or {}
+    return int(ports["etcd"]) - 1 if "etcd" in ports else None  # written before port_base was recorded
 
 
 def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
