@@ -13,7 +13,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy clean
+        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy \
+        molecule-terraform molecule-karpenter-guide molecule-profiles clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml on the sandbox (Karpenter runs as the chart's pods), scale inflate 0 -> 5 -> 0"
@@ -58,12 +59,12 @@ sandbox-status:
 sandbox-down:
 	@$(SANDBOX) down
 
-# karpenter.yml (the sandbox runs the real Karpenter controller for the chart's pods), then inflate
+# karpenter.yml with its canary pod (the sandbox runs the real Karpenter controller for the chart's pods), then inflate
 # scaled 0 -> DEMO_REPLICAS -> 0 with a timeline of NodeClaims, instances, Nodes and pods.
 DEMO_REPLICAS ?= 5
 demo: sandbox
 	set -a; . .sandbox/env; set +a; \
-	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
+	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml -e karpenter_verify_jit=true && \
 	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=0 && \
 	$(BIN)/python -m sandbox.show && \
 	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)
@@ -100,7 +101,18 @@ molecule-jit: deps
 molecule-legacy: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy
+# Just-in-time nodes on the terraform (ports 29500-29599) and karpenter-guide (29600-29699) profiles,
+# with the jit scenario's converge and verify; molecule-profiles runs both at once (a sandbox each).
+molecule-terraform: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s terraform
+
+molecule-karpenter-guide: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s karpenter-guide
+
+molecule-profiles: deps
+	$(MAKE) -j2 --output-sync=target molecule-terraform molecule-karpenter-guide
+
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-profiles
 
 clean: sandbox-down
 	rm -rf .build tests/output
