@@ -12,10 +12,10 @@ version_added: 0.1.0
 short_description: Whether Karpenter's EC2NodeClasses and NodePools are Ready, with what is wrong and the likely fix
 description:
   - Reads the C(status.conditions) of EC2NodeClass and NodePool objects (as M(kubernetes.core.k8s_info) returns them).
-  - Returns C(ready) (true when every object reports C(Ready=True)), C(problems) (one line per object that is
-    not Ready, naming it, each condition that is not True with its message, and the likely fix, for example
-    C(EC2NodeClass default: SubnetsReady=False, SubnetSelector did not match any Subnets (likely fix: ...))),
-    and C(ready_objects).
+  - Returns C(ready) (true when every object reports C(Ready=True)), C(problems) and C(ready_objects).
+  - Each problem is one line per object that is not Ready, naming it, each condition that is not True with its
+    message, and the likely fix, for example
+    C(EC2NodeClass default - SubnetsReady=False, SubnetSelector did not match any Subnets (likely fix ...)).
 options:
   _input:
     description: EC2NodeClass and NodePool objects.

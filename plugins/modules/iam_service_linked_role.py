@@ -17,7 +17,7 @@ description:
     and creates it with C(CreateServiceLinkedRole) when it is missing.
   - Karpenter launches Spot capacity only when the account has the EC2 Spot role C(AWSServiceRoleForEC2Spot)
     (O(aws_service_name=spot.amazonaws.com)); Karpenter's getting-started guide creates it by hand.
-  - It never deletes the role: other users of the account may need it.
+  - It never deletes the role, which other users of the account may need.
 author:
   - jit.karpenter maintainers
 options:
