@@ -13,10 +13,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy clean
+        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy \
+        molecule-terraform molecule-karpenter-guide molecule-profiles clean
 
 help:
-	@echo "make demo            run playbooks/karpenter.yml on the sandbox, start Karpenter, scale inflate 0 -> 5 -> 0"
+	@echo "make demo            run playbooks/karpenter.yml on the sandbox (Karpenter runs as the chart's pods), scale inflate 0 -> 5 -> 0"
 	@echo "make test            lint, unit tests, sandbox tests, integration targets, molecule"
 	@echo "make sandbox         start (or reuse) the sandbox; sandbox-status, sandbox-down"
 
@@ -44,10 +45,13 @@ link:
 sandbox-build: deps
 	$(SANDBOX) build
 
-# AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only).
+# PROFILE=eksctl|terraform|karpenter-guide: the cluster the sandbox starts from (a new sandbox only;
+# default eksctl, the walkthrough's cluster as eksctl leaves it).
+# AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only;
+# default: the profile's).
 # KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
 sandbox: deps
-	$(SANDBOX) up $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
+	$(SANDBOX) up $(if $(PROFILE),--profile $(PROFILE)) $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
 
 sandbox-status:
 	@$(SANDBOX) status
@@ -55,13 +59,12 @@ sandbox-status:
 sandbox-down:
 	@$(SANDBOX) down
 
-# karpenter.yml, then the real Karpenter controller as the release configured it, then inflate
+# karpenter.yml with its canary pod (the sandbox runs the real Karpenter controller for the chart's pods), then inflate
 # scaled 0 -> DEMO_REPLICAS -> 0 with a timeline of NodeClaims, instances, Nodes and pods.
 DEMO_REPLICAS ?= 5
 demo: sandbox
 	set -a; . .sandbox/env; set +a; \
-	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml && \
-	$(SANDBOX) controller && \
+	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml -e karpenter_verify_jit=true && \
 	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=0 && \
 	$(BIN)/python -m sandbox.show && \
 	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)
@@ -98,7 +101,18 @@ molecule-jit: deps
 molecule-legacy: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy
+# Just-in-time nodes on the terraform (ports 29500-29599) and karpenter-guide (29600-29699) profiles,
+# with the jit scenario's converge and verify; molecule-profiles runs both at once (a sandbox each).
+molecule-terraform: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s terraform
+
+molecule-karpenter-guide: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s karpenter-guide
+
+molecule-profiles: deps
+	$(MAKE) -j2 --output-sync=target molecule-terraform molecule-karpenter-guide
+
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-profiles
 
 clean: sandbox-down
 	rm -rf .build tests/output

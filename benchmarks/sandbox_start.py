@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sandbox import tools  # noqa: E402
-from sandbox.cluster import Sandbox  # noqa: E402
+from sandbox.cluster import AGENTS, COMPONENTS, Sandbox  # noqa: E402
 
 TARGET_SECONDS = 30.0
 
@@ -88,7 +88,7 @@ def main(argv=None):
                 downs.append(down_wall)
             res, wall = _cli("up", state, base, args.cluster)
             m = re.search(r"up in ([0-9.]+)s \(started: ([^)]*)\)", res.stderr)
-            if not m or m.group(2) != "aws, etcd, apiserver, controller-manager, scheduler, kwok, registry":
+            if not m or m.group(2) != ", ".join(COMPONENTS + AGENTS):
                 raise SystemExit("`up` did not start the whole sandbox:\n%s" % res.stderr[-3000:])
             ups.append(float(m.group(1)))
             walls.append(wall)

@@ -3,7 +3,7 @@
     python benchmarks/scaleup.py [--replicas 1 10 50] [--port-base 28800] [--out FILE]
 
 Starts a sandbox of its own (state in .build/bench/scaleup, its own port range), runs
-playbooks/karpenter.yml, starts the controller and the node agent (python -m sandbox controller),
+playbooks/karpenter.yml (the sandbox runs the real controller for the chart's pods),
 creates inflate with 0 replicas, waits until the NodePools are Ready, then for each N: scales 0 -> N and measures until every pod is
 Running (the first NodeClaim, instance and Ready node on the way), then scales to 0 and waits until
 consolidation has removed the NodeClaims, Nodes and instances, so that each N starts from no
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox import controller, timeline  # noqa: E402
+from sandbox import timeline, tools  # noqa: E402
 from sandbox.cluster import Sandbox, read_env_file  # noqa: E402
 
 WALKTHROUGH = (60, 120)  # seconds: "within a couple of minutes", 1 to 2 minutes on AWS
@@ -68,7 +68,6 @@ def main(argv=None):
         _run(playbook + ["playbooks/karpenter.yml", "-e", "@%s" % (state / "vars.yml")], env)
         _run(playbook + ["playbooks/inflate.yml", "-e", "@%s" % (state / "vars.yml"), "-e", "inflate_replicas=0"], env)
         os.environ.update({k: v for k, v in env.items() if k.startswith(("AWS_", "KUBECONFIG"))})
-        controller.start_all(sb, log=_log)
         obs = timeline.Observer(sb.cluster, kubeconfig=str(state / "kubeconfig"))
         obs.wait_nodepools_ready()
         for n in args.replicas:
@@ -84,7 +83,7 @@ def main(argv=None):
 
     lines = [
         "Scale-up latency, real Karpenter %s on the sandbox: from the scale command to all pods Running."
-        % controller.tools.karpenter_version(),
+        % tools.karpenter_version(),
         "",
         "| inflate replicas | all pods Running (s) | first NodeClaim (s) | first instance (s) | first Node Ready (s) | NodeClaims | walkthrough on AWS (s) | AWS / sandbox |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

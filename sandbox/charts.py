@@ -51,15 +51,36 @@ def _module_dir(group, module):
     return Path(json.loads(res.stdout)["Dir"])
 
 
+# kwok plays the kubelet of every pod except the Karpenter chart's: the sandbox runs the real
+# controller for those and reports their status itself (sandbox/controller.py).
+SANDBOX_RUN_PODS = {"key": '.metadata.labels["app.kubernetes.io/name"]', "operator": "NotIn", "values": ["karpenter"]}
+SANDBOX_RUN_STAGES = ("pod-ready", "pod-delete")
+
+
 def kwok_stages(state_dir):
-    """kwok's own 'fast' stages (from the pinned kwok module) as one config file."""
+    """kwok's own 'fast' stages (from the pinned kwok module) as one config file; pod-ready and
+    pod-delete leave the Karpenter chart's pods alone (``SANDBOX_RUN_PODS``)."""
     out = Path(state_dir) / "kwok-stages.yaml"
     if out.exists():
         return out
     mod = _module_dir("kwok", "sigs.k8s.io/kwok")
-    docs = [(mod / rel).read_text() for rel in KWOK_STAGES]
-    out.write_text("\n---\n".join(d.strip() for d in docs) + "\n")
+    docs = [yaml.safe_load((mod / rel).read_text()) for rel in KWOK_STAGES]
+    out.write_text(yaml.safe_dump_all(exclude_sandbox_run_pods(docs), sort_keys=False))
     return out
+
+
+def exclude_sandbox_run_pods(stages):
+    """The kwok Stages with SANDBOX_RUN_PODS added to the selectors of SANDBOX_RUN_STAGES (both must exist)."""
+    found = set()
+    for stage in stages:
+        name = stage["metadata"]["name"]
+        if name in SANDBOX_RUN_STAGES:
+            stage["spec"].setdefault("selector", {}).setdefault("matchExpressions", []).append(dict(SANDBOX_RUN_PODS))
+            found.add(name)
+    missing = sorted(set(SANDBOX_RUN_STAGES) - found)
+    if missing:
+        raise SandboxError("kwok's stages have no %s" % ", ".join(missing))
+    return stages
 
 
 def packaged_charts(helm):

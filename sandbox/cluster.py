@@ -15,9 +15,14 @@ Processes (all bound to 127.0.0.1, each logging to .sandbox/logs/<name>.log):
   legacy-charts  a static HTTP server holding the old HTTP Helm repository (index.yaml and the
              karpenter 0.16.x charts, as https://charts.karpenter.sh published them)
 
-Started by ``python -m sandbox controller`` once playbooks/karpenter.yml has installed Karpenter:
-  karpenter  the real Karpenter controller, configured by the Helm release (sandbox/controller.py)
+Then, once the cluster is seeded, the agents that play kubelets:
   node-agent plays the kubelet of the instances Karpenter launches (sandbox/nodeagent.py)
+  karpenter-pods  plays the kubelet of the Karpenter chart's pods: runs the real Karpenter
+             controller for each of them, with the pod's environment and service account, and
+             reports its readiness (sandbox/controller.py; one log per pod, karpenter-<pod>.log)
+
+The port base is kept in the state directory (sandbox.json) when the sandbox is created; every
+later command on that state directory takes its ports from there, not from $SANDBOX_PORT_BASE.
 
 `up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
 playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
@@ -41,6 +46,7 @@ from pathlib import Path
 import yaml
 
 from sandbox import charts, clusternet, pki, tools, webhook
+from sandbox.emulator.profiles import DEFAULT_PROFILE, PROFILES, default_authentication_mode
 from sandbox.tools import SandboxError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +55,9 @@ DEFAULT_STATE = ROOT / ".sandbox"
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "cluster-network", "controller-manager", "scheduler", "kwok",
               "registry", "legacy-charts"]
-# Started after the playbook (python -m sandbox controller); stopped first.
-JIT_COMPONENTS = ["node-agent", "karpenter"]
+# Started once the cluster is seeded (they need its kubeconfig); stopped first.
+AGENTS = ["node-agent", "karpenter-pods"]
+DEFAULT_PORT_BASE = 26400
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -69,7 +76,7 @@ AUDIT_POLICY = {
 
 class Sandbox(object):
     def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
-                 authentication_mode=None, karpenter_version=None):
+                 authentication_mode=None, karpenter_version=None, profile=None):
         self.state = Path(state_dir)
         self.karpenter_version = karpenter_version
         self.cluster = cluster
@@ -78,10 +85,18 @@ class Sandbox(object):
             raise SandboxError("authentication mode must be one of %s, not %r"
                                % (", ".join(AUTHENTICATION_MODES), authentication_mode))
         self.requested_mode = authentication_mode
+        if profile is not None and profile not in PROFILES:
+            raise SandboxError("profile must be one of %s, not %r" % (", ".join(PROFILES), profile))
+        self.requested_profile = profile
         self.log = log
         # Below Linux's ephemeral port range (32768-60999 by default), so that no outgoing connection
         # of another process can hold a sandbox port; a base must stay under 32600.
-        base = int(port_base or os.environ.get("SANDBOX_PORT_BASE", "26400"))
+        saved = saved_port_base(self.state)
+        if saved is not None and port_base is not None and int(port_base) != saved:
+            raise SandboxError("the sandbox in %s uses port base %d, not %s; run `make sandbox-down` first to "
+                               "start one on other ports" % (self.state, saved, port_base))
+        base = saved if saved is not None else int(port_base or os.environ.get("SANDBOX_PORT_BASE", DEFAULT_PORT_BASE))
+        self.port_base = base
         self.ports = {
             "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
             "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
@@ -343,6 +358,16 @@ class Sandbox(object):
             self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
                                "--directory", str(root), str(p[name])], port=p[name])
             self._wait(name, lambda: self._http_ok(self.legacy_chart_repository + "/index.yaml"))
+        elif name == "node-agent":
+            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.nodeagent",
+                               "--kubeconfig", str(self.state / "kubeconfig"), "--pki-dir", str(self.pki),
+                               "--cluster", self.cluster, "--endpoint-url", self.aws_url, "--region", self.region],
+                        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+            self._wait(name, lambda: "watching NodeClaims" in self._log_tail(name), timeout=30)
+        elif name == "karpenter-pods":
+            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.controller", "--state-dir", str(self.state),
+                               "--binary", bins["karpenter-controller"]])
+            self._wait(name, lambda: "watching pods" in self._log_tail(name), timeout=30)
         else:
             raise SandboxError("unknown component %s" % name)
 
@@ -366,12 +391,18 @@ class Sandbox(object):
         if not cfg:
             from sandbox.emulator.seed import new_oidc_issuer
 
+            profile = self.requested_profile or DEFAULT_PROFILE
             cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
-                   "ports": self.ports, "authentication_mode": self.requested_mode or "CONFIG_MAP"}
+                   "port_base": self.port_base, "ports": self.ports, "profile": profile,
+                   "authentication_mode": self.requested_mode or default_authentication_mode(profile)}
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
             raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
                                % (cfg["cluster"], self.state))
+        elif self.requested_profile and self.requested_profile != cfg.get("profile", DEFAULT_PROFILE):
+            raise SandboxError("the sandbox in %s was started with profile %s; run `make sandbox-down` first to "
+                               "start one with profile %s" % (self.state, cfg.get("profile", DEFAULT_PROFILE),
+                                                              self.requested_profile))
         elif self.requested_mode and self.requested_mode != cfg.get("authentication_mode", "CONFIG_MAP"):
             raise SandboxError("the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
                                "first to start one in %s" % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"),
@@ -390,6 +421,10 @@ class Sandbox(object):
         if "aws" in started or not (self.state / "seed.json").exists():
             self._seed_aws(cfg)
         self._seed_kube()
+        for name in AGENTS:
+            if not self.alive(name):
+                self._start(name, bins, cfg)
+                started.append(name)
         charts.publish(self, bins, log=self.log)
         self._write_env(bins)
         self.wait_nodes_ready()
@@ -406,6 +441,7 @@ class Sandbox(object):
             kubernetes_version=".".join(minor), apiserver_url=self.apiserver_url,
             ca_pem=(self.pki / "ca.crt").read_bytes(), oidc_issuer=cfg["oidc_issuer"],
             authentication_mode=cfg.get("authentication_mode", "CONFIG_MAP"),
+            profile=cfg.get("profile", DEFAULT_PROFILE),
         )
         (self.state / "seed.json").write_text(json.dumps(seeded, indent=2, sort_keys=True))
 
@@ -415,9 +451,10 @@ class Sandbox(object):
         return config.new_client_from_config(str(self.state / "kubeconfig"))
 
     def _seed_kube(self):
-        """aws-auth as EKS writes it for a managed node group (CONFIG_MAP mode; in the API modes EKS makes
-        the group's role an access entry instead), the group's two nodes, and the RBAC bindings that stand
-        for cluster-scoped access policies (sandbox/webhook.py)."""
+        """aws-auth as the profile's cluster has it (EKS writes a managed node group's role there in
+        CONFIG_MAP mode; in the API modes it makes the role an access entry instead; eksctl's
+        iamIdentityMappings add theirs), the group's two nodes, and the RBAC bindings that stand for
+        cluster-scoped access policies (sandbox/webhook.py)."""
         from kubernetes import client, utils
         from kubernetes.client.exceptions import ApiException
 
@@ -432,16 +469,15 @@ class Sandbox(object):
                 if e.status != 404:
                     raise
                 utils.create_from_dict(self.kube(), binding)
-        map_roles = (
-            "- groups:\n  - system:bootstrappers\n  - system:nodes\n"
-            "  rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n" % seeded["node_role_arn"]
-        )
+        from sandbox.emulator.seed import render_map_roles
+
+        map_roles = render_map_roles(seeded["aws_auth_map_roles"])
         try:
             api.read_namespaced_config_map("aws-auth", "kube-system")
         except ApiException as e:
             if e.status != 404:
                 raise
-            if seeded.get("authentication_mode", "CONFIG_MAP") == "CONFIG_MAP":
+            if map_roles:
                 api.create_namespaced_config_map("kube-system", {
                     "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
         # EKS serves the issuer's discovery document and keys publicly (oidc.eks.<region>.amazonaws.com);
@@ -462,7 +498,7 @@ class Sandbox(object):
             name = inst["private_dns_name"]
             if name in existing:
                 continue
-            api.create_node(node_manifest(self.cluster, inst))
+            api.create_node(node_manifest(self.cluster, inst, seeded["nodegroup_name"], seeded["node_labels"]))
 
     def wait_nodes_ready(self, timeout=30):
         from kubernetes import client
@@ -508,6 +544,7 @@ class Sandbox(object):
             "sandbox_node_role_arn": seeded["node_role_arn"],
             "sandbox_kubeconfig": str(self.state / "kubeconfig"),
             "sandbox_authentication_mode": seeded.get("authentication_mode", "CONFIG_MAP"),
+            "sandbox_profile": seeded.get("profile", DEFAULT_PROFILE),
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 
@@ -531,22 +568,35 @@ class Sandbox(object):
 
     def status(self):
         rows = []
-        for name in COMPONENTS + [n for n in reversed(JIT_COMPONENTS) if (self.run / (n + ".pid")).exists()]:
+        for name in COMPONENTS + AGENTS:
             pid = self._pid(name)
             rows.append((name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid))
         return rows
 
     def down(self):
         """Stop every component, dependants first (apiserver before etcd), then remove the state."""
-        stopped = [name for name in JIT_COMPONENTS + list(reversed(COMPONENTS)) if self.stop(name)]
+        stopped = [name for name in list(reversed(AGENTS)) + list(reversed(COMPONENTS)) if self.stop(name)]
         import shutil
 
         shutil.rmtree(self.state, ignore_errors=True)
         return stopped
 
 
-def node_manifest(cluster, inst):
-    """A Node as a managed node group's kubelet registers it, for kwok to run."""
+def saved_port_base(state_dir):
+    """The port base recorded in a sandbox's state directory (sandbox.json), or None when there is none."""
+    try:
+        cfg = json.loads((Path(state_dir) / "sandbox.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if "port_base" in cfg:
+        return int(cfg["port_base"])
+    ports = cfg.get("ports") or {}
+    return int(ports["etcd"]) - 1 if "etcd" in ports else None  # written before port_base was recorded
+
+
+def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
+    """A Node as a managed node group's kubelet registers it, for kwok to run: EKS's labels, then the
+    node group's own (``labels``, as the profile's tool set them)."""
     az = inst["availability_zone"]
     itype = inst.get("instance_type", "m5.large")
     return {
@@ -560,9 +610,9 @@ def node_manifest(cluster, inst):
                 "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
                 "node.kubernetes.io/instance-type": itype,
                 "topology.kubernetes.io/region": az[:-1], "topology.kubernetes.io/zone": az,
-                "eks.amazonaws.com/nodegroup": "ng-1", "eks.amazonaws.com/capacityType": "ON_DEMAND",
-                "alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": "ng-1",
+                "eks.amazonaws.com/nodegroup": nodegroup, "eks.amazonaws.com/capacityType": "ON_DEMAND",
                 "type": "kwok",
+                **(labels or {}),
             },
         },
         "spec": {"providerID": "aws:///%s/%s" % (az, inst["instance_id"])},

@@ -1,6 +1,6 @@
 """Scale inflate and print what follows, second by second: python -m sandbox.timeline --replicas 5
 
-With .sandbox/env sourced and the Karpenter controller running (python -m sandbox controller).
+With .sandbox/env sourced, after playbooks/karpenter.yml (the sandbox runs the controller for the chart's pods).
 Scales the Deployment ``inflate`` to N and prints a line whenever anything changes: pods pending
 and running, NodeClaims (created, launched, registered), the instances Karpenter launched in the
 AWS emulator (tagged with the NodePool and the cluster), Nodes of the NodePool and how many are

@@ -3,7 +3,10 @@
 Each logged request is one JSON line::
 
     {"time": "...Z", "service": "eks", "operation": "DescribeCluster", "method": "GET",
-     "path": "/clusters/demo", "status": 200, "write": false}
+     "path": "/clusters/demo", "status": 200, "write": false, "access_key": "AKID..."}
+
+``access_key`` is the access key ID the request was signed with (not a secret; ``null`` when unsigned),
+so that a test can count one caller's writes while the Karpenter controller makes its own.
 
 Operations are resolved the way botocore frames them: the ``Action`` parameter (query
 protocol), the ``X-Amz-Target`` header (JSON protocol), or the method and ``requestUri``
@@ -178,7 +181,13 @@ class RequestLog:
             handle.write(line)
 
 
-def make_record(service, operation, method, path, status):
+def access_key_id(authorization):
+    """The access key ID of a SigV4 ``Authorization`` header, or None."""
+    match = re.search(r"Credential=([^/,\s]+)/", authorization or "")
+    return match.group(1) if match else None
+
+
+def make_record(service, operation, method, path, status, access_key=None):
     return {
         "time": datetime.datetime.now(datetime.UTC)
         .isoformat(timespec="milliseconds")
@@ -189,6 +198,7 @@ def make_record(service, operation, method, path, status):
         "path": path,
         "status": status,
         "write": is_write(operation),
+        "access_key": access_key,
     }
 
 
@@ -220,6 +230,7 @@ class RequestLogMiddleware:
                     environ.get("REQUEST_METHOD"),
                     environ.get("PATH_INFO"),
                     seen.get("status", 500),
+                    access_key_id(environ.get("HTTP_AUTHORIZATION")),
                 )
             )
         return result

@@ -61,12 +61,25 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
+    _patch_service_linked_role_names()
     from . import ec2_fleet, eks_amis, eks_extensions, web_identity
 
     eks_extensions.apply()
     web_identity.apply()
     eks_amis.apply()
     ec2_fleet.apply()
+
+
+def _patch_service_linked_role_names():
+    """AWS names spot.amazonaws.com's service-linked role AWSServiceRoleForEC2Spot; moto says AWSServiceRoleForspot.
+
+    moto derives the name from the service principal, with a table of exceptions; Spot's joins it here
+    (AWS IAM User Guide, "AWS services that work with IAM"; EC2 User Guide, "Service-linked role for Spot
+    Instance requests").
+    """
+    from moto.iam import models
+
+    models.SERVICE_NAME_CONVERSION.setdefault("spot", "EC2Spot")
 
 
 def _patch_cluster_init():

@@ -163,9 +163,18 @@ def test_make_record_shape():
         "path",
         "status",
         "write",
+        "access_key",
     }
     assert record["write"] is False
+    assert record["access_key"] is None
     assert record["time"].endswith("Z")
+
+
+def test_access_key_id_of_a_sigv4_header():
+    header = ("AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE123/20260101/us-east-1/ec2/aws4_request, "
+              "SignedHeaders=host;x-amz-date, Signature=abc")
+    assert oplog.access_key_id(header) == "ASIAEXAMPLE123"
+    assert oplog.access_key_id(None) is None
 
 
 def test_request_log_classifies_live_requests(emulator, unique):

@@ -1,4 +1,9 @@
-"""seed_cluster: an eksctl-like cluster, idempotently."""
+"""seed_cluster: each profile's cluster as the tool that made it leaves it, idempotently.
+
+The expected shapes are read from the tools' own sources (eksctl-io/eksctl v0.230.0,
+terraform-aws-modules/terraform-aws-eks v21.19.0 and terraform-aws-vpc v6, and Karpenter's
+getting-started guide); each test names the file it follows.
+"""
 
 import base64
 import json
@@ -8,6 +13,7 @@ import sys
 
 import pytest
 
+from sandbox.emulator import profiles
 from sandbox.emulator.seed import new_oidc_issuer, seed_cluster
 
 REGION = "us-east-1"
@@ -57,8 +63,13 @@ def test_summary_shape(seeded):
     json.dumps(summary)
     assert summary["account_id"] == "123456789012"
     assert summary["cluster_arn"] == "arn:aws:eks:us-east-1:123456789012:cluster/seeded"
+    assert summary["profile"] == "eksctl"
     assert summary["availability_zones"] == ["us-east-1a", "us-east-1b"]
-    assert len(summary["subnet_ids"]) == 2
+    # pkg/cfn/builder/vpc_ipv4.go ControlPlaneSubnetRefs: the cluster gets public then private.
+    assert summary["subnet_ids"] == summary["public_subnet_ids"] + summary["private_subnet_ids"]
+    assert len(summary["public_subnet_ids"]) == len(summary["private_subnet_ids"]) == 2
+    # The walkthrough's node group runs in the private subnets.
+    assert summary["nodegroup_subnet_ids"] == summary["private_subnet_ids"]
     assert re.match(
         r"^eksctl-seeded-nodegroup-ng-1-NodeInstanceRole-[0-9A-F]{12}$",
         summary["node_role_name"],
@@ -70,6 +81,17 @@ def test_summary_shape(seeded):
         assert instance["instance_type"] == "m5.large"
         assert instance["instance_id"].startswith("i-")
         assert instance["private_dns_name"].endswith(".ec2.internal")
+        assert instance["subnet_id"] in summary["private_subnet_ids"]
+    # CONFIG_MAP: EKS maps the managed node group's role in aws-auth.
+    assert summary["aws_auth_map_roles"] == [
+        {
+            "rolearn": summary["node_role_arn"],
+            "username": "system:node:{{EC2PrivateDNSName}}",
+            "groups": ["system:bootstrappers", "system:nodes"],
+        }
+    ]
+    assert summary["oidc_provider_arn"] is None
+    assert summary["addons"] == [] and summary["pod_identity"] is None
 
 
 def test_second_run_creates_nothing(seeded):
@@ -100,50 +122,159 @@ def test_describe_cluster_after_seed(emulator, seeded, ca_pem):
     assert nodegroup["nodegroup"]["nodeRole"] == seeded["first"]["node_role_arn"]
 
 
-def test_network_tags(emulator, seeded):
+STACK_TAGS = {
+    # eksctl pkg/cfn/manager/api.go NewStackCollection and createClusterStack.
+    "alpha.eksctl.io/cluster-name": "seeded",
+    "eksctl.cluster.k8s.io/v1alpha1/cluster-name": "seeded",
+    "alpha.eksctl.io/eksctl-version": profiles.EKSCTL_VERSION,
+    "alpha.eksctl.io/cluster-oidc-enabled": "false",
+}
+
+
+def _vpc_resources(ec2, vpc_id):
+    """Every tagged network resource of the VPC: (kind, id, tags)."""
+    flt = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    found = [("vpc", vpc_id, _tags(ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0].get("Tags")))]
+    found += [("subnet", s["SubnetId"], _tags(s.get("Tags"))) for s in ec2.describe_subnets(Filters=flt)["Subnets"]]
+    found += [
+        ("security-group", g["GroupId"], _tags(g.get("Tags")))
+        for g in ec2.describe_security_groups(Filters=flt)["SecurityGroups"]
+        if g["GroupName"] != "default"
+    ]
+    found += [
+        ("route-table", t["RouteTableId"], _tags(t.get("Tags")))
+        for t in ec2.describe_route_tables(Filters=flt)["RouteTables"]
+        if not any(a.get("Main") for a in t.get("Associations", []))
+    ]
+    found += [
+        ("internet-gateway", g["InternetGatewayId"], _tags(g.get("Tags")))
+        for g in ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+        )["InternetGateways"]
+    ]
+    found += [("natgateway", n["NatGatewayId"], _tags(n.get("Tags"))) for n in ec2.describe_nat_gateways(Filters=flt)["NatGateways"]]
+    return found
+
+
+def test_eksctl_network_has_eksctl_tags_and_no_discovery_tag(emulator, seeded):
+    """eksctl never tags karpenter.sh/discovery unless metadata.tags asks for it (vpc_ipv4.go
+    addSubnets, cluster.go addResourcesForSecurityGroups): nothing in the VPC carries it."""
     ec2 = emulator.client("ec2")
     summary = seeded["first"]
-    discovery = {
-        "karpenter.sh/discovery": "seeded",
-        "alpha.eksctl.io/cluster-name": "seeded",
-    }
+    resources = _vpc_resources(ec2, summary["vpc_id"])
+    kinds = sorted({kind for kind, _, _ in resources})
+    assert kinds == ["internet-gateway", "natgateway", "route-table", "security-group", "subnet", "vpc"]
+    for kind, resource_id, tags in resources:
+        assert "karpenter.sh/discovery" not in tags, (kind, resource_id, tags)
+        if resource_id != summary["security_group_id"]:  # EKS made that one, not eksctl's stack
+            assert STACK_TAGS.items() <= tags.items(), (kind, resource_id, tags)
+            # pkg/cfn/builder/api.go makeAutoNameTag: "${AWS::StackName}/<logical ID>".
+            assert tags["Name"].startswith("eksctl-seeded-cluster/"), tags
+    flt = [{"Name": "tag:karpenter.sh/discovery", "Values": ["seeded"]}]
+    assert ec2.describe_subnets(Filters=flt)["Subnets"] == []
+    assert ec2.describe_security_groups(Filters=flt)["SecurityGroups"] == []
 
+
+def test_eksctl_subnets_public_and_private(emulator, seeded):
+    """vpc_ipv4.go addSubnets: public subnets map public IPs and carry kubernetes.io/role/elb,
+    private ones kubernetes.io/role/internal-elb; the VPC is 192.168.0.0/16 in /19s, public first."""
+    ec2 = emulator.client("ec2")
+    summary = seeded["first"]
     vpc = ec2.describe_vpcs(VpcIds=[summary["vpc_id"]])["Vpcs"][0]
     assert vpc["CidrBlock"] == "192.168.0.0/16"
-    assert discovery.items() <= _tags(vpc["Tags"]).items()
-
-    subnets = ec2.describe_subnets(SubnetIds=summary["subnet_ids"])["Subnets"]
-    assert sorted(s["AvailabilityZone"] for s in subnets) == [
-        "us-east-1a",
-        "us-east-1b",
+    assert _tags(vpc["Tags"])["Name"] == "eksctl-seeded-cluster/VPC"
+    public = ec2.describe_subnets(SubnetIds=summary["public_subnet_ids"])["Subnets"]
+    private = ec2.describe_subnets(SubnetIds=summary["private_subnet_ids"])["Subnets"]
+    assert sorted((s["AvailabilityZone"], s["CidrBlock"]) for s in public) == [
+        ("us-east-1a", "192.168.0.0/19"),
+        ("us-east-1b", "192.168.32.0/19"),
     ]
-    for subnet in subnets:
+    assert sorted((s["AvailabilityZone"], s["CidrBlock"]) for s in private) == [
+        ("us-east-1a", "192.168.64.0/19"),
+        ("us-east-1b", "192.168.96.0/19"),
+    ]
+    for subnet in public:
         tags = _tags(subnet["Tags"])
-        assert discovery.items() <= tags.items()
-        assert tags["kubernetes.io/cluster/seeded"] == "shared"
-        assert subnet["VpcId"] == summary["vpc_id"]
+        assert subnet["MapPublicIpOnLaunch"] is True
+        assert tags["kubernetes.io/role/elb"] == "1" and "kubernetes.io/role/internal-elb" not in tags
+        assert tags["Name"] == "eksctl-seeded-cluster/SubnetPublic" + subnet["AvailabilityZone"].replace("-", "").upper()
+    for subnet in private:
+        tags = _tags(subnet["Tags"])
+        assert subnet["MapPublicIpOnLaunch"] is False
+        assert tags["kubernetes.io/role/internal-elb"] == "1" and "kubernetes.io/role/elb" not in tags
+        assert tags["Name"] == "eksctl-seeded-cluster/SubnetPrivate" + subnet["AvailabilityZone"].replace("-", "").upper()
 
-    group = ec2.describe_security_groups(GroupIds=[summary["security_group_id"]])[
-        "SecurityGroups"
-    ][0]
-    tags = _tags(group["Tags"])
-    assert discovery.items() <= tags.items()
-    assert tags["aws:eks:cluster-name"] == "seeded"
-    assert group["VpcId"] == summary["vpc_id"]
 
-    # Karpenter-style discovery by tag finds exactly these.
-    found = ec2.describe_subnets(
-        Filters=[{"Name": "tag:karpenter.sh/discovery", "Values": ["seeded"]}]
-    )
-    assert sorted(s["SubnetId"] for s in found["Subnets"]) == sorted(
-        summary["subnet_ids"]
-    )
-    found = ec2.describe_security_groups(
-        Filters=[{"Name": "tag:karpenter.sh/discovery", "Values": ["seeded"]}]
-    )
-    assert [g["GroupId"] for g in found["SecurityGroups"]] == [
-        summary["security_group_id"]
-    ]
+def _default_route(ec2, subnet_id):
+    [table] = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
+    )["RouteTables"]
+    [route] = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    return table, route
+
+
+def test_eksctl_routes_public_through_the_internet_gateway_private_through_one_nat(emulator, seeded):
+    """vpc_ipv4.go: PublicSubnetRoute to the internet gateway; singleNAT (eksctl's default NAT
+    mode) in the first zone's public subnet, one PrivateRouteTable<AZ> per private subnet."""
+    ec2 = emulator.client("ec2")
+    summary = seeded["first"]
+    [igw] = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [summary["vpc_id"]]}]
+    )["InternetGateways"]
+    [nat] = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [summary["vpc_id"]]}])["NatGateways"]
+    assert nat["SubnetId"] == summary["public_subnet_ids"][0]
+    for subnet_id in summary["public_subnet_ids"]:
+        _, route = _default_route(ec2, subnet_id)
+        assert route["GatewayId"] == igw["InternetGatewayId"]
+    tables = set()
+    for subnet_id in summary["private_subnet_ids"]:
+        table, route = _default_route(ec2, subnet_id)
+        assert route["NatGatewayId"] == nat["NatGatewayId"]
+        assert _tags(table["Tags"])["Name"].startswith("eksctl-seeded-cluster/PrivateRouteTableUSEAST1")
+        tables.add(table["RouteTableId"])
+    assert len(tables) == 2
+
+
+def test_eksctl_security_groups(emulator, seeded):
+    """cluster.go addResourcesForSecurityGroups: ControlPlaneSecurityGroup is the cluster's
+    resourcesVpcConfig.securityGroupIds; ClusterSharedNodeSecurityGroup lets nodes talk to each
+    other. Managed nodes get the cluster security group EKS made (managed_launch_template.go,
+    pkg/vpc/importer.go SecurityGroups -> ClusterSecurityGroupId)."""
+    ec2 = emulator.client("ec2")
+    eks = emulator.client("eks")
+    summary = seeded["first"]
+    config = eks.describe_cluster(name="seeded")["cluster"]["resourcesVpcConfig"]
+    own = summary["security_group_ids"]
+    assert config["securityGroupIds"] == [own["control-plane"]]
+    groups = {
+        g["GroupId"]: g
+        for g in ec2.describe_security_groups(GroupIds=[own["control-plane"], own["shared-node"]])["SecurityGroups"]
+    }
+    control, shared = groups[own["control-plane"]], groups[own["shared-node"]]
+    assert control["Description"] == "Communication between the control plane and worker nodegroups"
+    assert re.match(r"^eksctl-seeded-cluster-ControlPlaneSecurityGroup-[0-9A-F]{12}$", control["GroupName"])
+    assert _tags(control["Tags"])["Name"] == "eksctl-seeded-cluster/ControlPlaneSecurityGroup"
+    assert shared["Description"] == "Communication between all nodes in the cluster"
+    assert re.match(r"^eksctl-seeded-cluster-ClusterSharedNodeSecurityGroup-[0-9A-F]{12}$", shared["GroupName"])
+    assert _tags(shared["Tags"])["Name"] == "eksctl-seeded-cluster/ClusterSharedNodeSecurityGroup"
+    assert [p["GroupId"] for p in shared["IpPermissions"][0]["UserIdGroupPairs"]] == [own["shared-node"]]
+    cluster_sg = ec2.describe_security_groups(GroupIds=[summary["security_group_id"]])["SecurityGroups"][0]
+    assert _tags(cluster_sg["Tags"])["aws:eks:cluster-name"] == "seeded"
+    assert summary["node_security_group_ids"] == [summary["security_group_id"]]
+
+
+def test_eksctl_cluster_and_node_group_tags(emulator, seeded):
+    """The EKS cluster carries the stack's tags; the node group its stack's (pkg/cfn/manager/
+    nodegroup.go), and its nodes eksctl's labels (v1alpha5 ClusterNameLabel, NodeGroupNameLabel)."""
+    eks = emulator.client("eks")
+    cluster = eks.describe_cluster(name="seeded")["cluster"]
+    assert STACK_TAGS.items() <= cluster["tags"].items()
+    assert "karpenter.sh/discovery" not in cluster["tags"]
+    nodegroup = eks.describe_nodegroup(clusterName="seeded", nodegroupName="ng-1")["nodegroup"]
+    assert nodegroup["tags"]["alpha.eksctl.io/nodegroup-name"] == "ng-1"
+    assert nodegroup["tags"]["alpha.eksctl.io/nodegroup-type"] == "managed"
+    assert nodegroup["labels"] == {"alpha.eksctl.io/cluster-name": "seeded", "alpha.eksctl.io/nodegroup-name": "ng-1"}
+    assert sorted(nodegroup["subnets"]) == sorted(seeded["first"]["private_subnet_ids"])
 
 
 def test_node_role_and_instances(emulator, seeded):
@@ -180,7 +311,8 @@ def test_node_role_and_instances(emulator, seeded):
         tags = _tags(instance["Tags"])
         assert tags["eks:cluster-name"] == "seeded"
         assert tags["eks:nodegroup-name"] == "ng-1"
-        assert instance["SubnetId"] in summary["subnet_ids"]
+        assert instance["SubnetId"] in summary["private_subnet_ids"]
+        assert [g["GroupId"] for g in instance["SecurityGroups"]] == [summary["security_group_id"]]
 
 
 def test_two_clusters_do_not_share_resources(emulator, ca_pem, seeded):
@@ -225,6 +357,8 @@ def test_cli_writes_the_same_summary(
             str(ca_file),
             "--oidc-issuer",
             seeded["issuer"],
+            "--profile",
+            "eksctl",
             "--out",
             str(out),
         ],

@@ -1,7 +1,8 @@
 """A second, independent sandbox beside the running one: its own issuer, and its lifecycle.
 
 The tests below share one second sandbox and run in file order: status, a killed component,
-idempotent `up`, a port taken by a foreign process, `down`, and `up` failing on a taken port.
+idempotent `up`, commands that take its ports from its state directory, a port taken by a foreign
+process, `down`, and `up` failing on a taken port.
 """
 
 import base64
@@ -11,8 +12,11 @@ import re
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,9 +24,9 @@ if not (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import boto3  # noqa: E402
-from sandbox_testlib import free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
+from sandbox_testlib import REPO_ROOT, cli_env, free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
 
-from sandbox.cluster import COMPONENTS, Sandbox  # noqa: E402
+from sandbox.cluster import AGENTS, COMPONENTS, Sandbox  # noqa: E402
 
 CLUSTER = "other"
 
@@ -41,6 +45,8 @@ class Second(object):
         res = self.cli("status")
         rows = {}
         for line in res.stdout.splitlines():
+            if line.startswith("pod "):  # the Karpenter chart's pods (none here)
+                continue
             m = re.fullmatch(r"(\S+)\s+(running|DEAD|stopped)\s*(?:pid (\d+))?\s*", line)
             assert m, "unexpected status line %r in:\n%s" % (line, res.stdout)
             rows[m.group(1)] = (m.group(2), int(m.group(3)) if m.group(3) else None)
@@ -127,7 +133,7 @@ def _wait_gone(pid, timeout=10):
 def test_status_reports_every_component_running(second):
     rc, rows = second.status()
     assert rc == 0
-    assert list(rows) == COMPONENTS
+    assert list(rows) == COMPONENTS + AGENTS
     for name, (state, pid) in rows.items():
         assert state == "running" and pid, (name, state, pid)
         assert _process_alive(pid), name
@@ -170,7 +176,7 @@ def test_killed_component_is_dead_then_restarted(second):
     rc, rows = second.status()
     assert rc != 0
     assert rows["scheduler"] == ("DEAD", None)
-    assert all(rows[n] == before[n] for n in COMPONENTS if n != "scheduler")
+    assert all(rows[n] == before[n] for n in COMPONENTS + AGENTS if n != "scheduler")
 
     res = second.cli("up")
     assert res.returncode == 0, res.stderr
@@ -178,7 +184,7 @@ def test_killed_component_is_dead_then_restarted(second):
     rc, rows = second.status()
     assert rc == 0
     assert rows["scheduler"][0] == "running" and rows["scheduler"][1] != pid
-    assert all(rows[n] == before[n] for n in COMPONENTS if n != "scheduler")
+    assert all(rows[n] == before[n] for n in COMPONENTS + AGENTS if n != "scheduler")
 
 
 def test_up_again_starts_nothing(second):
@@ -188,6 +194,37 @@ def test_up_again_starts_nothing(second):
     assert "(started: nothing, all running)" in res.stderr
     rc, after = second.status()
     assert rc == 0 and after == before
+
+
+def _cli_in_shell(state, *args, port_base_env):
+    """`python -m sandbox ...` on ``state`` without --port-base, in a shell whose SANDBOX_PORT_BASE is another's."""
+    env = dict(cli_env(), SANDBOX_PORT_BASE=str(port_base_env))
+    return subprocess.run([sys.executable, "-m", "sandbox", *args, "--state-dir", str(state), "--cluster", CLUSTER],
+                          cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_commands_take_the_ports_from_the_state_directory(second, sbenv):
+    """In a shell set up for the first sandbox, commands on the second one still reach the second one."""
+    first_base = urlsplit(sbenv["AWS_ENDPOINT_URL"]).port - 50
+    assert first_base != second.port_base
+    _, before = second.status()
+    env_before = (second.state / "env").read_text()
+    res = _cli_in_shell(second.state, "up", port_base_env=first_base)
+    assert res.returncode == 0, res.stderr
+    assert "(started: nothing, all running)" in res.stderr
+    # Its env file and kubeconfig still name its own emulator and API server.
+    assert (second.state / "env").read_text() == env_before
+    assert read_env_file(second.state / "env")["AWS_ENDPOINT_URL"] == "http://127.0.0.1:%d" % second.ports["aws"]
+    assert "127.0.0.1:%d" % second.ports["apiserver"] in (second.state / "kubeconfig").read_text()
+    res = _cli_in_shell(second.state, "status", port_base_env=first_base)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert second.status() == (0, before)
+    res = _cli_in_shell(second.state, "controller", port_base_env=first_base)
+    assert res.returncode == 0 and "no pod of the Karpenter chart yet" in res.stdout, res.stdout + res.stderr
+    # An explicit port base that is not the sandbox's is refused, naming both.
+    res = run_cli("status", state_dir=second.state, port_base=first_base, cluster=CLUSTER)
+    assert res.returncode == 2
+    assert "uses port base %d, not %d" % (second.port_base, first_base) in res.stderr, res.stderr
 
 
 def test_port_taken_by_a_foreign_process_fails_up(second):
@@ -203,7 +240,7 @@ def test_port_taken_by_a_foreign_process_fails_up(second):
         assert "did not become ready" not in res.stderr
         rc, rows = second.status()
         assert rc != 0 and rows["kwok"][0] == "DEAD"
-        assert all(rows[n] == before[n] for n in COMPONENTS if n != "kwok")
+        assert all(rows[n] == before[n] for n in COMPONENTS + AGENTS if n != "kwok")
     # Once the port is free again, `up` starts what is missing.
     res = second.cli("up")
     assert res.returncode == 0, res.stderr
@@ -216,7 +253,7 @@ def test_down_leaves_no_process_and_no_port(second):
     pids = {n: pid for n, (_, pid) in rows.items()}
     res = second.cli("down")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == "stopped: %s" % ", ".join(reversed(COMPONENTS))
+    assert res.stdout.strip() == "stopped: %s" % ", ".join(list(reversed(AGENTS)) + list(reversed(COMPONENTS)))
     for name, pid in pids.items():
         assert not _process_alive(pid), "%s (pid %d) still running" % (name, pid)
         assert _group_members(pid) == [], "%s left processes behind" % name
