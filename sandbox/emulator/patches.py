@@ -7,8 +7,8 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * ``accessConfig`` (authentication mode) is stored from CreateCluster, changed by
   UpdateClusterConfig (one way only, as on EKS) and returned by DescribeCluster.
 * CreateCluster creates the cluster security group EKS makes (``eks-cluster-sg-<name>-<n>``,
-  tagged ``aws:eks:cluster-name`` and ``kubernetes.io/cluster/<name>=owned`` plus the
-  cluster's tags) and reports it, with the VPC, in ``resourcesVpcConfig``. DeleteCluster
+  tagged ``aws:eks:cluster-name`` and ``kubernetes.io/cluster/<name>=owned``, not with the
+  cluster's tags, which EKS does not propagate) and reports it, with the VPC, in ``resourcesVpcConfig``. DeleteCluster
   removes it again.
 * UpdateClusterConfig answers with an ``update`` object, as the EKS API does.
 * Access entries and policies, Pod Identity associations and add-ons, which moto lacks,
@@ -125,14 +125,14 @@ def _patch_backend():
         vpc_id = vpcs.pop() if vpcs else None
         cluster = original_create(self, name, role_arn, resources_vpc_config, **kwargs)
         config = dict(cluster.resources_vpc_config or {})
-        tags = dict(cluster.tags or {})
-        tags.update(
-            {
-                "Name": f"eks-cluster-sg-{cluster.name}-{secrets.randbelow(10**10)}",
-                "aws:eks:cluster-name": cluster.name,
-                f"kubernetes.io/cluster/{cluster.name}": "owned",
-            }
-        )
+        # Only EKS's own tags: the cluster's tags are not propagated to this group
+        # (terraform-aws-modules/terraform-aws-eks#1957 tags it separately for that reason;
+        # aws/containers-roadmap#977 asks for it).
+        tags = {
+            "Name": f"eks-cluster-sg-{cluster.name}-{secrets.randbelow(10**10)}",
+            "aws:eks:cluster-name": cluster.name,
+            f"kubernetes.io/cluster/{cluster.name}": "owned",
+        }
         group = ec2.create_security_group(
             name=tags["Name"],
             description="EKS created security group applied to ENI that is attached to "

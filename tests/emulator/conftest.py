@@ -79,7 +79,12 @@ class Emulator:
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("emulator") / "requests.jsonl"
+    log_dir = tmp_path_factory.mktemp("emulator")
+    log_path = log_dir / "requests.jsonl"
+    # The server logs every request to stderr: into a file, since a pipe nobody reads fills up
+    # (64 KiB) and then blocks the server in the middle of a request.
+    stderr_path = log_dir / "stderr.log"
+    stderr = open(stderr_path, "wb")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
         [
             sys.executable,
@@ -95,7 +100,7 @@ def emulator(tmp_path_factory):
         cwd=str(REPO_ROOT),
         env=_subprocess_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -103,7 +108,7 @@ def emulator(tmp_path_factory):
         if process.poll() is not None:
             raise RuntimeError(
                 "emulator exited: {}".format(
-                    process.stderr.read().decode(errors="replace")
+                    stderr_path.read_text(errors="replace")
                 )
             )
         try:
@@ -125,6 +130,7 @@ def emulator(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    stderr.close()
 
 
 @pytest.fixture(scope="session")

@@ -388,3 +388,243 @@ def test_api_modes_give_the_node_group_role_an_access_entry(emulator, ca_pem, mo
     assert (node["type"], node["kubernetesGroups"]) == ("EC2_LINUX", ["system:nodes"])
     seed_cluster(*args)
     assert sorted(eks.list_access_entries(clusterName=name)["accessEntries"]) == sorted(entries)
+
+
+# -- terraform: terraform-aws-eks v21.19.0 with terraform-aws-vpc v6 ------------------------------
+
+
+@pytest.fixture(scope="module")
+def terraform(emulator, ca_pem):
+    name = "tfseeded"
+    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), None, "terraform")
+    first = seed_cluster(*args)
+    offset = emulator.log_size()
+    second = seed_cluster(*args)
+    return {"name": name, "first": first, "second": second, "second_requests": emulator.log_since(offset)}
+
+
+def test_terraform_second_run_creates_nothing(terraform):
+    assert terraform["second"] == terraform["first"]
+    assert [r for r in terraform["second_requests"] if r["write"]] == []
+
+
+def test_terraform_has_no_eksctl_tags_and_tags_only_where_the_modules_put_them(emulator, terraform):
+    """With var.tags empty, the modules tag only Name (vpc main.tf, eks main.tf) and, on the node
+    security group, kubernetes.io/cluster/<name>=owned (eks node_groups.tf); the example's
+    public_subnet_tags / private_subnet_tags add the ELB role tags."""
+    ec2 = emulator.client("ec2")
+    summary = terraform["first"]
+    for kind, resource_id, tags in _vpc_resources(ec2, summary["vpc_id"]):
+        assert not any(k.startswith(("alpha.eksctl.io/", "eksctl.")) for k in tags), (kind, tags)
+        assert "karpenter.sh/discovery" not in tags, (kind, tags)
+        if resource_id == summary["security_group_id"]:
+            continue  # made by EKS, not by terraform
+        allowed = {"Name", "kubernetes.io/role/elb", "kubernetes.io/role/internal-elb", "kubernetes.io/cluster/tfseeded"}
+        assert set(tags) <= allowed, (kind, tags)
+    cluster = emulator.client("eks").describe_cluster(name="tfseeded")["cluster"]
+    assert not any(k.startswith(("alpha.eksctl.io/", "eksctl.")) for k in cluster.get("tags") or {})
+    vpc = ec2.describe_vpcs(VpcIds=[summary["vpc_id"]])["Vpcs"][0]
+    assert (vpc["CidrBlock"], _tags(vpc["Tags"])) == ("10.0.0.0/16", {"Name": "tfseeded"})
+
+
+def test_terraform_subnets_and_routes(emulator, terraform):
+    """examples/eks-managed-node-group/main.tf: private cidrsubnet(10.0.0.0/16, 4, k), public
+    cidrsubnet(.., 8, k + 48), single NAT gateway; vpc main.tf names "<name>-private-<az>" and
+    "<name>-public-<az>", map_public_ip_on_launch false by default, one "<name>-private" route
+    table for all private subnets with a single NAT gateway. The cluster and its node group use
+    the private subnets (subnet_ids = module.vpc.private_subnets)."""
+    ec2 = emulator.client("ec2")
+    summary = terraform["first"]
+    public = ec2.describe_subnets(SubnetIds=summary["public_subnet_ids"])["Subnets"]
+    private = ec2.describe_subnets(SubnetIds=summary["private_subnet_ids"])["Subnets"]
+    assert sorted((s["CidrBlock"], _tags(s["Tags"])["Name"]) for s in public) == [
+        ("10.0.48.0/24", "tfseeded-public-us-east-1a"),
+        ("10.0.49.0/24", "tfseeded-public-us-east-1b"),
+    ]
+    assert sorted((s["CidrBlock"], _tags(s["Tags"])["Name"]) for s in private) == [
+        ("10.0.0.0/20", "tfseeded-private-us-east-1a"),
+        ("10.0.16.0/20", "tfseeded-private-us-east-1b"),
+    ]
+    assert all(s["MapPublicIpOnLaunch"] is False for s in public + private)
+    assert all(_tags(s["Tags"])["kubernetes.io/role/elb"] == "1" for s in public)
+    assert all(_tags(s["Tags"])["kubernetes.io/role/internal-elb"] == "1" for s in private)
+    tables = {_default_route(ec2, s)[0]["RouteTableId"] for s in summary["private_subnet_ids"]}
+    assert len(tables) == 1
+    [table] = ec2.describe_route_tables(RouteTableIds=list(tables))["RouteTables"]
+    assert _tags(table["Tags"]) == {"Name": "tfseeded-private"}
+    assert all("NatGatewayId" in _default_route(ec2, s)[1] for s in summary["private_subnet_ids"])
+    assert all("GatewayId" in _default_route(ec2, s)[1] for s in summary["public_subnet_ids"])
+    assert summary["subnet_ids"] == summary["private_subnet_ids"] == summary["nodegroup_subnet_ids"]
+    config = emulator.client("eks").describe_cluster(name="tfseeded")["cluster"]["resourcesVpcConfig"]
+    assert config["subnetIds"] == summary["private_subnet_ids"]
+
+
+def test_terraform_security_groups(emulator, terraform):
+    """eks main.tf aws_security_group.cluster ("<name>-cluster-" prefix) is the cluster's
+    additional security group; node_groups.tf aws_security_group.node ("<name>-node-" prefix,
+    kubernetes.io/cluster/<name>=owned) is the one its node group's instances get."""
+    ec2 = emulator.client("ec2")
+    summary = terraform["first"]
+    own = summary["security_group_ids"]
+    config = emulator.client("eks").describe_cluster(name="tfseeded")["cluster"]["resourcesVpcConfig"]
+    assert config["securityGroupIds"] == [own["control-plane"]]
+    [cluster_sg] = ec2.describe_security_groups(GroupIds=[own["control-plane"]])["SecurityGroups"]
+    [node_sg] = ec2.describe_security_groups(GroupIds=[own["shared-node"]])["SecurityGroups"]
+    assert re.match(r"^tfseeded-cluster-\d{26}$", cluster_sg["GroupName"])
+    assert (cluster_sg["Description"], _tags(cluster_sg["Tags"])) == ("EKS cluster security group", {"Name": "tfseeded-cluster"})
+    assert re.match(r"^tfseeded-node-\d{26}$", node_sg["GroupName"])
+    assert node_sg["Description"] == "EKS node shared security group"
+    assert _tags(node_sg["Tags"]) == {"Name": "tfseeded-node", "kubernetes.io/cluster/tfseeded": "owned"}
+    assert summary["node_security_group_ids"] == [own["shared-node"]]
+    ids = [i["instance_id"] for i in summary["node_instances"]]
+    reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    for instance in (i for r in reservations for i in r["Instances"]):
+        assert [g["GroupId"] for g in instance["SecurityGroups"]] == [own["shared-node"]]
+        assert instance["SubnetId"] in summary["private_subnet_ids"]
+
+
+def test_terraform_access_entries_and_no_aws_auth(emulator, terraform):
+    """variables.tf: authentication_mode API_AND_CONFIG_MAP; main.tf hard-codes
+    bootstrap_cluster_creator_admin_permissions = false and makes the creator's entry itself
+    (enable_cluster_creator_admin_permissions, as README.md's usage sets it); EKS makes the node
+    group role's EC2_LINUX entry and, in this mode, no aws-auth entry (aws/containers-roadmap#185)."""
+    eks = emulator.client("eks")
+    summary = terraform["first"]
+    cluster = eks.describe_cluster(name="tfseeded")["cluster"]
+    assert cluster["accessConfig"] == {
+        "authenticationMode": "API_AND_CONFIG_MAP",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    creator = summary["cluster_creator_arn"]
+    assert sorted(eks.list_access_entries(clusterName="tfseeded")["accessEntries"]) == sorted([creator, summary["node_role_arn"]])
+    entry = eks.describe_access_entry(clusterName="tfseeded", principalArn=creator)["accessEntry"]
+    assert entry["type"] == "STANDARD"
+    policies = eks.list_associated_access_policies(clusterName="tfseeded", principalArn=creator)["associatedAccessPolicies"]
+    assert [(p["policyArn"].rsplit("/", 1)[1], p["accessScope"]["type"]) for p in policies] == [("AmazonEKSClusterAdminPolicy", "cluster")]
+    node = eks.describe_access_entry(clusterName="tfseeded", principalArn=summary["node_role_arn"])["accessEntry"]
+    assert node["type"] == "EC2_LINUX"
+    assert summary["aws_auth_map_roles"] == []
+
+
+def test_terraform_iam_names_node_group_and_oidc_provider(emulator, terraform):
+    """name_prefix names ("<name>-cluster-", "<key>-eks-node-group-", node group "<key>-"), the
+    node group's three policies (modules/eks-managed-node-group), and the IRSA provider that
+    enable_irsa (default true) makes, tagged Name = "<name>-eks-irsa" (main.tf)."""
+    iam = emulator.client("iam")
+    summary = terraform["first"]
+    assert re.match(r"^tfseeded-cluster-\d{26}$", summary["cluster_role_arn"].rsplit("/", 1)[1])
+    assert re.match(r"^example-eks-node-group-\d{26}$", summary["node_role_name"])
+    assert re.match(r"^example-\d{26}$", summary["nodegroup_name"])
+    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=summary["node_role_name"])["AttachedPolicies"]}
+    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"}
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=summary["oidc_provider_arn"])
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert _tags(provider["Tags"]) == {"Name": "tfseeded-eks-irsa"}
+    assert summary["oidc_provider_arn"].endswith(summary["oidc_issuer"].split("://", 1)[1])
+    assert summary["node_labels"] == {} and summary["addons"] == [] and summary["pod_identity"] is None
+
+
+# -- karpenter-guide: getting-started-with-karpenter/scripts/step02-create-cluster.sh ------------
+
+
+@pytest.fixture(scope="module")
+def guide(emulator, ca_pem):
+    name = "gdseeded"
+    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), None, "karpenter-guide")
+    first = seed_cluster(*args)
+    offset = emulator.log_size()
+    second = seed_cluster(*args)
+    return {"name": name, "first": first, "second": second, "second_requests": emulator.log_since(offset)}
+
+
+def test_guide_second_run_creates_nothing(guide):
+    assert guide["second"] == guide["first"]
+    assert [r for r in guide["second_requests"] if r["write"]] == []
+
+
+def test_guide_discovery_tags_where_metadata_tags_put_them(emulator, guide):
+    """metadata.tags are stack tags (pkg/cfn/manager/api.go), which CloudFormation puts on every
+    resource of the stack: the VPC, all subnets, route tables, gateways and eksctl's security
+    groups carry karpenter.sh/discovery; so do the cluster and its node group."""
+    ec2 = emulator.client("ec2")
+    eks = emulator.client("eks")
+    summary = guide["first"]
+    for kind, resource_id, tags in _vpc_resources(ec2, summary["vpc_id"]):
+        if resource_id == summary["security_group_id"]:
+            # Made by EKS, which does not give it the cluster's tags (terraform-aws-eks#1957).
+            assert "karpenter.sh/discovery" not in tags
+            continue
+        assert tags.get("karpenter.sh/discovery") == "gdseeded", (kind, tags)
+        assert tags["alpha.eksctl.io/cluster-oidc-enabled"] == "true"
+    found = ec2.describe_subnets(Filters=[{"Name": "tag:karpenter.sh/discovery", "Values": ["gdseeded"]}])["Subnets"]
+    assert sorted(s["SubnetId"] for s in found) == sorted(summary["subnet_ids"])
+    assert eks.describe_cluster(name="gdseeded")["cluster"]["tags"]["karpenter.sh/discovery"] == "gdseeded"
+    nodegroup = eks.describe_nodegroup(clusterName="gdseeded", nodegroupName="gdseeded-ng")["nodegroup"]
+    assert nodegroup["tags"]["karpenter.sh/discovery"] == "gdseeded"
+
+
+def test_guide_node_group_in_the_public_subnets(emulator, guide):
+    """The guide's managed node group "<cluster>-ng" (m5.large) sets no privateNetworking, so eksctl
+    puts it in the public subnets (pkg/cfn/builder/nodegroup.go AssignSubnets)."""
+    summary = guide["first"]
+    assert summary["nodegroup_name"] == "gdseeded-ng"
+    assert summary["nodegroup_subnet_ids"] == summary["public_subnet_ids"]
+    assert {i["subnet_id"] for i in summary["node_instances"]} == set(summary["public_subnet_ids"])
+    assert {i["instance_type"] for i in summary["node_instances"]} == {"m5.large"}
+
+
+def test_guide_oidc_addon_pod_identity_and_aws_auth(emulator, guide):
+    """iam.withOIDC (the provider, tagged by pkg/eks/eks.go sharedTags), addons eks-pod-identity-agent,
+    iam.podIdentityAssociations (role <cluster>-karpenter trusting pods.eks.amazonaws.com for
+    kube-system/karpenter), iamIdentityMappings (KarpenterNodeRole-<cluster> in aws-auth), and
+    eksctl's default mode API_AND_CONFIG_MAP, where the node group's role is an access entry."""
+    eks = emulator.client("eks")
+    iam = emulator.client("iam")
+    summary = guide["first"]
+    assert summary["authentication_mode"] == "API_AND_CONFIG_MAP"
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=summary["oidc_provider_arn"])
+    assert _tags(provider["Tags"]) == {
+        "alpha.eksctl.io/cluster-name": "gdseeded",
+        "alpha.eksctl.io/eksctl-version": profiles.EKSCTL_VERSION,
+    }
+    assert eks.list_addons(clusterName="gdseeded")["addons"] == ["eks-pod-identity-agent"]
+    [association] = eks.list_pod_identity_associations(clusterName="gdseeded")["associations"]
+    assert (association["namespace"], association["serviceAccount"]) == ("kube-system", "karpenter")
+    detail = eks.describe_pod_identity_association(clusterName="gdseeded", associationId=association["associationId"])["association"]
+    assert detail["roleArn"] == "arn:aws:iam::123456789012:role/gdseeded-karpenter"
+    role = iam.get_role(RoleName="gdseeded-karpenter")["Role"]
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert summary["aws_auth_map_roles"] == [
+        {
+            "rolearn": "arn:aws:iam::123456789012:role/KarpenterNodeRole-gdseeded",
+            "username": "system:node:{{EC2PrivateDNSName}}",
+            "groups": ["system:bootstrappers", "system:nodes"],
+        }
+    ]
+    node = eks.describe_access_entry(clusterName="gdseeded", principalArn=summary["node_role_arn"])["accessEntry"]
+    assert node["type"] == "EC2_LINUX"
+
+
+def test_guide_in_config_map_mode_maps_both_roles(emulator, ca_pem):
+    """An explicit authentication mode overrides the profile's: in CONFIG_MAP the node group's role
+    is in aws-auth (EKS) beside the guide's Karpenter node role (eksctl), and there are no access
+    entries."""
+    args = (emulator.url, REGION, "gdseeded-cm", "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), "CONFIG_MAP", "karpenter-guide")
+    summary = seed_cluster(*args)
+    assert summary["authentication_mode"] == "CONFIG_MAP"
+    assert [e["rolearn"].rsplit("/", 1)[1] for e in summary["aws_auth_map_roles"]] == [
+        summary["node_role_name"],
+        "KarpenterNodeRole-gdseeded-cm",
+    ]
+
+
+def test_profiles_default_modes_and_unknown_profile():
+    assert [profiles.default_authentication_mode(p) for p in profiles.PROFILES] == [
+        "CONFIG_MAP",
+        "API_AND_CONFIG_MAP",
+        "API_AND_CONFIG_MAP",
+    ]
+    with pytest.raises(ValueError, match="profile must be one of eksctl, terraform, karpenter-guide, not 'kops'"):
+        profiles.spec("kops", "demo", REGION)

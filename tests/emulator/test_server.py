@@ -87,6 +87,9 @@ def test_access_config_from_create_and_one_way_update(emulator, bare_cluster, un
 
 
 def test_cluster_security_group_created_like_eks(emulator, bare_cluster, unique):
+    """EKS tags its cluster security group with its own tags only, not the cluster's
+    (terraform-aws-modules/terraform-aws-eks#1957: "cluster tags are not propagated to the security
+    group created by the EKS service"; aws/containers-roadmap#977)."""
     name = "sg-" + unique
     cluster = bare_cluster(name, tags={"karpenter.sh/discovery": name})
     config = cluster["resourcesVpcConfig"]
@@ -96,7 +99,8 @@ def test_cluster_security_group_created_like_eks(emulator, bare_cluster, unique)
     tags = {t["Key"]: t["Value"] for t in group["Tags"]}
     assert tags["aws:eks:cluster-name"] == name
     assert tags["kubernetes.io/cluster/" + name] == "owned"
-    assert tags["karpenter.sh/discovery"] == name
+    assert "karpenter.sh/discovery" not in tags
+    assert set(tags) == {"Name", "aws:eks:cluster-name", "kubernetes.io/cluster/" + name}
     assert group["GroupName"].startswith(f"eks-cluster-sg-{name}-")
     assert group["VpcId"] == config["vpcId"]
 

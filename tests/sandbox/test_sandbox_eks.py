@@ -61,25 +61,42 @@ def test_issuer_is_the_apiservers_service_account_issuer(cluster, kube, seed, na
 
 
 def test_aws_auth_maps_the_node_role(kube, seed, sbvars):
+    """In CONFIG_MAP mode EKS maps the managed node group's role in aws-auth; in the API modes it
+    makes an access entry instead, and aws-auth holds only what the profile's tool put there."""
     assert sbvars["sandbox_node_role_arn"] == seed["node_role_arn"]
-    cm = client.CoreV1Api(kube).read_namespaced_config_map("aws-auth", "kube-system")
-    roles = yaml.safe_load(cm.data["mapRoles"])
+    assert sbvars["sandbox_profile"] == seed["profile"]
+    api = client.CoreV1Api(kube)
+    if not seed["aws_auth_map_roles"]:
+        with pytest.raises(client.exceptions.ApiException) as err:
+            api.read_namespaced_config_map("aws-auth", "kube-system")
+        assert err.value.status == 404
+        return
+    roles = yaml.safe_load(api.read_namespaced_config_map("aws-auth", "kube-system").data["mapRoles"])
+    assert roles == seed["aws_auth_map_roles"]
     mine = [r for r in roles if r["rolearn"] == seed["node_role_arn"]]
-    assert len(mine) == 1, roles
-    assert mine[0]["groups"] == ["system:bootstrappers", "system:nodes"]
-    assert mine[0]["username"] == "system:node:{{EC2PrivateDNSName}}"
+    if seed["authentication_mode"] == "CONFIG_MAP":
+        assert mine == [{"rolearn": seed["node_role_arn"], "username": "system:node:{{EC2PrivateDNSName}}",
+                         "groups": ["system:bootstrappers", "system:nodes"]}]
+    else:
+        assert mine == []
 
 
 def test_nodes_are_the_node_groups_instances(kube, aws, seed, sbvars):
-    nodes = client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=ng-1").items
+    nodegroup = seed["nodegroup_name"]
+    nodes = client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=" + nodegroup).items
     assert sorted(n.metadata.name for n in nodes) == sorted(i["private_dns_name"] for i in seed["node_instances"])
     ec2 = aws("ec2")
     zones = set()
     for node in nodes:
         labels = node.metadata.labels
         assert labels["eks.amazonaws.com/capacityType"] == "ON_DEMAND"
-        assert labels["alpha.eksctl.io/nodegroup-name"] == "ng-1"
-        assert labels["alpha.eksctl.io/cluster-name"] == sbvars["cluster_name"]
+        # The node group's own labels: eksctl's (v1alpha5 ClusterNameLabel, NodeGroupNameLabel), or none.
+        assert seed["node_labels"].items() <= labels.items()
+        if seed["profile"] in ("eksctl", "karpenter-guide"):
+            assert labels["alpha.eksctl.io/nodegroup-name"] == nodegroup
+            assert labels["alpha.eksctl.io/cluster-name"] == sbvars["cluster_name"]
+        else:
+            assert not [k for k in labels if k.startswith("alpha.eksctl.io/")]
         m = re.fullmatch(r"aws:///([a-z0-9-]+)/(i-[0-9a-f]+)", node.spec.provider_id or "")
         assert m, node.spec.provider_id
         az, instance_id = m.groups()
@@ -92,5 +109,6 @@ def test_nodes_are_the_node_groups_instances(kube, aws, seed, sbvars):
         assert inst["InstanceType"] == labels["node.kubernetes.io/instance-type"]
         assert inst["State"]["Name"] == "running"
         assert inst["IamInstanceProfile"]["Arn"] == seed["instance_profile_arn"]
+        assert inst["SubnetId"] in seed["nodegroup_subnet_ids"]
         zones.add(az)
     assert zones == set(seed["availability_zones"])

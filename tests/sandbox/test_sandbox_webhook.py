@@ -49,19 +49,30 @@ def instance_sts(aws, seed):
     return sts, instance
 
 
-def test_cluster_creator_is_system_masters(sbenv, state, aws, seed):
+def test_cluster_creator_is_admin(sbenv, state, aws, seed):
+    """system:masters in CONFIG_MAP mode; in the API modes the creator's access entry with
+    AmazonEKSClusterAdminPolicy (EKS's bootstrap entry, or the one terraform-aws-eks makes)."""
     status, user = whoami(sbenv, state, get_token(aws("sts"), seed["cluster_name"]))
     assert status == 201
-    assert user["username"] == "kubernetes-admin" and "system:masters" in user["groups"]
+    if seed["authentication_mode"] == "CONFIG_MAP":
+        assert user["username"] == "kubernetes-admin" and "system:masters" in user["groups"]
+    else:
+        assert user["username"] == seed["cluster_creator_arn"]
+        assert "sandbox:access-policy:AmazonEKSClusterAdminPolicy" in user["groups"]
     assert user["extra"]["arn"] == [seed["cluster_creator_arn"]]
 
 
-def test_instance_session_maps_to_its_node_through_aws_auth(sbenv, state, seed, instance_sts):
+def test_instance_session_maps_to_its_node(sbenv, state, seed, instance_sts):
+    """Through aws-auth in CONFIG_MAP mode, through the node group role's EC2_LINUX access entry in
+    the API modes."""
     sts, instance = instance_sts
     status, user = whoami(sbenv, state, get_token(sts, seed["cluster_name"]))
     assert status == 201
     assert user["username"] == "system:node:" + instance["private_dns_name"]
-    assert {"system:bootstrappers", "system:nodes"} <= set(user["groups"])
+    if seed["authentication_mode"] == "CONFIG_MAP":
+        assert {"system:bootstrappers", "system:nodes"} <= set(user["groups"])
+    else:
+        assert "system:nodes" in user["groups"]
 
 
 def test_tokens_for_another_cluster_or_malformed_are_refused(sbenv, state, aws, seed):

@@ -13,7 +13,7 @@ from kubernetes import client  # noqa: E402
 APP = "sbtest-pause"
 
 
-def _deployment():
+def _deployment(nodegroup):
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -24,7 +24,7 @@ def _deployment():
             "template": {
                 "metadata": {"labels": {"app": APP}},
                 "spec": {
-                    "nodeSelector": {"eks.amazonaws.com/nodegroup": "ng-1"},
+                    "nodeSelector": {"eks.amazonaws.com/nodegroup": nodegroup},
                     "topologySpreadConstraints": [{
                         "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
                         "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": APP}},
@@ -50,9 +50,9 @@ def _describe(core, namespace, pods):
     return "\n".join(lines) or "(no pods)"
 
 
-def test_node_group_nodes_are_schedulable(kube):
+def test_node_group_nodes_are_schedulable(kube, seed):
     """A managed node group's Ready nodes carry no taints (the group sets none)."""
-    nodes = client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=ng-1").items
+    nodes = client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=" + seed["nodegroup_name"]).items
     assert len(nodes) == 2
     for n in nodes:
         assert not n.spec.unschedulable, n.metadata.name
@@ -63,9 +63,9 @@ def _unschedulable(pod):
     return any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in (pod.status.conditions or []))
 
 
-def test_spread_deployment_runs_on_two_zones(kube, namespace):
+def test_spread_deployment_runs_on_two_zones(kube, namespace, seed):
     apps, core = client.AppsV1Api(kube), client.CoreV1Api(kube)
-    apps.create_namespaced_deployment(namespace, _deployment())
+    apps.create_namespaced_deployment(namespace, _deployment(seed["nodegroup_name"]))
     start = time.time()
     pods = []
     while time.time() < start + 30:
