@@ -33,10 +33,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
-    sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
-                 authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version,
-                 profile=args.profile)
     try:
+        sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
+                     authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version,
+                     profile=args.profile)
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):
                 print("%-24s %s" % (name, path))

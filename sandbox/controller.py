@@ -513,8 +513,9 @@ class Watcher(object):
             from kubernetes.client.exceptions import ApiException
 
             try:
-                self.kubelet(run.node).delete_namespaced_pod(run.name, run.namespace, grace_period_seconds=0,
-                                                             body={"preconditions": {"uid": run.uid}})
+                # DeleteOptions in the body: the API server takes them over the query's.
+                self.kubelet(run.node).delete_namespaced_pod(run.name, run.namespace, body={
+                    "gracePeriodSeconds": 0, "preconditions": {"uid": run.uid}})
             except ApiException as e:
                 if e.status not in (404, 409):
                     raise

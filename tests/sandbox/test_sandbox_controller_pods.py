@@ -132,8 +132,12 @@ def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider_arn)
 
 
-def _processes(release, kube, count=2, mark=None):
-    """Wait until each of the release's ``count`` pods has a controller process (with MARK=``mark``)."""
+def _ready(pod):
+    return {c.type: c.status for c in pod.status.conditions or []}.get("Ready") == "True"
+
+
+def _processes(release, kube, count=2, mark=None, ready=False):
+    """Wait until each of the release's ``count`` pods has a controller process (with MARK=``mark``; Ready)."""
     ns = release["namespace"]
 
     def check():
@@ -142,16 +146,18 @@ def _processes(release, kube, count=2, mark=None):
             return None
         if mark and any(_environ(r["pid"]).get(MARK) != mark for r in rows.values()):
             return None
+        if ready and not all(_ready(p) for p in pods.values()):
+            return None
         return pods, rows
 
-    return _wait("%d controller processes%s in %s" % (count, " with %s=%s" % (MARK, mark) if mark else "", ns), check)
+    return _wait("%d controller processes%s%s in %s" % (count, " with %s=%s" % (MARK, mark) if mark else "",
+                                                       ", Ready" if ready else "", ns), check, timeout=180)
 
 
-def test_helm_wait_saw_the_real_controllers_ready(release, kube):
-    pods, rows = _processes(release, kube)
-    for uid, pod in pods.items():
-        ready = {c.type: c.status for c in pod.status.conditions}
-        assert ready["Ready"] == "True", (pod.metadata.name, ready)
+def test_the_pods_are_ready_when_the_real_controllers_are(release, kube):
+    # helm --wait returned once replicas - maxUnavailable (1 of 2) were Ready, as Helm does; now both.
+    pods, rows = _processes(release, kube, ready=True)
+    for uid in pods:
         row = rows[uid]
         assert row["ready"] and not row["emulated"]
         health = row["ports"]["HEALTH_PROBE_PORT"]
@@ -211,8 +217,7 @@ def test_deleting_a_pod_stops_its_process_and_its_replacement_gets_a_new_one(rel
     # The pod that was not deleted kept its process.
     kept = sorted(pods)[1]
     assert new_rows[kept]["pid"] == rows[kept]["pid"]
-    _wait("the replacement pod Ready", lambda: {c.type: c.status for c in _pods(kube, ns)[replacement].status.conditions
-                                                 }.get("Ready") == "True", timeout=90)
+    _processes(release, kube, ready=True)
 
 
 def test_helm_upgrade_restarts_the_controllers_with_the_new_value(release, kube):
@@ -223,10 +228,13 @@ def test_helm_upgrade_restarts_the_controllers_with_the_new_value(release, kube)
     release["values"].write_text(json.dumps(values))
     release["helm"]("upgrade", RELEASE, release["chart"], "--version", release["version"], "--plain-http",
                     "--skip-crds", "-n", release["namespace"], "-f", str(release["values"]), "--wait", "--timeout", "5m")
-    after, new_rows = _processes(release, kube, mark="two")
+    after, new_rows = _processes(release, kube, mark="two", ready=True)
     assert not set(after) & set(pods)  # new pods
     assert all(not _alive(pid) for pid in old_pids)
     assert all(r["ready"] for r in new_rows.values())
+    # Helm recorded revision 2 as deployed: its --wait was satisfied by the new controllers' readiness.
+    history = json.loads(release["helm"]("history", RELEASE, "-n", release["namespace"], "-o", "json").stdout)
+    assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "deployed")]
 
 
 def test_uninstall_stops_every_process(release, kube):
@@ -234,4 +242,6 @@ def test_uninstall_stops_every_process(release, kube):
     release["helm"]("uninstall", RELEASE, "-n", release["namespace"], "--wait")
     for row in rows.values():
         _wait("pid %d to stop" % row["pid"], lambda pid=row["pid"]: not _alive(pid), timeout=60)
-    assert _rows(release["state"], release["namespace"]) == {}
+    _wait("the sandbox to list no process for the release",
+          lambda: _rows(release["state"], release["namespace"]) == {}, timeout=10)
+    assert _pods(kube, release["namespace"]) == {}
