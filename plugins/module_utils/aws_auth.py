@@ -51,8 +51,10 @@ except ImportError:  # urllib3 comes with kubernetes; without it nothing here ru
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+    TRANSIENT_STATUSES,
     ApiException,
     api_error,
+    transient,
     with_retries,
 )
 
@@ -663,6 +665,8 @@ def _read(core, namespace, name):
     except ApiException as e:
         if getattr(e, "status", None) == 404:
             return None
+        if transient(e):
+            raise
         raise api_error(e, f"Reading ConfigMap {namespace}/{name}")
 
 
@@ -705,7 +709,7 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
         try:
             core.create_namespaced_config_map(namespace, body, **kwargs)
         except ApiException as e:
-            if e.status == 409:
+            if e.status == 409 or transient(e):
                 raise
             raise api_error(e, f"Creating ConfigMap {namespace}/{name}")
         return result
@@ -715,7 +719,7 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
     try:
         core.replace_namespaced_config_map(name, namespace, cm, **kwargs)
     except ApiException as e:
-        if e.status == 409:
+        if e.status == 409 or transient(e):
             raise
         raise api_error(e, f"Writing ConfigMap {namespace}/{name}")
     return result
@@ -727,7 +731,7 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
 
     ``core`` is a ``kubernetes.client.CoreV1Api``. Every write carries the
     ``resourceVersion`` that was read; on 409 Conflict the ConfigMap is read and merged
-    again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
+    again, and on 429 or a 5xx the read, merge and write are sent again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
     (``mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
     In check mode the write is a server-side dry run.
     """
@@ -735,7 +739,7 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
     try:
         result, used = with_retries(
             lambda: _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now, purge_groups),
-            retry_on=(409,),
+            retry_on=(409,) + TRANSIENT_STATUSES,
             attempts=attempts,
             sleep=sleep,
         )
@@ -743,7 +747,10 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
         raise KarpenterError(f"Cannot reach the Kubernetes API for ConfigMap {namespace}/{name}: {e}") from e
     except ApiException as e:
         err = api_error(e, f"Writing ConfigMap {namespace}/{name}")
-        err.msg += f"; it kept changing under us for {attempts} attempts"
+        if getattr(e, "status", None) == 409:
+            err.msg += f"; it kept changing under us for {attempts} attempts"
+        else:
+            err.msg += f"; still failing after {attempts} attempts"
         raise err
     where = f"{namespace}/{name} {result.key}"
     out = {
