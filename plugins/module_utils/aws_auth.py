@@ -29,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 import time
 from datetime import datetime, timezone
@@ -211,7 +212,7 @@ def view(entry, key):
     # for that field only): the entry maps with no groups.
     groups = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
     username = folded.get("username")
-    other = tuple(sorted((str(k), repr(v)) for k, v in folded.items() if k not in _FIELDS))
+    other = tuple(sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS))
     return (_match_key(folded.get(ARN_FIELD[key])), None if username is None else str(username), groups, other)
 
 

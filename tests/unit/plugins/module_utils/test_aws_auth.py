@@ -557,3 +557,27 @@ def test_role_arn_under_map_users_is_reported():
     data = {"mapRoles": NODE_ENTRY, "mapUsers": f"- userarn: {KARPENTER_ARN}\n  groups: [system:masters]\n"}
     result = aws_auth.plan(data, _node_identity())
     assert any("mapUsers item 0 also maps" in w for w in result.warnings)
+
+
+# pkg/mapper/configmap/configmap_test.go TestParseMap: an sso entry (no rolearn) beside a node role.
+PARSE_MAP_ROLES = """- rolearn: arn:aws:iam::123456789101:role/test-NodeInstanceRole-1VWRHZ3GKZ1T4
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+  - system:bootstrappers
+  - system:nodes
+- sso:
+    permissionSetName: ViewOnlyAccess
+    accountID: "012345678912"
+    partition: aws-cn
+  username: user1
+  groups:
+  - system:basic-users
+"""
+
+
+def test_entries_without_an_arn_are_kept_as_they_are():
+    added = aws_auth.plan({"mapRoles": PARSE_MAP_ROLES}, _node_identity())
+    assert added.text.startswith(PARSE_MAP_ROLES)
+    node = "arn:aws:iam::123456789101:role/test-NodeInstanceRole-1VWRHZ3GKZ1T4"
+    removed = aws_auth.plan({"mapRoles": added.text}, aws_auth.identity(arn=node), "absent")
+    assert _roles(removed.text)[0]["sso"] == {"permissionSetName": "ViewOnlyAccess", "accountID": "012345678912", "partition": "aws-cn"}
