@@ -11,14 +11,23 @@ Pure logic, shared by the sandbox's token webhook (kube-apiserver authentication
 * ``access_entries``: ``describe_access_entry()["accessEntry"]`` dictionaries; each may carry the
   ``list_associated_access_policies()["associatedAccessPolicies"]`` list under ``accessPolicies``.
 
-Rules (aws-iam-authenticator and the EKS user guide):
+Rules (aws-iam-authenticator and the EKS user guide; its files named where a rule comes from):
 
-* The caller is canonicalised: an assumed-role ARN becomes ``arn:<p>:iam::<acct>:role/<name>``. STS
-  ARNs carry no IAM path, so a role with a path canonicalises to its name only.
-* aws-auth ``rolearn`` values are compared with that canonical ARN, case-insensitively. A ``rolearn``
-  that includes a path never matches: EKS documents that the ARN "can't include a path".
-  ``userarn`` is compared with the caller's ARN; ``mapAccounts`` maps any principal of a listed
-  account to its own ARN, with no groups.
+* The caller is canonicalised as ``pkg/arn`` ``Canonicalize`` does: an assumed-role ARN becomes
+  ``arn:<p>:iam::<acct>:role/<name>``, IAM role, user and root ARNs and STS federated-user ARNs stay
+  as they are; other services and partitions outside ``pkg/endpoints`` ``PARTITIONS`` are refused.
+  STS ARNs carry no IAM path, so a role with a path canonicalises to its name only.
+* aws-auth is read as ``pkg/mapper/configmap`` ``ParseMap`` reads it: each key on its own (a key that
+  does not parse gives nothing, the others are kept); ``""``, ``''`` and a pair of backquotes are no
+  entries; field names in any case, the last spelling winning (Go's JSON decoding); a ``groups`` that
+  is not a list is dropped (the entry maps with no groups); entries without an ARN are skipped;
+  ``mapAccounts`` items are strings as written (an unquoted ``012345670123`` is not octal). Of two
+  entries for one ARN the last wins (``saveMap`` fills a map).
+* The lower-cased canonical ARN is looked up in ``mapRoles``, then in ``mapUsers``, with
+  ``strings.EqualFold`` (``pkg/mapper/configmap/mapper.go`` ``Map``), so a role ARN listed under
+  ``mapUsers`` maps the role. A ``rolearn`` that includes a path never matches: EKS documents that
+  the ARN "can't include a path". ``mapAccounts`` maps any principal of a listed account to its own
+  ARN, with no groups.
 * Access entries match by account and role name (or user ARN), so an entry's ``principalArn`` may
   carry a path. ``EC2_LINUX`` entries give ``system:node:{{EC2PrivateDNSName}}`` in group
   ``system:nodes``; ``STANDARD`` entries give their ``username`` (default: the assumed-role ARN with
@@ -27,9 +36,11 @@ Rules (aws-iam-authenticator and the EKS user guide):
   ``API_AND_CONFIG_MAP`` uses the principal's access entry when it has one, otherwise aws-auth.
 * In ``CONFIG_MAP`` mode the cluster creator is ``system:masters`` without appearing anywhere; in the
   API modes the creator has an access entry like anyone else.
-* Username templates: ``{{AccountID}}``, ``{{SessionName}}`` (``@`` replaced by ``-``),
-  ``{{SessionNameRaw}}``, ``{{EC2PrivateDNSName}}`` (only for an instance session, i.e. a session name
-  ``i-...``; it needs ``private_dns_name``), ``{{AccessKeyID}}`` (not known here: refused).
+* Templates in the username and in each group (``pkg/server/server.go`` ``renderTemplates``):
+  ``{{AccountID}}``, ``{{SessionName}}`` (``@`` replaced by ``-``), ``{{SessionNameRaw}}``,
+  ``{{AccessKeyID}}`` and ``{{EC2PrivateDNSName}}`` (only for a session name that is an instance ID,
+  ``i-`` and 8 or 17 word characters; it needs ``private_dns_name``). Anything else in braces stays
+  as written.
 """
 
 import re
@@ -39,8 +50,11 @@ import yaml
 
 MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 NODE_GROUPS = ("system:bootstrappers", "system:nodes")
-_ARN = re.compile(r"^arn:(?P<partition>[^:]+):(?P<service>iam|sts)::(?P<account>\d{12}):(?P<resource>.+)$")
-_TEMPLATE = re.compile(r"\{\{\s*([A-Za-z0-9]+)\s*\}\}")
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)$")
+_INSTANCE_ID = re.compile(r"^i-(\w{8}|\w{17})$")  # pkg/server/server.go instanceIDPattern
+_FIELDS = ("rolearn", "userarn", "username", "groups")
+_SKIPPABLE = ("", "``", '""', "''")  # pkg/mapper/configmap/configmap.go isSkippable
 
 
 @dataclass(frozen=True)
@@ -50,15 +64,14 @@ class Principal:
     arn: str  # as returned by GetCallerIdentity
     partition: str
     account: str
-    kind: str  # "role", "user" or "root"
+    kind: str  # "role", "user", "root" or "federated-user"
     name: str  # role or user name, without path
     session_name: str = ""
+    canonical: str = ""  # pkg/arn Canonicalize
 
     @property
     def canonical_arn(self):
-        if self.kind == "role":
-            return "arn:%s:iam::%s:role/%s" % (self.partition, self.account, self.name)
-        return self.arn
+        return self.canonical or self.arn
 
 
 @dataclass
@@ -76,24 +89,34 @@ class Decision:
 
 
 def parse_arn(arn):
-    """The principal behind ``arn`` (an STS caller ARN or an IAM role/user ARN); ValueError if it is none."""
+    """The principal behind ``arn``, canonicalised as aws-iam-authenticator's ``pkg/arn``
+    ``Canonicalize`` does; ValueError for anything it refuses (other services, unknown
+    partitions, an assumed-role ARN without a session)."""
     m = _ARN.match(arn or "")
-    if not m:
+    if not m or not m.group("account"):
         raise ValueError("not an IAM or STS principal ARN: %r" % arn)
-    resource = m.group("resource")
-    common = {"arn": arn, "partition": m.group("partition"), "account": m.group("account")}
-    if m.group("service") == "sts" and resource.startswith("assumed-role/"):
-        parts = resource.split("/")
-        if len(parts) != 3 or not all(parts[1:]):
-            raise ValueError("malformed assumed-role ARN: %r" % arn)
-        return Principal(kind="role", name=parts[1], session_name=parts[2], **common)
-    if m.group("service") == "iam" and resource.startswith("role/"):
-        return Principal(kind="role", name=resource.split("/")[-1], **common)
-    if m.group("service") == "iam" and resource.startswith("user/"):
-        return Principal(kind="user", name=resource.split("/")[-1], **common)
-    if resource == "root":
-        return Principal(kind="root", name="root", **common)
-    raise ValueError("unsupported principal ARN: %r" % arn)
+    partition, account = m.group("partition"), m.group("account")
+    if partition not in PARTITIONS:
+        raise ValueError("arn %r does not have a recognized partition" % arn)
+    parts = m.group("resource").split("/")
+    common = {"arn": arn, "partition": partition, "account": account}
+    if m.group("service") == "sts":
+        if parts[0] == "federated-user":
+            return Principal(kind="federated-user", name=parts[-1], canonical=arn, **common)
+        if parts[0] == "assumed-role":
+            if len(parts) < 3 or not all(parts[1:]):
+                raise ValueError("assumed-role arn %r does not have a role" % arn)
+            role = "/".join(parts[1:-1])
+            return Principal(kind="role", name=parts[-2], session_name=parts[-1],
+                             canonical="arn:%s:iam::%s:role/%s" % (partition, account, role), **common)
+        raise ValueError("unrecognized resource %s for service sts: %r" % (m.group("resource"), arn))
+    if m.group("service") == "iam":
+        if parts[0] in ("role", "user") and len(parts) > 1 and parts[-1]:
+            return Principal(kind=parts[0], name=parts[-1], canonical=arn, **common)
+        if m.group("resource") == "root":
+            return Principal(kind="root", name="root", canonical=arn, **common)
+        raise ValueError("unrecognized resource %s for service iam: %r" % (m.group("resource"), arn))
+    raise ValueError("service %s in arn %s is not a valid service for identities" % (m.group("service"), arn))
 
 
 def _role_has_path(arn):
@@ -101,83 +124,146 @@ def _role_has_path(arn):
     return bool(m) and m.group("resource").startswith("role/") and m.group("resource").count("/") > 1
 
 
-def render_username(template, principal, private_dns_name=None):
-    """Fill aws-iam-authenticator's templates; ValueError when one cannot be filled."""
+def render_template(template, principal, private_dns_name=None, access_key_id=""):
+    """pkg/server/server.go ``renderTemplate``: plain replacement of the five known
+    placeholders, written exactly ``{{Name}}``; anything else stays as it is.
+    ``{{EC2PrivateDNSName}}`` needs a session name that is an instance ID (ValueError)."""
+    if "{{EC2PrivateDNSName}}" in template:
+        if not _INSTANCE_ID.match(principal.session_name):
+            raise ValueError("SessionName did not contain an instance id (session %r)" % principal.session_name)
+        if not private_dns_name:
+            raise ValueError("the private DNS name of instance %s is not known" % principal.session_name)
+        template = template.replace("{{EC2PrivateDNSName}}", private_dns_name)
+    template = template.replace("{{AccountID}}", principal.account)
+    template = template.replace("{{SessionName}}", principal.session_name.replace("@", "-"))
+    template = template.replace("{{SessionNameRaw}}", principal.session_name)
+    return template.replace("{{AccessKeyID}}", access_key_id or "")
 
-    def fill(m):
-        name = m.group(1)
-        if name == "AccountID":
-            return principal.account
-        if name == "SessionName":
-            return principal.session_name.replace("@", "-")
-        if name == "SessionNameRaw":
-            return principal.session_name
-        if name == "EC2PrivateDNSName":
-            if not principal.session_name.startswith("i-"):
-                raise ValueError("{{EC2PrivateDNSName}} needs an EC2 instance session, got session %r"
-                                 % principal.session_name)
-            if not private_dns_name:
-                raise ValueError("the private DNS name of instance %s is not known" % principal.session_name)
-            return private_dns_name
-        raise ValueError("unsupported username template {{%s}}" % name)
 
-    return _TEMPLATE.sub(fill, template)
+
+@dataclass
+class AwsAuth:
+    """What aws-iam-authenticator keeps of the ConfigMap (``ParseMap`` then ``saveMap``)."""
+
+    roles: dict = field(default_factory=dict)  # lower-cased rolearn -> entry; the last one wins
+    users: dict = field(default_factory=dict)  # userarn -> entry; the last one wins
+    accounts: set = field(default_factory=set)
+    errors: list = field(default_factory=list)
+
+
+def _fold(entry):
+    """Go's JSON decoding: field names match case-insensitively, the last spelling wins."""
+    out = {}
+    for k, v in entry.items():
+        name = k.lower() if isinstance(k, str) and k.lower() in _FIELDS else k
+        out[name] = v
+    return out
+
+
+def _mappings(key, raw, arn_field, errors):
+    """The valid entries of mapRoles or mapUsers, each folded, with ``groups`` a list of strings."""
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        errors.append("aws-auth %s is not valid YAML: %s" % (key, e))
+        return []
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append("aws-auth %s is not a list" % key)
+        return []
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            errors.append("aws-auth %s item %d is not a mapping" % (key, i))
+            continue
+        entry = _fold(item)
+        groups = entry.get("groups")
+        if groups is not None and not (isinstance(groups, list) and all(isinstance(g, str) for g in groups)):
+            # json.Unmarshal: a type error skips that field only (the entry keeps no groups).
+            errors.append("aws-auth %s item %d: groups is not a list of strings" % (key, i))
+            groups = None
+        entry["groups"] = list(groups or [])
+        for name in (arn_field, "username"):
+            if name in entry and not isinstance(entry[name], str):
+                errors.append("aws-auth %s item %d: %s is not a string" % (key, i, name))
+                entry.pop(name)
+        if not entry.get(arn_field):  # RoleMapping.Validate / UserMapping.Validate (sso entries aside)
+            errors.append("aws-auth %s item %d: value for %s must be supplied" % (key, i, arn_field))
+            continue
+        out.append(entry)
+    return out
+
+
+def _accounts(raw, errors):
+    """mapAccounts as Go's YAML reads it into []string: each scalar as written."""
+    try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        errors.append("aws-auth mapAccounts is not valid YAML: %s" % e)
+        return set()
+    if node is None:
+        return set()
+    if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) for n in node.value):
+        errors.append("aws-auth mapAccounts is not a list of account IDs")
+        return set()
+    return {n.value for n in node.value}
 
 
 def load_aws_auth(data):
-    """(mapRoles, mapUsers, mapAccounts) lists from the ConfigMap's data; ValueError on bad YAML."""
-    out = []
-    for key in ("mapRoles", "mapUsers", "mapAccounts"):
-        raw = (data or {}).get(key) or ""
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else []
-        except yaml.YAMLError as e:
-            raise ValueError("aws-auth %s is not valid YAML: %s" % (key, e)) from e
-        if not isinstance(value, list):
-            raise ValueError("aws-auth %s is not a list" % key)
-        out.append(value)
-    return tuple(out)
+    """The :class:`AwsAuth` view of the ConfigMap's data. A key that does not parse gives
+    nothing and an error; the other keys are kept, as ``ParseMap`` does ("Only saving data
+    that was good")."""
+    view = AwsAuth()
+    for key, arn_field in (("mapRoles", "rolearn"), ("mapUsers", "userarn")):
+        raw = (data or {}).get(key)
+        if raw is None or raw.strip() in _SKIPPABLE:
+            continue
+        for entry in _mappings(key, raw, arn_field, view.errors):
+            if key == "mapRoles":
+                view.roles[entry["rolearn"].lower()] = entry
+            else:
+                view.users[entry["userarn"]] = entry
+    raw = (data or {}).get("mapAccounts")
+    if raw is not None and raw.strip() not in _SKIPPABLE:
+        view.accounts = _accounts(raw, view.errors)
+    return view
 
 
-def _from_aws_auth(principal, aws_auth, private_dns_name):
+def _from_aws_auth(principal, aws_auth, private_dns_name, access_key_id=""):
     if aws_auth is None:
         return Decision(False, "the aws-auth ConfigMap does not exist")
-    try:
-        roles, users, accounts = load_aws_auth(aws_auth)
-    except ValueError as e:
-        # aws-iam-authenticator keeps its last good view; with none, nobody maps.
-        return Decision(False, str(e))
-    if principal.kind == "role":
-        canonical = principal.canonical_arn.lower()
-        with_path = []
-        for entry in roles:
-            rolearn = str((entry or {}).get("rolearn", ""))
-            if rolearn.lower() == canonical:
-                return _mapped(entry, principal, private_dns_name, "aws_auth", "aws-auth mapRoles")
-            if _role_has_path(rolearn) and rolearn.split("/")[-1].lower() == principal.name.lower() \
-                    and rolearn.split(":")[4] == principal.account:
-                with_path.append(rolearn)
-        if with_path:
-            return Decision(False, "aws-auth maps %s with an IAM path; aws-iam-authenticator compares %s, "
-                                   "so the entry never matches (map the role without its path)"
-                            % (with_path[0], principal.canonical_arn))
-    else:
-        for entry in users:
-            if str((entry or {}).get("userarn", "")).lower() == principal.arn.lower():
-                return _mapped(entry, principal, private_dns_name, "aws_auth", "aws-auth mapUsers")
-    if principal.account in [str(a) for a in accounts]:
+    view = load_aws_auth(aws_auth)
+    bad = ("; aws-auth errors: %s" % "; ".join(view.errors)) if view.errors else ""
+    canonical = principal.canonical_arn.lower()
+    # pkg/mapper/configmap/mapper.go Map: mapRoles first, then mapUsers, both by the lower-cased
+    # canonical ARN with strings.EqualFold, whatever kind of principal it is.
+    for where, entries, arn_field in (("aws-auth mapRoles", view.roles, "rolearn"),
+                                      ("aws-auth mapUsers", view.users, "userarn")):
+        found = [e for e in entries.values() if e[arn_field].lower() == canonical]
+        if found:
+            return _mapped(found[-1], principal, private_dns_name, "aws_auth", where, access_key_id)
+    if principal.account in view.accounts:
         return Decision(True, "aws-auth mapAccounts lists %s" % principal.account, username=principal.canonical_arn,
                         groups=[], source="aws_auth")
-    return Decision(False, "aws-auth has no entry for %s" % principal.canonical_arn)
+    if principal.kind == "role":
+        with_path = [r["rolearn"] for r in view.roles.values() if _role_has_path(r["rolearn"])
+                     and r["rolearn"].split("/")[-1].lower() == principal.name.lower()
+                     and r["rolearn"].split(":")[4] == principal.account]
+        if with_path:
+            return Decision(False, "aws-auth maps %s with an IAM path; aws-iam-authenticator compares %s, "
+                                   "so the entry never matches (map the role without its path)%s"
+                            % (with_path[0], principal.canonical_arn, bad))
+    return Decision(False, "aws-auth has no entry for %s%s" % (principal.canonical_arn, bad))
 
 
-def _mapped(entry, principal, private_dns_name, source, where):
+def _mapped(entry, principal, private_dns_name, source, where, access_key_id=""):
     template = entry.get("username") or principal.canonical_arn
     try:
-        username = render_username(str(template), principal, private_dns_name)
+        username = render_template(str(template), principal, private_dns_name, access_key_id)
+        groups = [render_template(g, principal, private_dns_name, access_key_id) for g in entry.get("groups") or []]
     except ValueError as e:
         return Decision(False, "%s entry for %s: %s" % (where, principal.canonical_arn, e))
-    groups = [str(g) for g in (entry.get("groups") or [])]
     return Decision(True, "%s maps %s" % (where, principal.canonical_arn), username=username, groups=groups,
                     source=source)
 
@@ -191,7 +277,7 @@ def _entry_matches(entry, principal):
                                                                    principal.name.lower())
 
 
-def _from_access_entry(entry, principal, private_dns_name):
+def _from_access_entry(entry, principal, private_dns_name, access_key_id=""):
     kind = entry.get("type", "STANDARD")
     policies = [p.get("policyArn") for p in entry.get("accessPolicies", []) if p.get("policyArn")]
     where = "access entry %s (%s)" % (entry.get("principalArn"), kind)
@@ -204,7 +290,7 @@ def _from_access_entry(entry, principal, private_dns_name):
     else:
         return Decision(False, "%s: type %s is not served by this cluster's authenticator" % (where, kind))
     try:
-        username = render_username(template, principal, private_dns_name)
+        username = render_template(template, principal, private_dns_name, access_key_id)
     except ValueError as e:
         return Decision(False, "%s: %s" % (where, e))
     return Decision(True, "%s maps %s" % (where, principal.canonical_arn), username=username, groups=groups,
@@ -212,7 +298,7 @@ def _from_access_entry(entry, principal, private_dns_name):
 
 
 def resolve(caller_arn, *, authentication_mode, aws_auth=None, access_entries=(), cluster_creator_arn=None,
-            private_dns_name=None):
+            private_dns_name=None, access_key_id=""):
     """Decide who ``caller_arn`` is in the cluster. Never raises for cluster data; ValueError for bad arguments."""
     if authentication_mode not in MODES:
         raise ValueError("authentication_mode must be one of %s, got %r" % (", ".join(MODES), authentication_mode))
@@ -233,8 +319,8 @@ def resolve(caller_arn, *, authentication_mode, aws_auth=None, access_entries=()
     if authentication_mode != "CONFIG_MAP":
         for entry in access_entries or ():
             if _entry_matches(entry, principal):
-                return _from_access_entry(entry, principal, private_dns_name)
+                return _from_access_entry(entry, principal, private_dns_name, access_key_id)
         if authentication_mode == "API":
             return Decision(False, "no access entry for %s (authentication mode API ignores aws-auth)"
                             % principal.canonical_arn)
-    return _from_aws_auth(principal, aws_auth, private_dns_name)
+    return _from_aws_auth(principal, aws_auth, private_dns_name, access_key_id)

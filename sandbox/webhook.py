@@ -217,7 +217,11 @@ def review(token, state, sts_netloc, now=None):
         log.info("token rejected: %s", e)
         return {"authenticated": False, "error": str(e)}
     mode, creator = state.view()
-    principal = authn.parse_arn(arn) if arn else None
+    try:
+        principal = authn.parse_arn(arn) if arn else None
+    except ValueError:  # resolve() refuses it and says why
+        principal = None
+    access_key_id = parse_qs(urlsplit(url).query)["X-Amz-Credential"][0].split("/")[0]
     dns = None
     if principal and principal.session_name.startswith("i-"):
         dns = state.private_dns_name(principal.session_name)
@@ -225,13 +229,13 @@ def review(token, state, sts_netloc, now=None):
         arn, authentication_mode=mode,
         aws_auth=state.aws_auth() if mode != "API" else None,
         access_entries=state.access_entries() if mode != "CONFIG_MAP" else (),
-        cluster_creator_arn=creator, private_dns_name=dns,
+        cluster_creator_arn=creator, private_dns_name=dns, access_key_id=access_key_id,
     )
     log.info("%s (%s): %s", arn, mode, decision.reason)
     if not decision.allowed:
         return {"authenticated": False, "error": "%s: %s" % (arn, decision.reason)}
     extra = {"arn": [arn], "canonicalArn": [principal.canonical_arn], "sessionName": [principal.session_name],
-             "accessKeyId": [parse_qs(urlsplit(url).query)["X-Amz-Credential"][0].split("/")[0]]}
+             "accessKeyId": [access_key_id]}
     return {
         "authenticated": True,
         "user": {

@@ -15,13 +15,12 @@ import re
 
 try:
     import botocore
-    import botocore.exceptions
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error, describe_cluster, error_code
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING, describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 TYPES = ("STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "HYPERPOD_LINUX", "EC2")
@@ -275,16 +274,15 @@ def predict(cluster_name, current, desired, changes):
 def get_entry(eks, cluster_name, principal_arn, region=None):
     """The normalised entry with its associated policies, or ``None``."""
     action = "Reading the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name)
-    try:
-        entry = eks.describe_access_entry(clusterName=cluster_name, principalArn=principal_arn)["accessEntry"]
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":
-            # The same code means "no such cluster"; DescribeCluster tells the two apart and names the region.
-            describe_cluster(eks, cluster_name, region)
-            return None
-        raise aws_error(e, action)
-    except botocore.exceptions.BotoCoreError as e:
-        raise aws_error(e, action)
+    found = _call(
+        action, eks.describe_access_entry, missing=("ResourceNotFoundException",),
+        clusterName=cluster_name, principalArn=principal_arn,
+    )
+    if found is MISSING:
+        # The same code means "no such cluster"; DescribeCluster tells the two apart and names the region.
+        describe_cluster(eks, cluster_name, region)
+        return None
+    entry = found["accessEntry"]
     policies = []
     kwargs = {"clusterName": cluster_name, "principalArn": principal_arn}
     while True:
@@ -370,17 +368,11 @@ def ensure_absent(eks, cluster_name, principal_arn, check_mode=False, region=Non
     if current is None:
         return False, {"before": None, "after": None}
     if not check_mode:
-        try:
-            eks.delete_access_entry(clusterName=cluster_name, principalArn=principal_arn)
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) != "ResourceNotFoundException":
-                raise aws_error(
-                    e, "Deleting the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name)
-                )
-        except botocore.exceptions.BotoCoreError as e:
-            raise aws_error(
-                e, "Deleting the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name)
-            )
+        _call(
+            "Deleting the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name),
+            eks.delete_access_entry, missing=("ResourceNotFoundException",),  # gone already: that is success
+            clusterName=cluster_name, principalArn=principal_arn,
+        )
     return True, {"before": current, "after": None}
 
 

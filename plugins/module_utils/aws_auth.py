@@ -9,6 +9,16 @@ the text of the touched entries changes, every other byte stays as it was.
 When the text cannot be edited safely, the whole key is rendered again and a
 warning says so.
 
+Entries are read as aws-iam-authenticator reads them (``pkg/mapper/configmap``
+``ParseMap``, ``pkg/config`` ``RoleMapping.Matches``): field names in any case
+(``rolearn``, ``roleARN``, ``RoLeArN``; Go's JSON decoding), the last of two
+spellings of a field winning; ARNs compared without regard to case; ``""``,
+``''`` and a pair of backquotes meaning no entries (``isSkippable``); account
+IDs as written, never as YAML numbers. Before anything is written, the whole
+new text is parsed again and every entry that was not touched must read
+exactly as before; otherwise the key is rendered again as a whole and checked
+the same way, and if that fails too nothing is written.
+
 The I/O part (bottom of the file) reads the ConfigMap, runs the pure merge and
 writes with the object's ``resourceVersion``; a 409 Conflict means someone else
 wrote in between, so it reads, merges and writes again.
@@ -19,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 import time
 from datetime import datetime, timezone
@@ -41,8 +52,10 @@ except ImportError:  # urllib3 comes with kubernetes; without it nothing here ru
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+    TRANSIENT_STATUSES,
     ApiException,
     api_error,
+    transient,
     with_retries,
 )
 
@@ -52,6 +65,11 @@ ACCOUNTS = "mapAccounts"
 KEYS = (ROLES, USERS, ACCOUNTS)
 ARN_FIELD = {ROLES: "rolearn", USERS: "userarn"}
 NODE_GROUP = "system:nodes"
+# Fields of aws-iam-authenticator's RoleMapping / UserMapping, as Go's JSON decoding matches
+# them: case-insensitively (pkg/mapper/configmap/yaml/aws-auth-crazy-case-keys.yaml).
+_FIELDS = ("rolearn", "userarn", "username", "groups")
+# pkg/mapper/configmap/configmap.go isSkippable: these values of a key hold no entries.
+_SKIPPABLE = ("", "``", '""', "''")
 
 _ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
@@ -153,58 +171,88 @@ def identity(arn=None, account=None, username=None, groups=None):
 # --------------------------------------------------------------------------- parsing
 
 
-class ParsedKey:
-    """One parsed key: its text and YAML node tree. Items are constructed to Python values
-    only when needed, so that a large list costs little more than its parse."""
+def fold(entry):
+    """``entry`` with the fields aws-iam-authenticator knows under their lower-case names.
 
-    def __init__(self, key, text, root):
+    Go's JSON decoding matches field names case-insensitively and, when an entry spells a
+    field twice, keeps the last (aws-iam-authenticator ``pkg/mapper/configmap/yaml_test.go``
+    ``aws-auth-crazy-case-keys.yaml``, ``aws-auth-open-source-case-keys.yaml``). Other keys
+    (``userid``, ``sso``, ...) are kept as they are.
+    """
+    out = {}
+    for k, v in entry.items():
+        name = k.lower() if isinstance(k, str) and k.lower() in _FIELDS else k
+        out.pop(name, None)
+        out[name] = v
+    return out
+
+
+def _match_key(value):
+    """What an ARN is matched by: aws-iam-authenticator lower-cases the caller's canonical
+    ARN and compares with ``strings.EqualFold`` (``pkg/config/mapper.go`` ``Matches``).
+    A role ARN with a path is compared without it, as :func:`canonical_arn` writes it."""
+    if not isinstance(value, str):
+        return None
+    if value.count("/") >= 2:
+        try:
+            value = canonical_arn(value)[1]
+        except KarpenterError:
+            pass
+    return value.lower()
+
+
+def view(entry, key):
+    """How EKS reads one entry: for roles and users ``(arn, username, groups, other keys)``
+    with the ARN lower-cased; for accounts the ID as written."""
+    if key == ACCOUNTS:
+        return str(entry)
+    folded = fold(entry)
+    groups = folded.get("groups")
+    # A groups value that is not a list is dropped by Go's JSON decoding (an UnmarshalTypeError
+    # for that field only): the entry maps with no groups.
+    groups = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
+    username = folded.get("username")
+    other = tuple(sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS))
+    return (_match_key(folded.get(ARN_FIELD[key])), None if username is None else str(username), groups, other)
+
+
+def _same(a, b, key):
+    """Two views equal but for the order of groups, which Kubernetes does not care about."""
+    if key == ACCOUNTS:
+        return a == b
+    return a[:2] == b[:2] and sorted(a[2]) == sorted(b[2]) and a[3] == b[3]
+
+
+class ParsedKey:
+    """One parsed key: its text, YAML node tree and the Python value of each item."""
+
+    def __init__(self, key, text, root, entries):
         self.key = key
         self.text = text
         self.root = root
         self.items = list(root.value) if root is not None else []
-        self._cache = {}
+        self.entries = entries
 
     def __len__(self):
         return len(self.items)
 
     def entry(self, index):
         """The Python value of item ``index``."""
-        if index not in self._cache:
-            self._cache[index] = _construct(self.items[index])
-        return self._cache[index]
+        return self.entries[index]
 
-    @property
-    def entries(self):
-        """All items as Python values."""
-        return [self.entry(i) for i in range(len(self.items))]
+    def view(self, index):
+        return view(self.entries[index], self.key)
 
     def match_value(self, index):
-        """What item ``index`` is matched by: its account ID as written, or its canonical
-        ARN (the raw string when it is not a valid ARN); None when it has no ARN."""
-        node = self.items[index]
+        """What item ``index`` is matched by: its account ID as written, or its ARN
+        lower-cased (role ARNs without their path); None when it has no ARN."""
         if self.key == ACCOUNTS:
-            return node.value
-        value = _scalar_value(node, ARN_FIELD[self.key])
-        if value is None or value.count("/") < 2:
-            return value
-        try:
-            return canonical_arn(value)[1]
-        except KarpenterError:
-            return value
+            return self.entries[index]
+        return _match_key(fold(self.entries[index]).get(ARN_FIELD[self.key]))
 
     def maps_nodes(self, index):
         """True when item ``index`` lists ``system:nodes`` in its groups."""
-        for key_node, value_node in self.items[index].value:
-            if key_node.value == "groups" and isinstance(value_node, yaml.SequenceNode):
-                return any(isinstance(g, yaml.ScalarNode) and g.value == NODE_GROUP for g in value_node.value)
-        return False
-
-
-def _scalar_value(mapping_node, key):
-    for key_node, value_node in mapping_node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node.value if isinstance(value_node, yaml.ScalarNode) else None
-    return None
+        return NODE_GROUP in self.view(index)[2]
 
 
 def _construct(node):
@@ -219,42 +267,71 @@ def _compose(text):
         loader.dispose()
 
 
-def parse_key(key, text):
-    """Parse one key of the ConfigMap. Missing or empty text is an empty list.
+def _label(node, key):
+    """A name for an item in an error message: its ARN when one can be seen, else nothing."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value.lower() == ARN_FIELD.get(key):
+                if isinstance(value_node, yaml.ScalarNode):
+                    return f" ({value_node.value})"
+    return ""
 
-    Raises :class:`KarpenterError` naming the key when the text is not YAML or is not a
-    list of the expected shape (mappings for mapRoles/mapUsers, scalars for mapAccounts).
+
+def skippable(text):
+    """True when aws-iam-authenticator reads ``text`` as no entries."""
+    return text is None or (isinstance(text, str) and text.strip() in _SKIPPABLE)
+
+
+def parse_key(key, text):
+    """Parse one key of the ConfigMap. Missing or empty text (also ``""``, ``''``) is an
+    empty list.
+
+    Raises :class:`KarpenterError` naming the key (and the item, with its ARN) when the
+    text is not YAML, holds a tag that safe YAML does not know, or is not a list of the
+    expected shape (mappings for mapRoles/mapUsers, scalars for mapAccounts).
     """
     if text is None:
         text = ""
     if not isinstance(text, str):
         raise KarpenterError(f"aws-auth {key} is not a string; nothing was written", key=key)
+    if skippable(text):
+        return ParsedKey(key, text, None, [])
     try:
         root = _compose(text)
-        if root is not None and not isinstance(root, yaml.SequenceNode):
-            found = _construct(root)
-            if found is not None:
-                raise KarpenterError(
-                    f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key
-                )
-            root = None
     except yaml.YAMLError as e:
         raise KarpenterError(f"aws-auth {key} does not parse as YAML; nothing was written: {e}", key=key) from e
-    parsed = ParsedKey(key, text, root)
+    if root is not None and not isinstance(root, yaml.SequenceNode):
+        try:
+            found = _construct(root)
+        except yaml.YAMLError as e:
+            raise KarpenterError(f"aws-auth {key} does not parse as YAML; nothing was written: {e}", key=key) from e
+        if found is not None:
+            raise KarpenterError(f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key)
+        root = None
+    items = list(root.value) if root is not None else []
     want = yaml.ScalarNode if key == ACCOUNTS else yaml.MappingNode
-    for i, node in enumerate(parsed.items):
+    entries = []
+    for i, node in enumerate(items):
+        try:
+            value = _construct(node)
+        except yaml.YAMLError as e:
+            raise KarpenterError(
+                "aws-auth {} item {}{} cannot be read: {}; nothing was written".format(key, i, _label(node, key), str(e).replace("\n", " ")),
+                key=key,
+            ) from e
         if not isinstance(node, want):
             raise KarpenterError(
-                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(
-                    key, i, "an account ID" if key == ACCOUNTS else "a mapping", parsed.entry(i)
-                ),
+                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(key, i, "an account ID" if key == ACCOUNTS else "a mapping", value),
                 key=key,
             )
-    if key == ACCOUNTS:
-        for i in range(len(parsed)):
-            if not isinstance(parsed.entry(i), (str, int)) or isinstance(parsed.entry(i), bool):
+        if key == ACCOUNTS:
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise KarpenterError(f"aws-auth {key} item {i} is not an account ID; nothing was written", key=key)
-    return parsed
+            # As written: Go's YAML reads an unquoted 012345670123 into a string as it stands,
+            # where YAML 1.1 would make it an octal number.
+            value = node.value
+        entries.append(value)
+    return ParsedKey(key, text, root, entries)
 
 
 def parse_data(data):
@@ -263,22 +340,11 @@ def parse_data(data):
     return {key: parse_key(key, data.get(key)) for key in KEYS}
 
 
-def _normal(entry, key):
-    """The comparable content of an entry (groups order does not matter)."""
-    if key == ACCOUNTS:
-        return str(entry)
-    out = dict(entry)
-    groups = out.pop("groups", None) or []
-    out["groups"] = sorted(str(g) for g in groups) if isinstance(groups, list) else groups
-    return out
-
-
 def has_node_mapping(entries_by_key):
     """True when some role or user entry puts its identity in the ``system:nodes`` group."""
     for key in (ROLES, USERS):
         for entry in entries_by_key.get(key) or []:
-            groups = entry.get("groups") if isinstance(entry, dict) else None
-            if isinstance(groups, list) and NODE_GROUP in groups:
+            if isinstance(entry, dict) and NODE_GROUP in view(entry, key)[2]:
                 return True
     return False
 
@@ -293,6 +359,10 @@ if HAS_YAML:
 
         def increase_indent(self, flow=False, indentless=False):
             return super().increase_indent(flow, False)
+
+        def ignore_aliases(self, data):
+            # Entries read from text with anchors share objects; write each out in full.
+            return True
 
 
 def _ordered(entry, key):
@@ -366,6 +436,8 @@ def splice(parsed, edits, appended):
         # Empty, or only comments: keep them and add the new items at column 0.
         if edits:
             return None, None
+        if skippable(text):
+            text = ""
         prefix = text if not text or text.endswith("\n") else text + "\n"
         return prefix + render_entries(appended, parsed.key), None
     if root.flow_style:
@@ -425,15 +497,29 @@ class Plan:
         return out
 
 
-def _wanted(current, ident):
+def _wanted(current, ident, purge_groups=False):
+    """The entry ``present`` writes over ``current``: the asked username, and the groups
+    already there plus the asked ones (only the asked ones with ``purge_groups``). Fields
+    the module does not manage (``userid``, ...) are kept; field names are written in
+    lower case."""
     if ident.key == ACCOUNTS:
-        return ident.match if str(current) == ident.match else current
-    wanted = dict(current)
-    wanted.update(ident.entry)
-    for optional in ("username", "groups"):
-        if optional not in ident.entry:
-            wanted.pop(optional, None)
-    return wanted
+        return current
+    folded = fold(current)
+    arn_field = ARN_FIELD[ident.key]
+    out = {arn_field: ident.entry[arn_field]}
+    username = ident.entry.get("username", folded.get("username"))
+    if username is not None:
+        out["username"] = username
+    have = [str(g) for g in folded["groups"]] if isinstance(folded.get("groups"), list) else []
+    if "groups" in ident.entry:
+        asked = ident.entry["groups"]
+        groups = list(asked) if purge_groups else have + [g for g in asked if g not in have]
+    else:
+        groups = have
+    if groups or "groups" in folded:
+        out["groups"] = groups
+    out.update((k, v) for k, v in folded.items() if k not in _FIELDS)
+    return out
 
 
 def _still_maps_nodes(parsed, ident, edits, appended):
@@ -450,17 +536,37 @@ def _still_maps_nodes(parsed, ident, edits, appended):
     return has_node_mapping({ident.key: changed})
 
 
-def plan(data, ident, state="present", force=False):
+def _also_matched(parsed, ident):
+    """Warnings for entries under the other key that EKS also matches for this ARN:
+    aws-iam-authenticator looks the caller's canonical ARN up in mapRoles and then in
+    mapUsers (``pkg/mapper/configmap/mapper.go`` ``Map``), so a role ARN listed under
+    mapUsers maps the role too."""
+    if ident.key == ACCOUNTS:
+        return []
+    other = USERS if ident.key == ROLES else ROLES
+    found = [i for i in range(len(parsed[other])) if parsed[other].match_value(i) == ident.match.lower()]
+    return [
+        f"aws-auth {other} item {i} also maps {ident.match} (EKS looks every ARN up in both mapRoles and mapUsers); it was left as it is"
+        for i in found
+    ]
+
+
+def plan(data, ident, state="present", force=False, purge_groups=False):
     """Merge ``ident`` into the ConfigMap ``data`` (dict or None) for ``state``.
 
-    Pure: returns a :class:`Plan`; raises :class:`KarpenterError` on unparseable data or
-    when the result would map no node (unless ``force``).
+    Pure: returns a :class:`Plan`; raises :class:`KarpenterError` on unparseable data,
+    when the result would map no node (unless ``force``), or when no text could be
+    produced that reads back as intended.
     """
+    if state == "present" and ident.key != ACCOUNTS and "username" not in ident.entry and not ident.entry.get("groups"):
+        # An entry with neither maps the identity to its own ARN with no groups.
+        raise KarpenterError(f"state=present for {ident.match} needs username or groups; nothing was written")
     parsed = parse_data(data)
     target = parsed[ident.key]
     result = Plan(ident.key)
     result.warnings.extend(ident.warnings)
-    matches = [i for i in range(len(target)) if target.match_value(i) == ident.match]
+    match = ident.match if ident.key == ACCOUNTS else ident.match.lower()
+    matches = [i for i in range(len(target)) if target.match_value(i) == match]
     edits, appended = {}, []
     if state == "present":
         if not matches:
@@ -469,8 +575,8 @@ def plan(data, ident, state="present", force=False):
             result.mapping = ident.entry
         else:
             current = target.entry(matches[0])
-            result.mapping = _wanted(current, ident)
-            if _normal(result.mapping, ident.key) != _normal(current, ident.key):
+            result.mapping = _wanted(current, ident, purge_groups)
+            if not _same(view(result.mapping, ident.key), view(current, ident.key), ident.key):
                 edits[matches[0]] = result.mapping
                 result.changes.append(dict(action="updated", **ident.label))
             for dup in matches[1:]:
@@ -482,6 +588,7 @@ def plan(data, ident, state="present", force=False):
         for index in matches:
             edits[index] = None
             result.changes.append(dict(action="removed", **ident.label))
+    result.warnings.extend(_also_matched(parsed, ident))
     result.before_entries = [target.entry(i) for i in matches]
     result.after_entries = [result.mapping] if state == "present" else []
     if not edits and not appended:
@@ -493,51 +600,49 @@ def plan(data, ident, state="present", force=False):
             f"has the group {NODE_GROUP}, so nodes could no longer join. Nothing was written; "
             "set force=true to write anyway."
         )
-    text, window = splice(target, edits, appended)
-    if text is not None and not _spliced_as_expected(text, window, target, edits, appended):
+    expected = _expected_views(target, edits, appended)
+    text, _window = splice(target, edits, appended)
+    if text is not None and not _reads_as(ident.key, text, expected):
         text = None
     if text is None:
         new_entries = [edits.get(i, target.entry(i)) for i in range(len(target)) if edits.get(i, True) is not None]
         text = render_entries(new_entries + appended, ident.key) or "[]\n"
+        if not _reads_as(ident.key, text, expected):
+            raise KarpenterError(
+                f"aws-auth {ident.key} could not be written so that it reads back as intended (every other entry unchanged); "
+                "nothing was written",
+                key=ident.key,
+            )
         if len(target):
             result.warnings.append(
                 f"aws-auth {ident.key} could not be edited in place, so it was rendered again as a whole: "
-                "comments and the formatting of the other entries were not kept"
+                "comments, anchors and the formatting of the other entries were not kept"
             )
     result.text = text
     return result
 
 
-def _spliced_as_expected(text, window, target, edits, appended):
-    """Parse the edited region and check its items: their count, and the value of every
-    replaced or added item. The text around the region is unchanged, whole items."""
-    first, last = 0, len(target) - 1
-    if window is not None:
-        start, end, first, last = window
-        text = text[start:end]
-    try:
-        root = _compose(text)
-    except yaml.YAMLError:
-        return False
-    if root is not None and not isinstance(root, yaml.SequenceNode):
-        return False
-    items = root.value if root is not None else []
-    expected, new_index = {}, 0
-    for i in range(first, last + 1):
+def _expected_views(target, edits, appended):
+    """The views the new text must read as, in order: every untouched entry as it reads
+    now, the edited ones as edited, the removed ones gone, the added ones at the end."""
+    out = []
+    for i in range(len(target)):
         if i in edits:
-            if edits[i] is None:
-                continue
-            expected[new_index] = edits[i]
-        new_index += 1
-    for entry in appended:
-        expected[new_index] = entry
-        new_index += 1
-    if len(items) != new_index:
-        return False
+            if edits[i] is not None:
+                out.append(view(edits[i], target.key))
+        else:
+            out.append(target.view(i))
+    out.extend(view(e, target.key) if target.key != ACCOUNTS else str(e) for e in appended)
+    return out
+
+
+def _reads_as(key, text, expected):
+    """Parse the whole new text as EKS would and compare every entry with ``expected``."""
     try:
-        return all(_construct(items[i]) == entry for i, entry in expected.items())
-    except yaml.YAMLError:
+        parsed = parse_key(key, text)
+    except KarpenterError:
         return False
+    return [parsed.view(i) for i in range(len(parsed))] == expected
 
 
 # --------------------------------------------------------------------------- I/O
@@ -561,6 +666,8 @@ def _read(core, namespace, name):
     except ApiException as e:
         if getattr(e, "status", None) == 404:
             return None
+        if transient(e):
+            raise
         raise api_error(e, f"Reading ConfigMap {namespace}/{name}")
 
 
@@ -591,9 +698,9 @@ def _backup(core, namespace, name, cm, run, now):
     raise KarpenterError(f"Could not find a free backup ConfigMap name for {namespace}/{name}")
 
 
-def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now):
+def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now, purge_groups=False):
     cm = _read(core, namespace, name)
-    result = plan(cm.data if cm is not None else None, ident, state, force)
+    result = plan(cm.data if cm is not None else None, ident, state, force, purge_groups)
     if not result.changed:
         return result
     dry_run = "All" if check_mode else None
@@ -603,7 +710,7 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
         try:
             core.create_namespaced_config_map(namespace, body, **kwargs)
         except ApiException as e:
-            if e.status == 409:
+            if e.status == 409 or transient(e):
                 raise
             raise api_error(e, f"Creating ConfigMap {namespace}/{name}")
         return result
@@ -613,27 +720,27 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
     try:
         core.replace_namespaced_config_map(name, namespace, cm, **kwargs)
     except ApiException as e:
-        if e.status == 409:
+        if e.status == 409 or transient(e):
             raise
         raise api_error(e, f"Writing ConfigMap {namespace}/{name}")
     return result
 
 
 def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth", force=False, backup=False,
-           check_mode=False, attempts=12, sleep=time.sleep, now=None):
+           check_mode=False, attempts=12, sleep=time.sleep, now=None, purge_groups=False):
     """Bring ``namespace/name`` to hold (``present``) or not hold (``absent``) ``ident``.
 
     ``core`` is a ``kubernetes.client.CoreV1Api``. Every write carries the
     ``resourceVersion`` that was read; on 409 Conflict the ConfigMap is read and merged
-    again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
+    again, and on 429 or a 5xx the read, merge and write are sent again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
     (``mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
     In check mode the write is a server-side dry run.
     """
     run = _Run()
     try:
         result, used = with_retries(
-            lambda: _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now),
-            retry_on=(409,),
+            lambda: _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now, purge_groups),
+            retry_on=(409,) + TRANSIENT_STATUSES,
             attempts=attempts,
             sleep=sleep,
         )
@@ -641,7 +748,10 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
         raise KarpenterError(f"Cannot reach the Kubernetes API for ConfigMap {namespace}/{name}: {e}") from e
     except ApiException as e:
         err = api_error(e, f"Writing ConfigMap {namespace}/{name}")
-        err.msg += f"; it kept changing under us for {attempts} attempts"
+        if getattr(e, "status", None) == 409:
+            err.msg += f"; it kept changing under us for {attempts} attempts"
+        else:
+            err.msg += f"; still failing after {attempts} attempts"
         raise err
     where = f"{namespace}/{name} {result.key}"
     out = {

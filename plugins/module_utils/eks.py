@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading an EKS cluster: the one DescribeCluster call the collection's modules share."""
+"""Reading an EKS cluster: the one DescribeCluster call the collection's modules share, and the
+one way every AWS call of the collection is made (:func:`aws_call`)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,8 +13,28 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+# Throttling and service-side failures (AWSRetry's codes: RequestLimitExceeded, Throttling,
+# TooManyRequestsException, ServiceUnavailable, Unavailable, InternalFailure, InternalError) are
+# retried with jittered backoff, as amazon.aws's own modules do (module_utils/iam.py).
+RETRIES = 8
+RETRY_DELAY = 1.0
+RETRY_MAX_DELAY = 20.0
+
+
+class _Missing:
+    """What :func:`aws_call` returns when the error code says the resource is not there."""
+
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
 
 
 def aws_error(err, action):
@@ -22,12 +43,29 @@ def aws_error(err, action):
     return KarpenterError("{0} failed: {1}".format(action, err), error_code=code)
 
 
-def aws_call(action, fn, **kwargs):
-    """``fn(**kwargs)``; a botocore error becomes the collection's error, naming ``action``."""
+def aws_call(action, fn, missing=(), **kwargs):
+    """``fn(**kwargs)`` through amazon.aws's retry decorator and error handler.
+
+    Throttling and AWS-side failures are retried (``AWSRetry.jittered_backoff``); an error
+    whose code is in ``missing`` (for example ``NoSuchEntity``) returns :data:`MISSING`; any
+    other ``ClientError`` or ``BotoCoreError`` (a connection error, say) becomes the
+    collection's error, naming ``action``.
+    """
+    retrying = AWSRetry.jittered_backoff(retries=RETRIES, delay=RETRY_DELAY, max_delay=RETRY_MAX_DELAY)(fn)
+
+    @AWSErrorHandler.common_error_handler(action)
+    def call():
+        try:
+            return retrying(**kwargs)
+        except botocore.exceptions.ClientError as e:
+            if missing and error_code(e) in missing:
+                return MISSING
+            raise
+
     try:
-        return fn(**kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise aws_error(e, action)
+        return call()
+    except AnsibleAWSError as e:
+        raise aws_error(e.exception, action) from e
 
 
 def plan_tags(current_tags, desired_tags, purge_tags):
@@ -53,18 +91,14 @@ def error_code(err):
 def describe_cluster(eks, cluster_name, region):
     """The raw ``cluster`` of DescribeCluster; a missing cluster is an error naming it and the region."""
     action = "Describing EKS cluster '{0}' in {1}".format(cluster_name, region)
-    try:
-        return eks.describe_cluster(name=cluster_name)["cluster"]
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":
-            raise KarpenterError(
-                "EKS cluster '{0}' was not found in region {1}".format(cluster_name, region),
-                cluster_name=cluster_name,
-                region=region,
-            )
-        raise aws_error(e, action)
-    except botocore.exceptions.BotoCoreError as e:
-        raise aws_error(e, action)
+    found = aws_call(action, eks.describe_cluster, missing=("ResourceNotFoundException",), name=cluster_name)
+    if found is MISSING:
+        raise KarpenterError(
+            "EKS cluster '{0}' was not found in region {1}".format(cluster_name, region),
+            cluster_name=cluster_name,
+            region=region,
+        )
+    return found["cluster"]
 
 
 def summarize(cluster):

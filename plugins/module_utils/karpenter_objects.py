@@ -24,7 +24,9 @@ except ImportError:  # reported by the module through HAS_KUBERNETES
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+    TRANSIENT_STATUSES,
     api_error,
+    transient,
     with_retries,
 )
 from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
@@ -59,24 +61,25 @@ class _Objects:
         self.sleep = sleep
 
     def _call(self, action, fn, *args, **kwargs):
-        """Run a request; retry only while a webhook is unavailable; other errors pass through."""
+        """Run a request; retry while a webhook is unavailable and on 429 or a 5xx; other errors pass through."""
 
         def attempt():
             try:
                 return fn(*args, **kwargs)
             except ApiException as e:
-                if _webhook_unavailable(e):
+                if _webhook_unavailable(e) or transient(e):
                     raise
                 raise _Passthrough(e)
 
         try:
-            return with_retries(attempt, _WEBHOOK_STATUSES, attempts=self.attempts, sleep=self.sleep)[0]
+            return with_retries(attempt, TRANSIENT_STATUSES, attempts=self.attempts, sleep=self.sleep)[0]
         except _Passthrough as e:
             raise e.err
         except ApiException as e:
             raise api_error(
                 e,
-                action + f" (webhook still unavailable after {self.attempts} attempts)",
+                action + (f" (webhook still unavailable after {self.attempts} attempts)" if _webhook_unavailable(e)
+                          else f" (still failing after {self.attempts} attempts)"),
             )
 
     def served(self):

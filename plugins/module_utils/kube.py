@@ -65,15 +65,45 @@ def api_error(err, action):
     return KarpenterError("{0} failed: {1} (HTTP {2})".format(action, message, status), status=status)
 
 
+# Statuses worth sending a request again for: 429 Too Many Requests (API Priority and Fairness
+# rejects a request it has no seat for, with a Retry-After) and the 5xx family (an API server or
+# etcd that is restarting, overloaded or timing out). client-go retries the same: its
+# rest.Request retries 429 and, with Retry-After, 5xx (k8s.io/client-go/rest/with_retry.go).
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+
+
+def transient(err):
+    """True when ``err`` (an ``ApiException``) is worth retrying as it stands."""
+    return getattr(err, "status", None) in TRANSIENT_STATUSES
+
+
+def retry_after(err):
+    """Seconds the server asked to wait (its ``Retry-After`` header), or None."""
+    headers = getattr(err, "headers", None)
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def backoff(attempt, err=None, base_delay=0.2, max_delay=5.0, rand=random.random):
+    """Seconds to wait before attempt ``attempt + 1``: the server's ``Retry-After`` when it
+    gave one, otherwise jittered exponential backoff; never more than ``max_delay``."""
+    hinted = retry_after(err) if err is not None else None
+    if hinted is not None:
+        return min(max_delay, hinted)
+    return min(max_delay, base_delay * (2 ** (attempt - 1))) * (0.5 + rand() / 2)
+
+
 def with_retries(call, retry_on, attempts=8, base_delay=0.2, max_delay=5.0, sleep=time.sleep):
     """Run ``call()``; on an ``ApiException`` whose status is in ``retry_on``, retry with
-    bounded, jittered exponential backoff. Returns ``(result, attempts_used)``."""
+    bounded backoff (:func:`backoff`). Returns ``(result, attempts_used)``."""
     for attempt in range(1, attempts + 1):
         try:
             return call(), attempt
         except ApiException as e:
             if getattr(e, "status", None) not in retry_on or attempt == attempts:
                 raise
-            delay = min(max_delay, base_delay * (2 ** (attempt - 1)))
-            sleep(delay * (0.5 + random.random() / 2))
+            sleep(backoff(attempt, e, base_delay, max_delay))
     raise AssertionError("unreachable")

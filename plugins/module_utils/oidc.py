@@ -21,15 +21,9 @@ try:
 except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import urlsplit
 
-try:
-    import botocore
-except ImportError:  # handled by AnsibleAWSModule
-    pass
-
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error as _aws_error
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import error_code as _code
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 DEFAULT_CLIENT_IDS = ["sts.amazonaws.com"]
@@ -230,23 +224,18 @@ def cluster_issuer(eks, cluster_name, region):
 
 
 def account_and_partition(sts):
-    try:
-        identity = sts.get_caller_identity()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise _aws_error(e, "Looking up the AWS account (sts:GetCallerIdentity)")
+    identity = _call("Looking up the AWS account (sts:GetCallerIdentity)", sts.get_caller_identity)
     return identity["Account"], identity["Arn"].split(":")[1]
 
 
 def get_provider(iam, arn):
     """The normalized provider, or ``None`` when it does not exist."""
-    try:
-        response = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
-    except botocore.exceptions.ClientError as e:
-        if _code(e) == "NoSuchEntity":
-            return None
-        raise _aws_error(e, f"Reading OIDC provider {arn}")
-    except botocore.exceptions.BotoCoreError as e:
-        raise _aws_error(e, f"Reading OIDC provider {arn}")
+    response = _call(
+        f"Reading OIDC provider {arn}", iam.get_open_id_connect_provider, missing=("NoSuchEntity",),
+        OpenIDConnectProviderArn=arn,
+    )
+    if response is MISSING:
+        return None
     return normalize_provider(arn, response)
 
 
@@ -288,11 +277,11 @@ def ensure_present(
             # member: send the empty list there, which IAM reads as no thumbprint.
             if thumbs or "ThumbprintList" in _create_provider_input(iam).required_members:
                 params["ThumbprintList"] = thumbs
-            try:
-                iam.create_open_id_connect_provider(**params)
-            except botocore.exceptions.ClientError as e:
-                if _code(e) != "EntityAlreadyExists":  # created concurrently: that is success
-                    raise _aws_error(e, f"Creating OIDC provider for {issuer}")
+            # EntityAlreadyExists: created concurrently, which is success.
+            _call(
+                f"Creating OIDC provider for {issuer}", iam.create_open_id_connect_provider,
+                missing=("EntityAlreadyExists",), **params,
+            )
             after = get_provider(iam, arn) or after
         return True, {"before": None, "after": after, "note": note}
 
@@ -333,11 +322,10 @@ def ensure_absent(iam, arn, check_mode=False):
     if current is None:
         return False, {"before": None, "after": None}
     if not check_mode:
-        try:
-            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
-        except botocore.exceptions.ClientError as e:
-            if _code(e) != "NoSuchEntity":
-                raise _aws_error(e, f"Deleting OIDC provider {arn}")
+        _call(
+            f"Deleting OIDC provider {arn}", iam.delete_open_id_connect_provider, missing=("NoSuchEntity",),
+            OpenIDConnectProviderArn=arn,
+        )
     return True, {"before": current, "after": None}
 
 

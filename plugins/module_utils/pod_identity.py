@@ -12,14 +12,9 @@ __metaclass__ = type
 
 import re
 
-try:
-    import botocore.exceptions
-except ImportError:  # handled by AnsibleAWSModule
-    pass
-
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_error, describe_cluster, error_code
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING, describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
@@ -120,14 +115,11 @@ def find(eks, cluster_name, namespace, service_account, region=None):
     kwargs = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account}
     found = []
     while True:
-        try:
-            page = eks.list_pod_identity_associations(**kwargs)
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) == "ResourceNotFoundException":
-                describe_cluster(eks, cluster_name, region)  # names a missing cluster and its region
-            raise aws_error(e, "Listing the Pod Identity associations of " + where)
-        except botocore.exceptions.BotoCoreError as e:
-            raise aws_error(e, "Listing the Pod Identity associations of " + where)
+        action = "Listing the Pod Identity associations of " + where
+        page = _call(action, eks.list_pod_identity_associations, missing=("ResourceNotFoundException",), **kwargs)
+        if page is MISSING:
+            describe_cluster(eks, cluster_name, region)  # names a missing cluster and its region
+            raise KarpenterError(action + " failed: ResourceNotFoundException", error_code="ResourceNotFoundException")
         found.extend(
             a
             for a in page.get("associations") or []
@@ -191,13 +183,11 @@ def ensure_absent(eks, cluster_name, params, check_mode=False, region=None):
     if current is None:
         return False, {"before": None, "after": None}
     if not check_mode:
-        try:
-            eks.delete_pod_identity_association(clusterName=cluster_name, associationId=current["association_id"])
-        except botocore.exceptions.ClientError as e:
-            if error_code(e) != "ResourceNotFoundException":
-                raise aws_error(e, "Deleting the Pod Identity association " + current["association_id"])
-        except botocore.exceptions.BotoCoreError as e:
-            raise aws_error(e, "Deleting the Pod Identity association " + current["association_id"])
+        _call(
+            "Deleting the Pod Identity association " + current["association_id"],
+            eks.delete_pod_identity_association, missing=("ResourceNotFoundException",),  # gone already
+            clusterName=cluster_name, associationId=current["association_id"],
+        )
     return True, {"before": current, "after": None}
 
 

@@ -13,8 +13,13 @@ version_added: 0.1.0
 description:
   - Adds, updates or removes one identity mapping in the C(kube-system/aws-auth) ConfigMap of an
     Amazon EKS cluster, like C(eksctl create iamidentitymapping) and C(eksctl delete iamidentitymapping).
+  - Entries are read as EKS reads them (aws-iam-authenticator), field names in any case (C(rolearn),
+    C(roleARN), C(RoleArn)) and ARNs compared without regard to case. A key holding C("") or C('') has no entries.
   - Entries are merged by ARN (or account ID). The same ARN is never written twice; when it is
     already mapped with other content, that entry is updated in place, and further duplicates are removed.
+  - Before writing, the whole new text is parsed again and every entry that was not touched must read exactly
+    as before (also where the text uses YAML anchors and aliases). Otherwise the key is rendered again as a whole
+    and checked the same way; if that fails too, nothing is written.
   - Only the text of the touched entry changes. Every other entry, comment and ConfigMap key is kept
     byte for byte. When the stored text cannot be edited in place, the key is rendered again as a whole
     and a warning says so.
@@ -42,16 +47,24 @@ options:
   username:
     description:
       - Kubernetes user name the identity maps to, for example V(system:node:{{EC2PrivateDNSName}}) for node roles.
-      - Omit it to write the entry without a user name.
+      - Omit it to keep the user name of an existing entry, or to write a new entry without one.
       - Not used with O(account) or O(state=absent).
     type: str
   groups:
     description:
       - Kubernetes groups of the identity, for example V(system:bootstrappers) and V(system:nodes) for node roles.
+      - Groups already on the entry are kept and the missing ones added, unless O(purge_groups=true).
       - The order does not matter when comparing with the existing entry.
+      - With O(state=present), at least one of O(username) and O(groups) is required.
       - Not used with O(account) or O(state=absent).
     type: list
     elements: str
+  purge_groups:
+    description:
+      - Set the entry's groups to exactly O(groups), removing the others.
+      - By default groups already on the entry (for example C(eks:kube-proxy-windows) on a Windows node role) are kept.
+    type: bool
+    default: false
   state:
     description:
       - V(present) adds the mapping or updates the existing one to match; V(absent) removes every entry for O(arn) or O(account).
@@ -181,6 +194,7 @@ def main():
         groups={"type": "list", "elements": "str"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         force={"type": "bool", "default": False},
+        purge_groups={"type": "bool", "default": False},
         backup={"type": "bool", "default": False},
         namespace={"type": "str", "default": "kube-system"},
         name={"type": "str", "default": "aws-auth"},
@@ -216,6 +230,7 @@ def main():
             force=params["force"],
             backup=params["backup"],
             check_mode=module.check_mode,
+            purge_groups=params["purge_groups"],
         )
     except KarpenterError as err:
         fail_from(module, err)

@@ -73,6 +73,11 @@ def test_switch_to_pod_identity_and_back(sb):
     assert (assoc["namespace"], assoc["serviceAccount"]) == ("kube-system", "karpenter")
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]["Statement"]
     assert [(s["Principal"], sorted(s["Action"])) for s in trust] == [(POD_TRUST, ["sts:AssumeRole", "sts:TagSession"])]
+    cluster_arn = sb.client("eks").describe_cluster(name=sb.cluster)["cluster"]["arn"]
+    assert trust[0]["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": cluster_arn,
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "karpenter"}}
     sa = sb.kube().read_namespaced_service_account("karpenter", "kube-system")
     assert "eks.amazonaws.com/role-arn" not in (sa.metadata.annotations or {})
     assert controller_identity(sb) == "pod_identity"  # a new pod template: the controller restarts

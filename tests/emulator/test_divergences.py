@@ -352,3 +352,56 @@ def test_divergence_pricing_api_absent(emulator):
     with pytest.raises(ClientError) as err:
         pricing.get_products(ServiceCode="AmazonEC2", MaxResults=1)
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_divergence_pod_identity_trust_conditions_not_evaluated(emulator, unique):
+    """AWS: EKS Pod Identity assumes the role through EKS Auth (``AssumeRoleForPodIdentity``), which calls
+    ``sts:AssumeRole`` and ``sts:TagSession`` as ``pods.eks.amazonaws.com`` with the session tags
+    ``eks-cluster-arn``, ``eks-cluster-name``, ``kubernetes-namespace``, ``kubernetes-service-account``,
+    ``kubernetes-pod-name`` and ``kubernetes-pod-uid`` (EKS user guide, "Grant Pods access to AWS
+    resources based on tags"). A trust policy with ``StringEquals`` on ``aws:RequestTag/eks-cluster-arn``,
+    ``aws:RequestTag/kubernetes-namespace`` and ``aws:RequestTag/kubernetes-service-account`` (as
+    ``karpenter.yml`` writes for the controller role) denies an association of another cluster,
+    namespace or service account.
+
+    moto: EKS Auth is not served, and ``AssumeRole`` does not evaluate the trust policy, its principal or
+    its conditions: a session tagged for another namespace, by a caller that is not
+    ``pods.eks.amazonaws.com``, gets credentials. So the sandbox cannot show the scoped trust refusing
+    another namespace; tests/auth (test_mode_config_map.py) checks the trust document karpenter.yml writes.
+    """
+    iam, sts = emulator.client("iam"), emulator.client("sts")
+    cluster_arn = "arn:aws:eks:us-east-1:123456789012:cluster/demo"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-arn": cluster_arn,
+                        "aws:RequestTag/kubernetes-namespace": "kube-system",
+                        "aws:RequestTag/kubernetes-service-account": "karpenter",
+                    }
+                },
+            }
+        ],
+    }
+    role = iam.create_role(RoleName=f"pod-identity-{unique}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    other_namespace = [
+        {"Key": "eks-cluster-arn", "Value": cluster_arn},
+        {"Key": "kubernetes-namespace", "Value": "other"},
+        {"Key": "kubernetes-service-account", "Value": "karpenter"},
+    ]
+    creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="eks-demo-other", Tags=other_namespace)
+    assert creds["Credentials"]["AccessKeyId"]
+
+    from botocore.config import Config
+
+    eks_auth = boto3.client(
+        "eks-auth", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id="testing",
+        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError):
+        eks_auth.assume_role_for_pod_identity(clusterName="demo", token="x" * 32)

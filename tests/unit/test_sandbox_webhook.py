@@ -47,7 +47,7 @@ def test_check_url_refuses(url, message):
 
 def test_moto_caller_arn_only_rewrites_the_moto_user_form():
     assert webhook.moto_caller_arn("arn:aws:sts::123456789012:user/moto") == "arn:aws:iam::123456789012:user/moto"
-    role = "arn:aws:sts::123456789012:assumed-role/Node/i-0abc"
+    role = "arn:aws:sts::123456789012:assumed-role/Node/i-0abc1234"
     assert webhook.moto_caller_arn(role) == role
 
 
@@ -84,10 +84,10 @@ class FakeState(object):
         return self.aws_auth_data
 
     def private_dns_name(self, instance_id):
-        return "ip-10-0-0-1.ec2.internal" if instance_id == "i-0abc" else None
+        return "ip-10-0-0-1.ec2.internal" if instance_id == "i-0abc1234" else None
 
 
-NODE = "arn:aws:sts::123456789012:assumed-role/KarpenterNodeRole-demo/i-0abc"
+NODE = "arn:aws:sts::123456789012:assumed-role/KarpenterNodeRole-demo/i-0abc1234"
 NODE_ROLE = "arn:aws:iam::123456789012:role/KarpenterNodeRole-demo"
 
 

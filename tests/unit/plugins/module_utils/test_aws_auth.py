@@ -165,12 +165,12 @@ def test_update_in_place_touches_only_that_entry():
     assert result.before_entries == [{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admin", "username": "admin", "groups": ["system:masters"]}]
 
 
-def test_update_drops_username_when_not_given():
+def test_update_keeps_username_when_not_given():
     data = aws_auth.plan(_data(), _node_identity()).data(_data())
     bare = aws_auth.identity(arn=KARPENTER_ARN, groups=NODE_GROUPS)
     result = aws_auth.plan(data, bare)
-    assert result.changes[0]["action"] == "updated"
-    assert "username" not in _roles(result.text)[-1]
+    assert not result.changed
+    assert result.mapping["username"] == NODE_USER
 
 
 def test_duplicates_are_collapsed_to_first():
@@ -321,8 +321,11 @@ def test_updating_node_role_out_of_nodes_group_needs_force():
     data = {"mapRoles": NODE_ENTRY}
     demoted = aws_auth.identity(arn=NODE_ARN, groups=["viewers"])
     with pytest.raises(KarpenterError, match="force"):
-        aws_auth.plan(data, demoted)
-    assert aws_auth.plan(data, demoted, force=True).changed
+        aws_auth.plan(data, demoted, purge_groups=True)
+    assert aws_auth.plan(data, demoted, force=True, purge_groups=True).changed
+    # Without purge_groups the groups are only added to: the node mapping stays.
+    kept = aws_auth.plan(data, demoted)
+    assert _roles(kept.text)[0]["groups"] == [*NODE_GROUPS, "viewers"]
 
 
 def test_node_guard_counts_other_node_entries_and_new_entry():
@@ -394,3 +397,187 @@ def test_backup_name_is_a_valid_config_map_name():
 
     name = aws_auth.backup_name("aws-auth", datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert name == "aws-auth-backup-20250102030405"
+
+
+# ----------------------------------------------------------------------------- as EKS reads it
+# Cases from aws-iam-authenticator (github.com/kubernetes-sigs/aws-iam-authenticator) and eksctl
+# (github.com/eksctl-io/eksctl), cited per test. EKS's reading: pkg/mapper/configmap/configmap.go
+# ParseMap (YAML to JSON, then Go's case-insensitive JSON field matching), pkg/config/mapper.go
+# RoleMapping.Matches / UserMapping.Matches (strings.EqualFold), pkg/mapper/configmap/mapper.go Map.
+
+# pkg/mapper/configmap/yaml/aws-auth-crazy-case-keys.yaml and aws-auth-open-source-case-keys.yaml
+UPSTREAM_NODE = "arn:aws:iam::555555555555:role/devel-worker-nodes-NodeInstanceRole-74RF4UBDUKL6"
+UPSTREAM_ADMIN = "arn:aws:iam::555555555555:user/admin"
+CRAZY_CASE = {
+    "mapRoles": (
+        f"- rOlEaRn: {UPSTREAM_NODE}\n"
+        "  UsErNaMe: system:node:{{EC2PrivateDNSName}}\n"
+        "  gRoUpS:\n"
+        "    - system:bootstrappers\n"
+        "    - system:nodes\n"
+    ),
+    "mapUsers": f"- uSeRaRn: {UPSTREAM_ADMIN}\n  UsErNaMe: admin\n  gRoUpS:\n    - system:masters\n",
+    "mapAccounts": "- 555555555555\n",
+}
+OPEN_SOURCE_CASE = {
+    "mapRoles": f"- roleARN: {UPSTREAM_NODE}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n",
+    "mapUsers": f"- userARN: {UPSTREAM_ADMIN}\n  username: admin\n  groups:\n    - system:masters\n",
+    "mapAccounts": "- 555555555555\n",
+}
+
+
+@pytest.mark.parametrize("data", [CRAZY_CASE, OPEN_SOURCE_CASE], ids=["crazy-case-keys", "open-source-case-keys"])
+def test_field_names_in_any_case_are_the_same_entry(data):
+    node = aws_auth.identity(arn=UPSTREAM_NODE, username=NODE_USER, groups=NODE_GROUPS)
+    again = aws_auth.plan(data, node)
+    assert not again.changed  # no duplicate appended
+    gone = aws_auth.plan(data, aws_auth.identity(arn=UPSTREAM_NODE), "absent", force=True)
+    assert gone.changed and _roles(gone.text) == []
+    user = aws_auth.plan(data, aws_auth.identity(arn=UPSTREAM_ADMIN), "absent")
+    assert user.changes == [{"action": "removed", "arn": UPSTREAM_ADMIN}]
+    assert not aws_auth.plan(data, aws_auth.identity(account="555555555555")).changed
+
+
+def test_updating_a_crazy_case_entry_writes_one_lower_case_entry():
+    more = aws_auth.identity(arn=UPSTREAM_NODE, username=NODE_USER, groups=["eks:kube-proxy-windows"])
+    result = aws_auth.plan(CRAZY_CASE, more)
+    assert _roles(result.text) == [
+        {"rolearn": UPSTREAM_NODE, "username": NODE_USER, "groups": [*NODE_GROUPS, "eks:kube-proxy-windows"]}
+    ]
+
+
+def test_last_spelling_of_a_field_wins_as_in_go_json():
+    text = f"- rolearn: arn:aws:iam::{ACCOUNT}:role/Old\n  RoleArn: {NODE_ARN}\n  groups: [system:nodes]\n"
+    result = aws_auth.plan({"mapRoles": text}, aws_auth.identity(arn=NODE_ARN), "absent", force=True)
+    assert result.changed and _roles(result.text) == []
+
+
+# pkg/config/mapper.go Matches: strings.EqualFold; Map lower-cases the caller's canonical ARN.
+# pkg/server/server_test.go TestAuthenticateVerifierNodeMapping maps ".../role/TestNodeRole" under
+# the key ".../role/testnoderole".
+def test_arns_match_without_regard_to_case():
+    text = f"- rolearn: arn:aws:iam::{ACCOUNT}:role/testnoderole\n  groups: [system:nodes]\n" + NODE_ENTRY
+    upper = aws_auth.identity(arn=f"arn:aws:iam::{ACCOUNT}:role/TestNodeRole")
+    result = aws_auth.plan({"mapRoles": text}, upper, "absent")
+    assert result.changes == [{"action": "removed", "arn": f"arn:aws:iam::{ACCOUNT}:role/TestNodeRole"}]
+    assert result.text == NODE_ENTRY
+    present = aws_auth.identity(arn=f"arn:aws:iam::{ACCOUNT}:role/TestNodeRole", groups=["system:nodes"])
+    assert not aws_auth.plan({"mapRoles": text}, present).changed
+
+
+def test_user_arns_match_without_regard_to_case():
+    # pkg/mapper/configmap/configmap_test.go TestLoadConfigMap: user ".../user/NIC".
+    text = "- userarn: arn:aws:iam::012345678912:user/NIC\n  username: nic\n  groups: [system:master]\n"
+    result = aws_auth.plan({"mapUsers": text, "mapRoles": NODE_ENTRY}, aws_auth.identity(arn="arn:aws:iam::012345678912:user/nic"), "absent")
+    assert result.changed and yaml.safe_load(result.text) in (None, [])
+
+
+# pkg/mapper/configmap/configmap_test.go TestBadParseMap, TestBadParseMapSingleQuote: "", '' and ``
+# are no entries.
+@pytest.mark.parametrize("empty", ['""', "''", "``", "  ''\n"])
+def test_quoted_empty_values_are_no_entries(empty):
+    data = {"mapRoles": empty, "mapUsers": empty, "mapAccounts": empty}
+    assert aws_auth.parse_data(data)["mapRoles"].entries == []
+    result = aws_auth.plan(data, _node_identity())
+    assert result.text == aws_auth.render_entries([_node_identity().entry], "mapRoles")
+    assert not aws_auth.plan(data, aws_auth.identity(arn=KARPENTER_ARN), "absent").changed
+
+
+# pkg/mapper/configmap/configmap_test.go: autoMappedAWSAccountsYAML; eksctl pkg/authconfigmap
+# authconfigmap_test.go makeExpectedAccounts quotes accounts "for the yaml parser to recognize them
+# as strings over numbers". Go's YAML reads an unquoted number into a string as written.
+def test_unquoted_account_ids_match_as_written_not_as_octal():
+    data = {"mapRoles": NODE_ENTRY, "mapAccounts": "- 012345670123\n- 555555555555\n"}
+    assert aws_auth.parse_data(data)["mapAccounts"].entries == ["012345670123", "555555555555"]
+    result = aws_auth.plan(data, aws_auth.identity(account="012345670123"), "absent")
+    assert result.changed and result.text == "- 555555555555\n"
+    assert not aws_auth.plan(data, aws_auth.identity(account="012345670123")).changed
+
+
+# eksctl pkg/authconfigmap/authconfigmap.go AddNodeGroup: Windows node groups get
+# eks:kube-proxy-windows before the node groups; a later run must not strip it.
+def test_present_keeps_groups_it_was_not_asked_to_remove():
+    windows = (
+        f"- rolearn: {KARPENTER_ARN}\n  username: {NODE_USER}\n  groups:\n"
+        "  - eks:kube-proxy-windows\n  - system:bootstrappers\n  - system:nodes\n"
+    )
+    result = aws_auth.plan({"mapRoles": windows}, _node_identity())
+    assert not result.changed
+    assert result.mapping["groups"] == ["eks:kube-proxy-windows", *NODE_GROUPS]
+    partial = {"mapRoles": f"- rolearn: {KARPENTER_ARN}\n  username: {NODE_USER}\n  groups: [eks:kube-proxy-windows]\n"}
+    added = aws_auth.plan(partial, _node_identity())
+    assert _roles(added.text)[0]["groups"] == ["eks:kube-proxy-windows", *NODE_GROUPS]
+    exact = aws_auth.plan({"mapRoles": windows}, _node_identity(), purge_groups=True)
+    assert _roles(exact.text)[0]["groups"] == NODE_GROUPS
+
+
+def test_present_without_username_or_groups_is_refused():
+    with pytest.raises(KarpenterError, match="needs username or groups"):
+        aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN))
+    assert aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN), "absent") is not None
+
+
+@pytest.mark.parametrize("tag", ["!foo", "!!python/object:os.system", "!Ref"])
+def test_unknown_tag_is_an_error_naming_the_entry(tag):
+    text = NODE_ENTRY + f"- rolearn: arn:aws:iam::{ACCOUNT}:role/Tagged\n  username: {tag} x\n"
+    with pytest.raises(KarpenterError, match=r"mapRoles item 1 \(arn:aws:iam::111122223333:role/Tagged\) cannot be read"):
+        aws_auth.plan({"mapRoles": text}, _node_identity())
+
+
+ANCHORED = (
+    f"- &node\n  rolearn: {NODE_ARN}\n  username: {NODE_USER}\n  groups: &nodegroups\n    - system:bootstrappers\n    - system:nodes\n"
+    f"- rolearn: {KARPENTER_ARN}\n  username: {NODE_USER}\n  groups: *nodegroups\n"
+    f"- <<: *node\n  rolearn: arn:aws:iam::{ACCOUNT}:role/Merged\n"
+)
+
+
+def test_removing_an_anchor_others_use_re_renders_and_keeps_what_they_map():
+    before = aws_auth.parse_key("mapRoles", ANCHORED)
+    result = aws_auth.plan({"mapRoles": ANCHORED}, aws_auth.identity(arn=NODE_ARN), "absent")
+    after = aws_auth.parse_key("mapRoles", result.text)
+    assert [after.view(i) for i in range(len(after))] == [before.view(1), before.view(2)]
+    assert "&" not in result.text and "*" not in result.text
+    assert any("rendered again as a whole" in w for w in result.warnings)
+
+
+def test_anchored_text_edited_in_place_when_it_still_reads_the_same():
+    result = aws_auth.plan({"mapRoles": ANCHORED}, aws_auth.identity(arn=f"arn:aws:iam::{ACCOUNT}:role/New", groups=["dev"]))
+    assert result.text.startswith(ANCHORED)
+    assert result.warnings == []
+
+
+def test_nothing_is_written_when_no_text_reads_back_as_intended(monkeypatch):
+    monkeypatch.setattr(aws_auth, "render_entries", lambda entries, key, indent=0: "- {rolearn: x\n")
+    with pytest.raises(KarpenterError, match="reads back as intended"):
+        aws_auth.plan({"mapRoles": ANCHORED}, aws_auth.identity(arn=NODE_ARN), "absent")
+
+
+# pkg/mapper/configmap/mapper.go Map looks the canonical ARN up in mapRoles, then in mapUsers.
+def test_role_arn_under_map_users_is_reported():
+    data = {"mapRoles": NODE_ENTRY, "mapUsers": f"- userarn: {KARPENTER_ARN}\n  groups: [system:masters]\n"}
+    result = aws_auth.plan(data, _node_identity())
+    assert any("mapUsers item 0 also maps" in w for w in result.warnings)
+
+
+# pkg/mapper/configmap/configmap_test.go TestParseMap: an sso entry (no rolearn) beside a node role.
+PARSE_MAP_ROLES = """- rolearn: arn:aws:iam::123456789101:role/test-NodeInstanceRole-1VWRHZ3GKZ1T4
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+  - system:bootstrappers
+  - system:nodes
+- sso:
+    permissionSetName: ViewOnlyAccess
+    accountID: "012345678912"
+    partition: aws-cn
+  username: user1
+  groups:
+  - system:basic-users
+"""
+
+
+def test_entries_without_an_arn_are_kept_as_they_are():
+    added = aws_auth.plan({"mapRoles": PARSE_MAP_ROLES}, _node_identity())
+    assert added.text.startswith(PARSE_MAP_ROLES)
+    node = "arn:aws:iam::123456789101:role/test-NodeInstanceRole-1VWRHZ3GKZ1T4"
+    removed = aws_auth.plan({"mapRoles": added.text}, aws_auth.identity(arn=node), "absent")
+    assert _roles(removed.text)[0]["sso"] == {"permissionSetName": "ViewOnlyAccess", "accountID": "012345678912", "partition": "aws-cn"}

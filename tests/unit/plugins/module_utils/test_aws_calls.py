@@ -1,0 +1,84 @@
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""eks.aws_call: amazon.aws's retries and error handling around every AWS call (pure: the calls
+here are plain functions raising botocore's own exceptions; no client, no network)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import botocore.exceptions
+import pytest
+from ansible_collections.amazon.aws.plugins.module_utils import cloud
+from ansible_collections.jit.karpenter.plugins.module_utils import eks
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    slept = []
+    monkeypatch.setattr(cloud.time, "sleep", slept.append)
+    return slept
+
+
+def _client_error(code, status=400):
+    return botocore.exceptions.ClientError(
+        {"Error": {"Code": code, "Message": code + " happened"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "DescribeCluster",
+    )
+
+
+def _flaky(errors, result="ok"):
+    calls = []
+
+    def fn(**kwargs):
+        calls.append(kwargs)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return result
+
+    return fn, calls
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["Throttling", "TooManyRequestsException", "RequestLimitExceeded",
+     "ServiceUnavailable", "InternalFailure"],
+)
+def test_throttling_and_service_failures_are_retried(code, no_sleep):
+    fn, calls = _flaky([_client_error(code, 503)] * 2)
+    assert eks.aws_call("Describing", fn, name="demo") == "ok"
+    assert len(calls) == 3 and calls[0] == {"name": "demo"}
+    assert len(no_sleep) == 2
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "InvalidParameterException", "ValidationError"])
+def test_other_errors_fail_at_once_with_a_clean_message(code):
+    fn, calls = _flaky([_client_error(code)])
+    with pytest.raises(KarpenterError) as err:
+        eks.aws_call("Describing EKS cluster 'demo' in us-east-1", fn, name="demo")
+    assert len(calls) == 1
+    assert err.value.msg.startswith("Describing EKS cluster 'demo' in us-east-1 failed: ")
+    assert code in err.value.msg and err.value.details == {"error_code": code}
+    assert "Traceback" not in err.value.msg
+
+
+def test_connection_errors_end_in_the_collection_error():
+    fn, _calls = _flaky([botocore.exceptions.EndpointConnectionError(endpoint_url="https://eks.example")])
+    with pytest.raises(KarpenterError, match=r"^Reading OIDC provider x failed: Could not connect"):
+        eks.aws_call("Reading OIDC provider x", fn)
+
+
+def test_missing_codes_return_the_missing_marker():
+    fn, _calls = _flaky([_client_error("NoSuchEntity", 404)])
+    assert eks.aws_call("Reading", fn, missing=("NoSuchEntity",)) is eks.MISSING
+    fn, _calls = _flaky([_client_error("NoSuchEntity", 404)])
+    with pytest.raises(KarpenterError, match="NoSuchEntity"):
+        eks.aws_call("Reading", fn)
+
+
+def test_retries_end_after_the_last_attempt():
+    fn, calls = _flaky([_client_error("Throttling", 400)] * 50)
+    with pytest.raises(KarpenterError, match="Throttling"):
+        eks.aws_call("Listing", fn)
+    assert len(calls) == eks.RETRIES
