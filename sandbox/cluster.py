@@ -26,6 +26,9 @@ later command on that state directory takes its ports from there, not from $SAND
 
 `up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
 playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
+
+`up --profile eksctl|terraform|karpenter-guide` chooses the cluster a new sandbox starts from, as
+that tool leaves it (sandbox/emulator/profiles.py); the choice is kept in sandbox.json.
 """
 
 import base64
