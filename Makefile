@@ -148,6 +148,11 @@ bench: deps
 bench-scaleup: deps
 	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
 
+# Time to just-in-time compute: karpenter.yml's start to the canary pod Running, beside converge alone.
+.PHONY: bench-jit
+bench-jit: deps
+	$(BIN)/python benchmarks/time_to_jit.py --out benchmarks/TIME_TO_JIT.md
+
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs
 docs: ecosystem-deps

@@ -85,11 +85,15 @@ def private_subnet_ids(subnet_ids, route_tables):
     return [s for s in subnet_ids if not is_public(route_tables, s)]
 
 
-def choose_network(nodegroups, cluster_subnet_ids, route_tables, cluster_security_group_id):
-    """What a node class selects by default: ``{subnet_ids, security_group_ids, source}``.
+def choose_network(nodegroups, cluster_subnet_ids, route_tables, cluster_security_group_id, node_security_group_ids=()):
+    """What a node class selects by default: ``{subnet_ids, security_group_ids, source, security_group_source}``.
 
     ``nodegroups`` are DescribeNodegroup results. Their subnets are where the cluster's nodes run; without
     managed node groups, the cluster's private subnets (its public ones would give nodes public addresses).
+    ``node_security_group_ids`` are the security groups of the node groups' running instances: the groups
+    Karpenter's nodes need to reach and be reached by the nodes already there (eksctl's managed nodes use the
+    cluster security group; terraform-aws-eks's use its own node security group, and the cluster security
+    group only with ``attach_cluster_primary_security_group``). Without any, the cluster security group.
     """
     subnets, names = [], []
     for group in nodegroups:
@@ -110,12 +114,27 @@ def choose_network(nodegroups, cluster_subnet_ids, route_tables, cluster_securit
                 ),
                 subnet_ids=list(cluster_subnet_ids),
             )
+    if node_security_group_ids:
+        return {"subnet_ids": subnets, "security_group_ids": list(node_security_group_ids), "source": source,
+                "security_group_source": "the security groups of the managed node groups' instances"}
     if not cluster_security_group_id:
         raise KarpenterError(
             "the cluster reports no cluster security group (resourcesVpcConfig.clusterSecurityGroupId);"
             " give nodeclass.security_group_selector_terms"
         )
-    return {"subnet_ids": subnets, "security_group_ids": [cluster_security_group_id], "source": source}
+    return {"subnet_ids": subnets, "security_group_ids": [cluster_security_group_id], "source": source,
+            "security_group_source": "the cluster security group (resourcesVpcConfig.clusterSecurityGroupId)"}
+
+
+def instance_security_groups(reservations):
+    """Security group IDs of DescribeInstances reservations, in first-seen order."""
+    out = []
+    for reservation in reservations:
+        for instance in reservation.get("Instances") or []:
+            for group in instance.get("SecurityGroups") or []:
+                if group.get("GroupId") and group["GroupId"] not in out:
+                    out.append(group["GroupId"])
+    return out
 
 
 def default_terms(network, discovery, cluster_name):
@@ -247,6 +266,20 @@ def nodegroups(eks, cluster_name):
     ]
 
 
+def node_group_security_groups(ec2, cluster_name, groups):
+    """Security groups of the running instances of the managed node groups ``groups`` (EKS tags them)."""
+    names = [g.get("nodegroupName") for g in groups if g.get("nodegroupName")]
+    if not names:
+        return []
+    reservations = _paged(
+        "Describing the node groups' instances", ec2.describe_instances, "Reservations",
+        Filters=[{"Name": "tag:eks:cluster-name", "Values": [cluster_name]},
+                 {"Name": "tag:eks:nodegroup-name", "Values": names},
+                 {"Name": "instance-state-name", "Values": ["pending", "running"]}],
+    )
+    return instance_security_groups(reservations)
+
+
 def route_tables(ec2, vpc_id):
     return _paged("Describing the route tables of " + vpc_id, ec2.describe_route_tables, "RouteTables",
                   Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
@@ -347,11 +380,13 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
     module's option names). Returns the module's result.
     """
     cluster_name = cluster["name"]
+    groups = nodegroups(eks, cluster_name)
     network = choose_network(
-        nodegroups(eks, cluster_name),
+        groups,
         cluster["subnet_ids"],
         route_tables(ec2, cluster["vpc_id"]) if cluster.get("vpc_id") else [],
         cluster.get("cluster_security_group_id"),
+        node_group_security_groups(ec2, cluster_name, groups),
     )
     defaults = default_terms(network, discovery, cluster_name)
 
@@ -364,6 +399,7 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
         "subnet_ids": network["subnet_ids"],
         "security_group_ids": network["security_group_ids"],
         "source": network["source"],
+        "security_group_source": network["security_group_source"],
         "default_terms": defaults,
         "tags_to_add": tags_to_add(tagged, cluster_name) if discovery == "tag" else [],
         "record_tag": ADDED_TAGS_KEY,

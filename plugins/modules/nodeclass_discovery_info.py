@@ -16,8 +16,9 @@ description:
   - Finds where Karpenter's nodes should go on an existing EKS cluster, without writing anything.
     The subnets are those of the cluster's managed node groups (C(ListNodegroups), C(DescribeNodegroup)),
     else the cluster's private subnets (C(resourcesVpcConfig.subnetIds) whose route table, or the VPC's main
-    route table, has no route to an internet gateway). The security group is the cluster security group
-    (C(resourcesVpcConfig.clusterSecurityGroupId)).
+    route table, has no route to an internet gateway). The security groups are those of the managed node
+    groups' running instances (eksctl's use the cluster security group, terraform-aws-eks's a node security
+    group of their own), else the cluster security group (C(resourcesVpcConfig.clusterSecurityGroupId)).
   - Returns selector terms for them in RV(discovery.default_terms), by C(id) with O(discovery=cluster), or by
     the tag C(karpenter.sh/discovery=<cluster>) with O(discovery=tag) (which M(jit.karpenter.ec2_discovery_tags)
     then adds).
@@ -111,9 +112,12 @@ discovery:
       type: list
       elements: str
     security_group_ids:
-      description: The security groups node classes select by default (the cluster security group).
+      description: The security groups node classes select by default.
       type: list
       elements: str
+    security_group_source:
+      description: Where RV(discovery.security_group_ids) come from (the node groups' instances or the cluster).
+      type: str
     source:
       description: Where RV(discovery.subnet_ids) come from (managed node groups or private cluster subnets).
       type: str

@@ -69,6 +69,20 @@ def test_choose_network_fails_when_only_public_subnets():
     assert "subnet-pub-a" in err.value.msg and "subnet_selector_terms" in err.value.msg
 
 
+def test_choose_network_prefers_the_node_groups_instance_security_groups():
+    # terraform-aws-eks: managed nodes carry the module's node security group, not the cluster's.
+    net = discovery.choose_network([{"nodegroupName": "ng", "subnets": ["subnet-a"]}], [], [], "sg-cluster",
+                                   ["sg-node"])
+    assert net["security_group_ids"] == ["sg-node"]
+    assert "instances" in net["security_group_source"]
+
+
+def test_instance_security_groups_in_first_seen_order():
+    reservations = [{"Instances": [{"SecurityGroups": [{"GroupId": "sg-2"}, {"GroupId": "sg-1"}]}]},
+                    {"Instances": [{"SecurityGroups": [{"GroupId": "sg-1"}]}, {"SecurityGroups": []}]}]
+    assert discovery.instance_security_groups(reservations) == ["sg-2", "sg-1"]
+
+
 def test_choose_network_fails_without_cluster_security_group():
     with pytest.raises(KarpenterError, match="clusterSecurityGroupId"):
         discovery.choose_network([{"nodegroupName": "ng", "subnets": ["subnet-a"]}], [], [], None)
