@@ -488,12 +488,15 @@ class Plan:
         self.mapping = None
         self.before_entries = []
         self.after_entries = []
+        self.other = {}  # another key's new text, for state=absent (see _also_matched)
 
     def data(self, data):
-        """The full new ``data`` dict: ``data`` with only the touched key replaced."""
+        """The full new ``data`` dict: ``data`` with only the touched keys replaced."""
         out = dict(data or {})
         if self.changed:
-            out[self.key] = self.text
+            if self.text is not None:
+                out[self.key] = self.text
+            out.update(self.other)
         return out
 
 
@@ -522,33 +525,52 @@ def _wanted(current, ident, purge_groups=False):
     return out
 
 
-def _still_maps_nodes(parsed, ident, edits, appended):
+def _still_maps_nodes(parsed, edits_by_key, appended_by_key):
+    """Whether some role or user entry keeps the group system:nodes after the edits."""
     for key in (ROLES, USERS):
-        target = parsed[key]
+        target, edits = parsed[key], edits_by_key.get(key, {})
         for i in range(len(target)):
-            if key == ident.key and i in edits:
-                continue
-            if target.maps_nodes(i):
+            if i not in edits and target.maps_nodes(i):
                 return True
-    if ident.key == ACCOUNTS:
-        return False
-    changed = [e for e in edits.values() if e is not None] + list(appended)
-    return has_node_mapping({ident.key: changed})
+        written = [e for e in edits.values() if e is not None] + list(appended_by_key.get(key, ()))
+        if has_node_mapping({key: written}):
+            return True
+    return False
 
 
 def _also_matched(parsed, ident):
-    """Warnings for entries under the other key that EKS also matches for this ARN:
-    aws-iam-authenticator looks the caller's canonical ARN up in mapRoles and then in
-    mapUsers (``pkg/mapper/configmap/mapper.go`` ``Map``), so a role ARN listed under
+    """``(other key, indexes)`` of entries under the other key that EKS also matches for
+    this ARN: aws-iam-authenticator looks the caller's canonical ARN up in mapRoles and then
+    in mapUsers (``pkg/mapper/configmap/mapper.go`` ``Map``), so a role ARN listed under
     mapUsers maps the role too."""
     if ident.key == ACCOUNTS:
-        return []
+        return None, []
     other = USERS if ident.key == ROLES else ROLES
-    found = [i for i in range(len(parsed[other])) if parsed[other].match_value(i) == ident.match.lower()]
-    return [
-        f"aws-auth {other} item {i} also maps {ident.match} (EKS looks every ARN up in both mapRoles and mapUsers); it was left as it is"
-        for i in found
-    ]
+    return other, [i for i in range(len(parsed[other])) if parsed[other].match_value(i) == ident.match.lower()]
+
+
+def _write_key(target, edits, appended, warnings):
+    """The new text of one key, spliced when that reads back as intended, else rendered
+    again as a whole and checked the same way; KarpenterError when neither does."""
+    expected = _expected_views(target, edits, appended)
+    text, _window = splice(target, edits, appended)
+    if text is not None and not _reads_as(target.key, text, expected):
+        text = None
+    if text is None:
+        new_entries = [edits.get(i, target.entry(i)) for i in range(len(target)) if edits.get(i, True) is not None]
+        text = render_entries(new_entries + appended, target.key) or "[]\n"
+        if not _reads_as(target.key, text, expected):
+            raise KarpenterError(
+                f"aws-auth {target.key} could not be written so that it reads back as intended (every other entry unchanged); "
+                "nothing was written",
+                key=target.key,
+            )
+        if len(target):
+            warnings.append(
+                f"aws-auth {target.key} could not be edited in place, so it was rendered again as a whole: "
+                "comments, anchors and the formatting of the other entries were not kept"
+            )
+    return text
 
 
 def plan(data, ident, state="present", force=False, purge_groups=False):
@@ -588,37 +610,37 @@ def plan(data, ident, state="present", force=False, purge_groups=False):
         for index in matches:
             edits[index] = None
             result.changes.append(dict(action="removed", **ident.label))
-    result.warnings.extend(_also_matched(parsed, ident))
-    result.before_entries = [target.entry(i) for i in matches]
+    other, also = _also_matched(parsed, ident)
+    other_edits = {}
+    if also and state == "absent":
+        # EKS would still map the identity through these: absent removes them too.
+        other_edits = {i: None for i in also}
+        result.changes.extend(dict(action="removed", **ident.label) for _i in also)
+        result.warnings.append(f"Removed {len(also)} {other} entries for {ident.match}: EKS looks every ARN up in both mapRoles and mapUsers")
+    elif also:
+        result.warnings.extend(
+            f"aws-auth {other} item {i} also maps {ident.match} (EKS looks every ARN up in mapRoles first, then mapUsers); "
+            "it was left as it is"
+            for i in also
+        )
+    result.before_entries = [target.entry(i) for i in matches] + [parsed[other].entry(i) for i in other_edits]
     result.after_entries = [result.mapping] if state == "present" else []
-    if not edits and not appended:
+    if not edits and not appended and not other_edits:
         return result
     result.changed = True
-    if not force and not _still_maps_nodes(parsed, ident, edits, appended):
+    edits_by_key = {ident.key: edits}
+    if other_edits:
+        edits_by_key[other] = other_edits
+    if not force and not _still_maps_nodes(parsed, edits_by_key, {ident.key: appended}):
         raise KarpenterError(
             "Refusing to write aws-auth without a node mapping: after this change no mapRoles or mapUsers entry "
             f"has the group {NODE_GROUP}, so nodes could no longer join. Nothing was written; "
             "set force=true to write anyway."
         )
-    expected = _expected_views(target, edits, appended)
-    text, _window = splice(target, edits, appended)
-    if text is not None and not _reads_as(ident.key, text, expected):
-        text = None
-    if text is None:
-        new_entries = [edits.get(i, target.entry(i)) for i in range(len(target)) if edits.get(i, True) is not None]
-        text = render_entries(new_entries + appended, ident.key) or "[]\n"
-        if not _reads_as(ident.key, text, expected):
-            raise KarpenterError(
-                f"aws-auth {ident.key} could not be written so that it reads back as intended (every other entry unchanged); "
-                "nothing was written",
-                key=ident.key,
-            )
-        if len(target):
-            result.warnings.append(
-                f"aws-auth {ident.key} could not be edited in place, so it was rendered again as a whole: "
-                "comments, anchors and the formatting of the other entries were not kept"
-            )
-    result.text = text
+    if edits or appended:
+        result.text = _write_key(target, edits, appended, result.warnings)
+    if other_edits:
+        result.other[other] = _write_key(parsed[other], other_edits, [], result.warnings)
     return result
 
 

@@ -68,6 +68,8 @@ options:
   state:
     description:
       - V(present) adds the mapping or updates the existing one to match; V(absent) removes every entry for O(arn) or O(account).
+      - EKS looks every ARN up in C(mapRoles) and then in C(mapUsers), so V(absent) also removes entries for O(arn)
+        under the other key; V(present) warns about them.
     type: str
     choices: [present, absent]
     default: present

@@ -553,10 +553,23 @@ def test_nothing_is_written_when_no_text_reads_back_as_intended(monkeypatch):
 
 
 # pkg/mapper/configmap/mapper.go Map looks the canonical ARN up in mapRoles, then in mapUsers.
-def test_role_arn_under_map_users_is_reported():
+def test_role_arn_under_map_users_is_reported_by_present():
     data = {"mapRoles": NODE_ENTRY, "mapUsers": f"- userarn: {KARPENTER_ARN}\n  groups: [system:masters]\n"}
     result = aws_auth.plan(data, _node_identity())
     assert any("mapUsers item 0 also maps" in w for w in result.warnings)
+    assert result.data(data)["mapUsers"] == data["mapUsers"]
+
+
+def test_absent_removes_a_role_arn_listed_under_map_users_too():
+    masters = f"- userarn: {KARPENTER_ARN.upper().replace('ARN:AWS:IAM', 'arn:aws:iam')}\n  groups: [system:masters]\n"
+    data = {"mapRoles": NODE_ENTRY + f"- rolearn: {KARPENTER_ARN}\n  groups: [dev]\n", "mapUsers": USERS + masters}
+    result = aws_auth.plan(data, aws_auth.identity(arn=KARPENTER_ARN), "absent")
+    assert result.changes == [{"action": "removed", "arn": KARPENTER_ARN}] * 2
+    new = result.data(data)
+    assert new["mapRoles"] == NODE_ENTRY and new["mapUsers"] == USERS
+    only_users = aws_auth.plan({"mapRoles": NODE_ENTRY, "mapUsers": masters}, aws_auth.identity(arn=KARPENTER_ARN), "absent")
+    assert only_users.changed and only_users.data({})["mapUsers"] in ("", "[]\n")
+    assert "mapRoles" not in only_users.data({})
 
 
 # pkg/mapper/configmap/configmap_test.go TestParseMap: an sso entry (no rolearn) beside a node role.
