@@ -18,6 +18,8 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * The EKS-optimised AMIs and their SSM parameters exist (``eks_amis``).
 * CreateFleet instances get their launch template's security groups and instance profile
   (``ec2_fleet``).
+* DeleteStack deletes the stack's managed policies and keeps a stack it could not delete
+  (``cfn_delete``).
 """
 
 import functools
@@ -61,12 +63,13 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
-    from . import ec2_fleet, eks_amis, eks_extensions, web_identity
+    from . import cfn_delete, ec2_fleet, eks_amis, eks_extensions, web_identity
 
     eks_extensions.apply()
     web_identity.apply()
     eks_amis.apply()
     ec2_fleet.apply()
+    cfn_delete.apply()
 
 
 def _patch_cluster_init():
