@@ -112,7 +112,8 @@ from ansible_collections.jit.karpenter.plugins.module_utils.teardown import Karp
 
 def main():
     argument_spec = kube_argument_spec()
-    argument_spec.pop("validate_certs", None)  # one validate_certs for both APIs (amazon.aws's)
+    # One validate_certs for both APIs: amazon.aws's default, kubernetes.core's alias (as the merged docs say).
+    argument_spec["validate_certs"] = {"type": "bool", "default": True, "aliases": ["verify_ssl"]}
     argument_spec.update(
         cluster_name={"type": "str", "required": True},
         wait_timeout={"type": "int", "default": 600},
@@ -122,9 +123,8 @@ def main():
     if not HAS_KUBERNETES:
         module.fail_json(msg="The Python library kubernetes is required")
     try:
-        params = dict(module.params, validate_certs=module.params.get("validate_certs"))
         changed, state = ensure_absent(
-            KarpenterObjects(api_client(params)),
+            KarpenterObjects(api_client(module.params)),
             module.client("ec2"),
             module.client("iam"),
             module.region,
