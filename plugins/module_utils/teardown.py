@@ -61,6 +61,7 @@ LEGACY_PROVISIONER_TAG = "karpenter.sh/provisioner-name"
 LEGACY_LAUNCH_TEMPLATE_CLUSTER_TAG = "karpenter.k8s.aws/cluster"
 NODE_FINALIZER = "karpenter.sh/termination"
 GONE_STATES = ("shutting-down", "terminated")
+MERGE_PATCH = "application/merge-patch+json"
 
 # (group, version, plural, kind); the order is the order of deletion.
 V1_KINDS = (
@@ -187,7 +188,9 @@ class KarpenterObjects(object):
     def drop_finalizers(self, kind, name):
         group, version, plural, what = kind
         try:
-            self.custom.patch_cluster_custom_object(group, version, plural, name, {"metadata": {"finalizers": None}})
+            self.custom.patch_cluster_custom_object(
+                group, version, plural, name, {"metadata": {"finalizers": None}}, _content_type=MERGE_PATCH
+            )
         except ApiException as e:
             if getattr(e, "status", None) != 404:
                 raise api_error(e, "Removing the finalizers of {0} {1}".format(what, name))
@@ -209,7 +212,7 @@ class KarpenterObjects(object):
 
     def delete_node(self, name):
         try:
-            self.core.patch_node(name, {"metadata": {"finalizers": None}})
+            self.core.patch_node(name, {"metadata": {"finalizers": None}}, _content_type=MERGE_PATCH)
             self.core.delete_node(name)
         except ApiException as e:
             if getattr(e, "status", None) != 404:
