@@ -20,6 +20,7 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
   (``ec2_fleet``).
 * DeleteStack deletes the stack's managed policies and keeps a stack it could not delete
   (``cfn_delete``).
+* ListInstanceProfiles honours ``PathPrefix`` (``iam_instance_profiles``).
 """
 
 import functools
@@ -63,13 +64,14 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
-    from . import cfn_delete, ec2_fleet, eks_amis, eks_extensions, web_identity
+    from . import cfn_delete, ec2_fleet, eks_amis, eks_extensions, iam_instance_profiles, web_identity
 
     eks_extensions.apply()
     web_identity.apply()
     eks_amis.apply()
     ec2_fleet.apply()
     cfn_delete.apply()
+    iam_instance_profiles.apply()
 
 
 def _patch_cluster_init():
