@@ -156,6 +156,53 @@ def plan_update(current, client_ids=None, thumbprints=None):
     return plan
 
 
+def trusting_principals(document):
+    """The ``Principal.Federated`` values of a trust policy's Allow statements (a dict or its JSON text)."""
+    import json
+
+    try:
+        from urllib.parse import unquote
+    except ImportError:  # pragma: no cover  (Python 2)
+        from urllib import unquote
+    if isinstance(document, str):
+        text = document if document.lstrip().startswith("{") else unquote(document)
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return []
+    statements = (document or {}).get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    found = []
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        federated = (statement.get("Principal") or {}).get("Federated") if isinstance(statement.get("Principal"), dict) else None
+        if isinstance(federated, str):
+            federated = [federated]
+        found.extend(federated or [])
+    return found
+
+
+def keep_reason(arn, tags, required_tags, trusting_roles):
+    """Why ``state=absent`` keeps the provider, or ``None`` when it may be deleted.
+
+    ``required_tags``: the provider must carry each of them (the ownership mark of whoever created
+    it); ``trusting_roles``: the names of roles whose trust policy names the provider.
+    """
+    tags = tags or {}
+    missing = sorted(k for k, v in (required_tags or {}).items() if tags.get(k) != v)
+    if missing:
+        return "it does not carry the tag{0} {1}, so it was not created by this collection".format(
+            "s" if len(missing) > 1 else "", ", ".join("{0}={1}".format(k, required_tags[k]) for k in missing)
+        )
+    if trusting_roles:
+        return "IAM role{0} {1} still trust{2} it".format(
+            "s" if len(trusting_roles) > 1 else "", ", ".join(sorted(trusting_roles)), "" if len(trusting_roles) > 1 else "s"
+        )
+    return None
+
+
 def plan_is_empty(plan):
     return not (plan["add_client_ids"] or plan["remove_client_ids"] or plan["thumbprints"] is not None)
 
@@ -239,6 +286,25 @@ def get_provider(iam, arn):
     return normalize_provider(arn, response)
 
 
+def provider_tags(iam, arn):
+    page = _call("Reading the tags of " + arn, iam.list_open_id_connect_provider_tags, OpenIDConnectProviderArn=arn)
+    return {t["Key"]: t["Value"] for t in page.get("Tags") or []}
+
+
+def roles_trusting(iam, arn):
+    """Names of the IAM roles whose trust policy names the provider ``arn``."""
+    names, marker = [], None
+    while True:
+        kwargs = {"Marker": marker} if marker else {}
+        page = _call("Listing IAM roles (iam:ListRoles)", iam.list_roles, **kwargs)
+        for role in page.get("Roles") or []:
+            if arn in trusting_principals(role.get("AssumeRolePolicyDocument")):
+                names.append(role["RoleName"])
+        marker = page.get("Marker") if page.get("IsTruncated") else None
+        if not marker:
+            return sorted(names)
+
+
 def _create_provider_input(iam):
     """The CreateOpenIDConnectProvider input shape of the installed botocore."""
     return iam.meta.service_model.operation_model("CreateOpenIDConnectProvider").input_shape
@@ -253,8 +319,11 @@ def ensure_present(
     check_mode=False,
     timeout=5.0,
     tls_context=None,
+    tags=None,
 ):
     """Create the provider, or bring an existing one in line with explicit options.
+
+    ``tags`` are set when the provider is created, never on one that exists: they mark who created it.
 
     Returns ``(changed, {"before": ..., "after": ..., "note": ...})``.
     """
@@ -271,12 +340,16 @@ def ensure_present(
         elif mode == "omit":
             note = "No thumbprint sent (thumbprint=omit); IAM secures the provider with its own trusted root CAs"
         after = {"arn": arn, "url": issuer, "client_ids": ids, "thumbprints": sorted(thumbs)}
+        if tags:
+            after["tags"] = dict(tags)
         if not check_mode:
             params = {"Url": issuer, "ClientIDList": ids}
             # botocore before the thumbprint became optional (1.34.0, the minimum) still requires the
             # member: send the empty list there, which IAM reads as no thumbprint.
             if thumbs or "ThumbprintList" in _create_provider_input(iam).required_members:
                 params["ThumbprintList"] = thumbs
+            if tags:
+                params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
             # EntityAlreadyExists: created concurrently, which is success.
             _call(
                 f"Creating OIDC provider for {issuer}", iam.create_open_id_connect_provider,
@@ -316,17 +389,28 @@ def ensure_present(
     return True, {"before": current, "after": after, "note": None}
 
 
-def ensure_absent(iam, arn, check_mode=False):
-    """Delete the provider if it exists. Returns ``(changed, {"before", "after"})``."""
+def ensure_absent(iam, arn, check_mode=False, required_tags=None, keep_if_trusted=False, ignore_roles=None):
+    """Delete the provider if it exists, unless it must be kept.
+
+    With ``required_tags`` it is kept unless it carries them; with ``keep_if_trusted`` it is kept
+    while any IAM role other than ``ignore_roles`` trusts it. Returns ``(changed, {"before", "after",
+    "kept"})``, ``kept`` the reason or ``None``.
+    """
     current = get_provider(iam, arn)
     if current is None:
-        return False, {"before": None, "after": None}
+        return False, {"before": None, "after": None, "kept": None}
+    if required_tags or keep_if_trusted:
+        tags = provider_tags(iam, arn) if required_tags else {}
+        trusting = [r for r in roles_trusting(iam, arn) if r not in (ignore_roles or [])] if keep_if_trusted else []
+        reason = keep_reason(arn, tags, required_tags, trusting)
+        if reason:
+            return False, {"before": current, "after": current, "kept": reason}
     if not check_mode:
         _call(
             f"Deleting OIDC provider {arn}", iam.delete_open_id_connect_provider, missing=("NoSuchEntity",),
             OpenIDConnectProviderArn=arn,
         )
-    return True, {"before": current, "after": None}
+    return True, {"before": current, "after": None, "kept": None}
 
 
 def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
@@ -343,7 +427,14 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
     arn = provider_arn(issuer, account_id, partition)
 
     if params.get("state") == "absent":
-        changed, state = ensure_absent(iam, arn, check_mode=check_mode)
+        changed, state = ensure_absent(
+            iam,
+            arn,
+            check_mode=check_mode,
+            required_tags=params.get("required_tags"),
+            keep_if_trusted=params.get("keep_if_trusted"),
+            ignore_roles=params.get("ignore_roles"),
+        )
         note = None
     else:
         changed, state = ensure_present(
@@ -355,6 +446,7 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
             check_mode=check_mode,
             timeout=params.get("thumbprint_timeout") or 5,
             tls_context=tls_context,
+            tags=params.get("tags"),
         )
         note = state.get("note")
     result = {
@@ -366,4 +458,7 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
     }
     if note:
         result["thumbprint_note"] = note
+    if state.get("kept"):
+        result["kept"] = state["kept"]
+        result["oidc_provider"] = state["before"]
     return result

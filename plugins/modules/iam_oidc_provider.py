@@ -62,6 +62,27 @@ options:
       - Seconds to wait for the issuer's TLS handshake when O(thumbprint=auto).
     type: float
     default: 5
+  tags:
+    description:
+      - Tags to give the provider when it is created, for example an ownership mark that O(required_tags) looks for later.
+      - An existing provider's tags are never changed, so a provider made by someone else is never marked as this one's.
+    type: dict
+  required_tags:
+    description:
+      - With O(state=absent), delete the provider only if it carries all these tags (with these values); otherwise keep
+        it and say why in RV(kept).
+    type: dict
+  keep_if_trusted:
+    description:
+      - With O(state=absent), keep the provider while the trust policy of any IAM role (other than O(ignore_roles)) names
+        it as C(Principal.Federated), and say which roles in RV(kept). Other workloads' IRSA roles then keep their credentials.
+    type: bool
+    default: false
+  ignore_roles:
+    description:
+      - Names of roles that O(keep_if_trusted) does not count, such as a role deleted just before in the same run.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -70,6 +91,8 @@ extends_documentation_fragment:
   - jit.karpenter._attributes.all
 notes:
   - There is one provider per issuer and account; deleting it breaks every IRSA role that trusts it.
+  - With O(required_tags) C(iam:ListOpenIDConnectProviderTags) is needed, with O(keep_if_trusted) C(iam:ListRoles),
+    with O(tags) C(iam:TagOpenIDConnectProvider).
   - Required permissions are C(eks:DescribeCluster) (with O(cluster_name)), C(sts:GetCallerIdentity) and
     C(iam:GetOpenIDConnectProvider), C(iam:CreateOpenIDConnectProvider), C(iam:DeleteOpenIDConnectProvider),
     C(iam:UpdateOpenIDConnectProviderThumbprint), C(iam:AddClientIDToOpenIDConnectProvider) and
@@ -106,6 +129,20 @@ EXAMPLES = r"""
   jit.karpenter.iam_oidc_provider:
     cluster_name: demo
     state: absent
+
+- name: Create the provider with an ownership mark
+  jit.karpenter.iam_oidc_provider:
+    cluster_name: demo
+    tags:
+      jit.karpenter/managed-by: jit.karpenter
+
+- name: Remove it only if it carries the mark and no other role trusts it
+  jit.karpenter.iam_oidc_provider:
+    cluster_name: demo
+    state: absent
+    required_tags:
+      jit.karpenter/managed-by: jit.karpenter
+    keep_if_trusted: true
 """
 
 RETURN = r"""
@@ -145,6 +182,11 @@ oidc_provider:
       type: list
       elements: str
       sample: [9e99a48a9960b14926bb7f3b02e22da2b0ab7280]
+kept:
+  description: Why O(state=absent) kept the provider (O(required_tags), O(keep_if_trusted)).
+  returned: when the provider exists and was kept
+  type: str
+  sample: "IAM role payments-irsa still trusts it"
 thumbprint_note:
   description: Why no thumbprint was sent when the provider was created.
   returned: when O(thumbprint) is V(auto) or V(omit) and no thumbprint was sent
@@ -165,6 +207,10 @@ def main():
         "client_ids": {"type": "list", "elements": "str"},
         "thumbprint": {"type": "raw", "default": "auto"},
         "thumbprint_timeout": {"type": "float", "default": 5},
+        "tags": {"type": "dict"},
+        "required_tags": {"type": "dict"},
+        "keep_if_trusted": {"type": "bool", "default": False},
+        "ignore_roles": {"type": "list", "elements": "str"},
     }
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -18,6 +18,9 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * The EKS-optimised AMIs and their SSM parameters exist (``eks_amis``).
 * CreateFleet instances get their launch template's security groups and instance profile
   (``ec2_fleet``).
+* DeleteStack deletes the stack's managed policies and keeps a stack it could not delete
+  (``cfn_delete``).
+* ListInstanceProfiles honours ``PathPrefix`` (``iam_instance_profiles``).
 """
 
 import functools
@@ -62,12 +65,14 @@ def apply():
     _patch_backend()
     _patch_responses()
     _patch_service_linked_role_names()
-    from . import ec2_fleet, eks_amis, eks_extensions, web_identity
+    from . import cfn_delete, ec2_fleet, eks_amis, eks_extensions, iam_instance_profiles, web_identity
 
     eks_extensions.apply()
     web_identity.apply()
     eks_amis.apply()
     ec2_fleet.apply()
+    cfn_delete.apply()
+    iam_instance_profiles.apply()
 
 
 def _patch_service_linked_role_names():

@@ -192,53 +192,6 @@ def test_divergence_cfn_sqs_queue_policy_silently_skipped(emulator, unique):
     assert "Policy" not in attributes.get("Attributes", {})
 
 
-def test_divergence_cfn_delete_stack_conflict_on_own_managed_policy(emulator, unique):
-    """AWS: DeleteStack is asynchronous and deletes resources in dependency order, so a
-    stack whose ManagedPolicy is attached (via ``Roles``) to its own Role reaches
-    DELETE_COMPLETE.
-
-    moto: DeleteStack itself fails with DeleteConflict; the stack record is gone but the
-    role and its attached policy are left behind.
-    """
-    cfn = emulator.client("cloudformation")
-    iam = emulator.client("iam")
-    name = "conflict-" + unique
-    role_name = "conflict-role-" + unique
-    _create_stack(
-        cfn,
-        name,
-        {
-            "Role": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": role_name,
-                    "AssumeRolePolicyDocument": TRUST_EC2,
-                },
-            },
-            "Policy": {
-                "Type": "AWS::IAM::ManagedPolicy",
-                "Properties": {
-                    "ManagedPolicyName": "conflict-policy-" + unique,
-                    "PolicyDocument": SMALL_POLICY,
-                    "Roles": [{"Ref": "Role"}],
-                },
-            },
-        },
-    )
-    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["conflict-policy-" + unique]
-
-    with pytest.raises(cfn.exceptions.ClientError) as err:
-        cfn.delete_stack(StackName=name)
-    assert err.value.response["Error"]["Code"] == "DeleteConflict"
-
-    with pytest.raises(cfn.exceptions.ClientError):
-        cfn.describe_stacks(StackName=name)
-    assert iam.get_role(RoleName=role_name)["Role"]["RoleName"] == role_name
-    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["conflict-policy-" + unique]
-
-
 def test_divergence_cfn_update_stack_role_trust_policy_noop(emulator, unique):
     """AWS: UpdateStack with a changed AssumeRolePolicyDocument updates the role's trust
     policy in place.

@@ -254,3 +254,50 @@ def test_issuer_thumbprint_unreachable():
     thumb, note = oidc.issuer_thumbprint(f"https://127.0.0.1:{port}/id/ABC", timeout=1)
     assert thumb is None
     assert f"127.0.0.1:{port}" in note
+
+
+# ------------------------------------------------------------ ownership and trust
+
+PROVIDER_ARN = "arn:aws:iam::111122223333:oidc-provider/" + HOST_PATH
+# The IRSA trust policy the EKS user guide gives (and eksctl writes) for a service account's role.
+IRSA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": PROVIDER_ARN},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {HOST_PATH + ":sub": "system:serviceaccount:default:my-sa"}},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "document, expected",
+    [
+        (IRSA_TRUST, [PROVIDER_ARN]),
+        (__import__("json").dumps(IRSA_TRUST), [PROVIDER_ARN]),
+        (__import__("urllib.parse").parse.quote(__import__("json").dumps(IRSA_TRUST)), [PROVIDER_ARN]),
+        ({"Statement": {"Effect": "Allow", "Principal": {"Federated": [PROVIDER_ARN, "x"]}}}, [PROVIDER_ARN, "x"]),
+        ({"Statement": [{"Effect": "Deny", "Principal": {"Federated": PROVIDER_ARN}}]}, []),
+        ({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}}]}, []),
+        ({"Statement": [{"Effect": "Allow", "Principal": "*"}]}, []),
+        ("not json", []),
+        (None, []),
+    ],
+)
+def test_trusting_principals(document, expected):
+    assert oidc.trusting_principals(document) == expected
+
+
+def test_keep_reason():
+    mark = {"jit.karpenter/managed-by": "jit.karpenter"}
+    assert oidc.keep_reason(PROVIDER_ARN, mark, mark, []) is None
+    assert oidc.keep_reason(PROVIDER_ARN, {}, None, []) is None
+    assert "jit.karpenter/managed-by=jit.karpenter" in oidc.keep_reason(PROVIDER_ARN, {}, mark, [])
+    assert "not created by this collection" in oidc.keep_reason(
+        PROVIDER_ARN, {"jit.karpenter/managed-by": "eksctl"}, mark, []
+    )
+    assert oidc.keep_reason(PROVIDER_ARN, mark, mark, ["payments"]) == "IAM role payments still trusts it"
+    assert oidc.keep_reason(PROVIDER_ARN, mark, mark, ["b", "a"]) == "IAM roles a, b still trust it"
