@@ -352,3 +352,17 @@ def test_divergence_pricing_api_absent(emulator):
     with pytest.raises(ClientError) as err:
         pricing.get_products(ServiceCode="AmazonEC2", MaxResults=1)
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_second_service_linked_role_is_entity_already_exists(emulator):
+    """AWS refuses a second CreateServiceLinkedRole for a service with ``InvalidInput`` ("Service role name
+    ... has been taken in this account"); moto answers ``EntityAlreadyExists``. The collection looks for the
+    role by its path first and never creates it twice, so neither code is relied upon."""
+    iam = emulator.client("iam")
+    role = iam.create_service_linked_role(AWSServiceName="spot.amazonaws.com")["Role"]
+    try:
+        with pytest.raises(ClientError) as err:
+            iam.create_service_linked_role(AWSServiceName="spot.amazonaws.com")
+        assert err.value.response["Error"]["Code"] == "EntityAlreadyExists"
+    finally:
+        iam.delete_service_linked_role(RoleName=role["RoleName"])
