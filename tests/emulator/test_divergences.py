@@ -358,3 +358,17 @@ def test_divergence_pod_identity_trust_conditions_not_evaluated(emulator, unique
     )
     with pytest.raises(ClientError):
         eks_auth.assume_role_for_pod_identity(clusterName="demo", token="x" * 32)
+
+
+def test_second_service_linked_role_is_entity_already_exists(emulator):
+    """AWS refuses a second CreateServiceLinkedRole for a service with ``InvalidInput`` ("Service role name
+    ... has been taken in this account"); moto answers ``EntityAlreadyExists``. The collection looks for the
+    role by its path first and never creates it twice, so neither code is relied upon."""
+    iam = emulator.client("iam")
+    role = iam.create_service_linked_role(AWSServiceName="spot.amazonaws.com")["Role"]
+    try:
+        with pytest.raises(ClientError) as err:
+            iam.create_service_linked_role(AWSServiceName="spot.amazonaws.com")
+        assert err.value.response["Error"]["Code"] == "EntityAlreadyExists"
+    finally:
+        iam.delete_service_linked_role(RoleName=role["RoleName"])
