@@ -67,3 +67,4 @@ def test_karpenter_version_pins_agree():
     assert playbook == sandbox.lstrip("v")
     assert _defaults("helm")["helm_karpenter_version"] == playbook
     assert _defaults("preflight")["preflight_karpenter_version"] == playbook
+    assert _defaults("cloudformation")["cloudformation_karpenter_version"] == playbook
