@@ -261,3 +261,75 @@ def plan_change(installed, target):
                 )
             )
     return result
+
+
+# Helm's ownership metadata: a resource Helm finds in the cluster joins a release only if it carries
+# these (helm/helm pkg/action/validate.go, existingResourceConflict; Karpenter's troubleshooting guide,
+# "Helm Error When Installing the karpenter-crd Chart").
+HELM_MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+HELM_RELEASE_NAME = "meta.helm.sh/release-name"
+HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
+
+
+def crd_takeover(existing, version, release_name, namespace):
+    """Which of the cluster's CRDs the CRD chart of ``version`` can take over, before anything is written.
+
+    ``existing`` is a list of CustomResourceDefinition objects as the API server returns them. Returns a
+    dict: ``adopt`` (names that need Helm's ownership metadata for ``release_name`` in ``namespace``),
+    ``owned`` (names the release already owns), ``refusals`` (one message per CRD that cannot be taken
+    over, naming it and why) and ``other_generation`` (Karpenter CRDs the release does not ship, such as
+    ``provisioners.karpenter.sh``, which it leaves alone).
+    """
+    target = crds(version)
+    result = {"adopt": [], "owned": [], "refusals": [], "other_generation": []}
+    for crd in existing or []:
+        metadata = crd.get("metadata") or {}
+        spec = crd.get("spec") or {}
+        name = metadata.get("name", "")
+        group = spec.get("group", "")
+        if name not in target:
+            if group in KARPENTER_GROUPS:
+                result["other_generation"].append(name)
+            continue
+        served = [v.get("name") for v in spec.get("versions") or [] if v.get("served")]
+        stored = list((crd.get("status") or {}).get("storedVersions") or [])
+        if group in KARPENTER_GROUPS and (
+            "v1" not in served or any(v != "v1" for v in stored)
+        ):
+            result["refusals"].append(
+                "CRD {0} is of another Karpenter API generation (serves {1}, stores {2}); the CRDs of "
+                "Karpenter {3} serve and store only v1, and the API server refuses to drop a stored version. "
+                "Finish Karpenter's v1 migration first (https://karpenter.sh/docs/upgrading/v1-migration/): "
+                "every object rewritten as v1 and status.storedVersions set to [v1].".format(
+                    name, served, stored, version
+                )
+            )
+            continue
+        annotations = metadata.get("annotations") or {}
+        labels = metadata.get("labels") or {}
+        owner = annotations.get(HELM_RELEASE_NAME)
+        owner_namespace = annotations.get(HELM_RELEASE_NAMESPACE)
+        managed_by = labels.get(HELM_MANAGED_BY_LABEL)
+        if owner is None and owner_namespace is None:
+            if managed_by not in (None, "Helm"):
+                result["refusals"].append(
+                    "CRD {0} is managed by {1!r} (label {2}); taking it into the Helm release {3} would "
+                    "have two tools fight over it. Hand it over first (remove the label).".format(
+                        name, managed_by, HELM_MANAGED_BY_LABEL, release_name
+                    )
+                )
+            else:
+                result["adopt"].append(name)
+        elif owner == release_name and owner_namespace == namespace:
+            (result["owned"] if managed_by == "Helm" else result["adopt"]).append(name)
+        else:
+            result["refusals"].append(
+                "CRD {0} belongs to the Helm release {1!r} in namespace {2!r}, not to {3!r} in {4!r}; "
+                "Helm would refuse to install the CRD chart over it. If that release is a karpenter-crd "
+                "release, install into its namespace (karpenter_namespace={2}); otherwise move the CRD's "
+                "{5} and {6} annotations by hand. Do not uninstall that release to make way: uninstalling "
+                "a chart that owns CRDs deletes them, and with them every NodePool and NodeClaim.".format(
+                    name, owner, owner_namespace, release_name, namespace, HELM_RELEASE_NAME, HELM_RELEASE_NAMESPACE
+                )
+            )
+    return result

@@ -16,6 +16,7 @@ from cfn_render import Context, render
 from ansible_collections.jit.karpenter.plugins.filter.karpenter_release import karpenter_release
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import (
+    crd_takeover,
     crds,
     parse,
     plan_change,
@@ -190,3 +191,92 @@ def test_filter_gives_crds_and_plan():
     assert "capacitybuffers.autoscaling.x-k8s.io" in result["crds"]
     assert result["crds_added"] == ["capacitybuffers.autoscaling.x-k8s.io"]
     assert karpenter_release("0.16.3")["crds"] == []
+
+
+# --- taking over CRDs --------------------------------------------------------------------------
+# Helm adopts an existing object only if it has the label app.kubernetes.io/managed-by=Helm and the
+# annotations meta.helm.sh/release-name and meta.helm.sh/release-namespace of the release (helm/helm
+# pkg/action/validate.go checkOwnership; Karpenter's troubleshooting guide, "Helm Error When Installing
+# the karpenter-crd Chart", lists the same three for ec2nodeclasses, nodepools, nodeclaims, nodeoverlays).
+
+
+def _crd(name, group, labels=None, annotations=None, served=("v1",), stored=("v1",)):
+    return {
+        "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}},
+        "spec": {"group": group, "versions": [{"name": v, "served": True} for v in served]},
+        "status": {"storedVersions": list(stored)},
+    }
+
+
+HELM_OWNED = {"meta.helm.sh/release-name": "karpenter-crd", "meta.helm.sh/release-namespace": "kube-system"}
+
+
+def test_guide_install_crds_are_adopted():
+    # The getting-started guide installs the karpenter chart alone: Helm writes crds/ without metadata.
+    existing = [
+        _crd("nodepools.karpenter.sh", "karpenter.sh"),
+        _crd("nodeclaims.karpenter.sh", "karpenter.sh"),
+        _crd("nodeoverlays.karpenter.sh", "karpenter.sh"),
+        _crd("ec2nodeclasses.karpenter.k8s.aws", "karpenter.k8s.aws"),
+        _crd("certificates.cert-manager.io", "cert-manager.io"),
+    ]
+    result = crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")
+    assert sorted(result["adopt"]) == sorted(c["metadata"]["name"] for c in existing[:4])
+    assert result["owned"] == [] and result["refusals"] == [] and result["other_generation"] == []
+
+
+def test_crds_of_the_release_are_owned():
+    existing = [_crd("nodepools.karpenter.sh", "karpenter.sh", {"app.kubernetes.io/managed-by": "Helm"}, HELM_OWNED)]
+    result = crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")
+    assert result["owned"] == ["nodepools.karpenter.sh"] and result["adopt"] == []
+
+
+def test_right_annotations_without_the_label_are_adopted():
+    existing = [_crd("nodepools.karpenter.sh", "karpenter.sh", {}, HELM_OWNED)]
+    assert crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")["adopt"] == ["nodepools.karpenter.sh"]
+
+
+@pytest.mark.parametrize(
+    "annotations,named",
+    [
+        ({"meta.helm.sh/release-name": "karpenter-crd", "meta.helm.sh/release-namespace": "karpenter"}, "'karpenter'"),
+        ({"meta.helm.sh/release-name": "my-crds", "meta.helm.sh/release-namespace": "kube-system"}, "'my-crds'"),
+    ],
+)
+def test_crds_of_another_release_or_namespace_are_refused_by_name(annotations, named):
+    existing = [_crd("nodepools.karpenter.sh", "karpenter.sh", {"app.kubernetes.io/managed-by": "Helm"}, annotations)]
+    result = crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")
+    assert result["adopt"] == [] and result["owned"] == []
+    assert len(result["refusals"]) == 1
+    assert "nodepools.karpenter.sh" in result["refusals"][0] and named in result["refusals"][0]
+
+
+def test_crds_another_tool_manages_are_refused():
+    existing = [_crd("nodeclaims.karpenter.sh", "karpenter.sh", {"app.kubernetes.io/managed-by": "argocd"})]
+    result = crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")
+    assert "nodeclaims.karpenter.sh" in result["refusals"][0] and "'argocd'" in result["refusals"][0]
+
+
+@pytest.mark.parametrize("served,stored", [(("v1beta1", "v1"), ("v1beta1", "v1")), (("v1beta1",), ("v1beta1",))])
+def test_crds_of_another_api_generation_are_refused(served, stored):
+    # kubernetes-sigs/karpenter#2157: a CRD upgrade that drops a version still in storedVersions fails.
+    existing = [_crd("nodepools.karpenter.sh", "karpenter.sh", served=served, stored=stored)]
+    result = crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")
+    assert result["adopt"] == []
+    assert "nodepools.karpenter.sh" in result["refusals"][0] and "v1beta1" in result["refusals"][0]
+
+
+def test_crds_the_version_does_not_ship_are_left_alone():
+    existing = [
+        _crd("provisioners.karpenter.sh", "karpenter.sh", served=("v1alpha5",), stored=("v1alpha5",)),
+        _crd("capacitybuffers.autoscaling.x-k8s.io", "autoscaling.x-k8s.io", served=("v1beta1",), stored=("v1beta1",)),
+    ]
+    result = crd_takeover(existing, "1.13.1", "karpenter-crd", "kube-system")
+    assert result == {"adopt": [], "owned": [], "refusals": [], "other_generation": ["provisioners.karpenter.sh"]}
+
+
+def test_capacitybuffers_is_taken_over_from_1_14():
+    existing = [_crd("capacitybuffers.autoscaling.x-k8s.io", "autoscaling.x-k8s.io", served=("v1beta1",), stored=("v1beta1",))]
+    assert crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")["adopt"] == [
+        "capacitybuffers.autoscaling.x-k8s.io"
+    ]
