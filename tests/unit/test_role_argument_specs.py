@@ -56,7 +56,8 @@ def test_task_variables_are_documented(role):
             continue
         used |= set(re.findall(r"(?<![\w.])(%s_[a-z0-9_]+)" % re.escape(role), f.read_text()))
     set_facts = {"%s_%s" % (role, s) for s in ("outputs", "provider_arn", "issuer", "role_arn", "cluster", "account_id",
-                                               "partition", "api_generation", "node_access_method")}
+                                               "partition", "api_generation", "node_access_method", "installed_version",
+                                               "release_plan", "crds_to_adopt")}
     assert used - options - set_facts == set()
 
 
