@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy clean
+        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy molecule-adopt clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml on the sandbox, start Karpenter, scale inflate 0 -> 5 -> 0"
@@ -94,11 +94,15 @@ molecule: deps
 molecule-jit: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
 
+# Taking over Karpenter installed as its getting-started guide does (ports 29900-29999).
+molecule-adopt: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s adopt
+
 # The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 29000-29099).
 molecule-legacy: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-adopt
 
 clean: sandbox-down
 	rm -rf .build tests/output
