@@ -18,6 +18,9 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * The EKS-optimised AMIs and their SSM parameters exist (``eks_amis``).
 * CreateFleet instances get their launch template's security groups and instance profile
   (``ec2_fleet``).
+* UpdateStack keeps the region's export registry in step with the stack's outputs (moto registers
+  exports only at CreateStack, so a stack updated to one more export fails DeleteStack with a 500 and
+  leaves its exports behind, and the next CreateStack of that name is refused).
 """
 
 import functools
@@ -61,12 +64,39 @@ def apply():
     _patch_cluster_init()
     _patch_backend()
     _patch_responses()
+    _patch_cloudformation_exports()
     from . import ec2_fleet, eks_amis, eks_extensions, web_identity
 
     eks_extensions.apply()
     web_identity.apply()
     eks_amis.apply()
     ec2_fleet.apply()
+
+
+def _patch_cloudformation_exports():
+    """UpdateStack: drop the stack's old exports from the registry, check and register its new ones.
+
+    CloudFormation refuses an update whose export name another stack already exports, as at create.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.update_stack
+
+    @functools.wraps(original)
+    def update_stack(self, name, *args, **kwargs):
+        before = {export.name for export in self.get_stack(name).exports}
+        stack = original(self, name, *args, **kwargs)
+        for export_name in before:
+            self.exports.pop(export_name, None)
+        taken = set(self.exports) & {export.name for export in stack.exports}
+        if taken:
+            raise ValidationError(stack.stack_id, message="Export names must be unique across a given region")
+        for export in stack.exports:
+            self.exports[export.name] = export
+        return stack
+
+    CloudFormationBackend.update_stack = update_stack
 
 
 def _patch_cluster_init():
