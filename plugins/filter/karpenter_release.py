@@ -43,7 +43,8 @@ RETURN = r"""
 _value:
   description:
     - C(valid) (bool) and C(reason) (str, empty when valid).
-    - C(crds) (list of CRD names the CRD chart of that version installs; empty in legacy mode).
+    - C(crds) (list of CRD names the CRD chart of that version installs; empty in legacy mode) and
+      C(crd_versions) (CRD name to the one API version it serves and stores).
     - C(direction) (V(install), V(same), V(upgrade) or V(downgrade)), C(refusal) (str, empty unless the
       move is refused), C(warnings) (list), C(iam_added) and C(iam_removed) (statements, rules and
       policies, one text each), C(crds_added) and C(crds_removed).
@@ -53,6 +54,7 @@ _value:
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import (
     LEGACY_MINOR,
+    crd_versions,
     crds,
     plan_change,
     validate,
@@ -65,7 +67,13 @@ def karpenter_release(version, installed=""):
         plan = plan_change(installed or None, version)
     except KarpenterError as e:
         return {"valid": False, "reason": e.msg}
-    result = {"valid": True, "reason": "", "crds": [] if parsed[:2] == LEGACY_MINOR else crds(version)}
+    legacy = parsed[:2] == LEGACY_MINOR
+    result = {
+        "valid": True,
+        "reason": "",
+        "crds": [] if legacy else crds(version),
+        "crd_versions": {} if legacy else crd_versions(version),
+    }
     result.update(plan)
     return result
 

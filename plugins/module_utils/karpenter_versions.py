@@ -98,13 +98,14 @@ BEFORE_OLDEST = (
     ((1, 9, 0), "the controller policy split into five managed policies"),
 )
 
-# The CRDs of the karpenter-crd chart (charts/karpenter-crd/templates/ at each release tag).
+# The CRDs of the karpenter-crd chart (charts/karpenter-crd/templates/ at each release tag), with the one
+# API version each serves and stores in 1.9 to 1.14 (NodeOverlay is alpha, CapacityBuffer beta).
 CRDS = (
-    ("ec2nodeclasses.karpenter.k8s.aws", (1, 0, 0)),
-    ("nodeclaims.karpenter.sh", (1, 0, 0)),
-    ("nodepools.karpenter.sh", (1, 0, 0)),
-    ("nodeoverlays.karpenter.sh", (1, 7, 0)),
-    ("capacitybuffers.autoscaling.x-k8s.io", (1, 14, 0)),
+    ("ec2nodeclasses.karpenter.k8s.aws", (1, 0, 0), "v1"),
+    ("nodeclaims.karpenter.sh", (1, 0, 0), "v1"),
+    ("nodepools.karpenter.sh", (1, 0, 0), "v1"),
+    ("nodeoverlays.karpenter.sh", (1, 7, 0), "v1alpha1"),
+    ("capacitybuffers.autoscaling.x-k8s.io", (1, 14, 0), "v1beta1"),
 )
 
 # Karpenter's API groups: a CRD of these groups that the target release does not ship is another
@@ -160,8 +161,13 @@ def features(version):
 
 def crds(version):
     """Names of the CRDs the karpenter-crd chart of ``version`` installs."""
+    return list(crd_versions(version))
+
+
+def crd_versions(version):
+    """CRD name -> the API version it serves and stores, for the karpenter-crd chart of ``version``."""
     parsed = parse(version)
-    return [name for name, since in CRDS if parsed >= since]
+    return dict((name, api) for name, since, api in CRDS if parsed >= since)
 
 
 def template_for_version(text, version):
@@ -280,7 +286,7 @@ def crd_takeover(existing, version, release_name, namespace):
     over, naming it and why) and ``other_generation`` (Karpenter CRDs the release does not ship, such as
     ``provisioners.karpenter.sh``, which it leaves alone).
     """
-    target = crds(version)
+    target = crd_versions(version)
     result = {"adopt": [], "owned": [], "refusals": [], "other_generation": []}
     for crd in existing or []:
         metadata = crd.get("metadata") or {}
@@ -293,15 +299,15 @@ def crd_takeover(existing, version, release_name, namespace):
             continue
         served = [v.get("name") for v in spec.get("versions") or [] if v.get("served")]
         stored = list((crd.get("status") or {}).get("storedVersions") or [])
-        if group in KARPENTER_GROUPS and (
-            "v1" not in served or any(v != "v1" for v in stored)
-        ):
+        # The chart's CRD serves and stores one version; the API server refuses to drop a version that
+        # status.storedVersions still lists (kubernetes-sigs/karpenter#2157).
+        if any(v != target[name] for v in stored):
             result["refusals"].append(
-                "CRD {0} is of another Karpenter API generation (serves {1}, stores {2}); the CRDs of "
-                "Karpenter {3} serve and store only v1, and the API server refuses to drop a stored version. "
-                "Finish Karpenter's v1 migration first (https://karpenter.sh/docs/upgrading/v1-migration/): "
-                "every object rewritten as v1 and status.storedVersions set to [v1].".format(
-                    name, served, stored, version
+                "CRD {0} is of another API generation (serves {1}, stores {2}); Karpenter {3}'s CRD serves and "
+                "stores only {4}, and the API server refuses to drop a stored version. Migrate first (for "
+                "karpenter.sh and karpenter.k8s.aws, https://karpenter.sh/docs/upgrading/v1-migration/): every "
+                "object rewritten as {4} and status.storedVersions set to [{4}].".format(
+                    name, served, stored, version, target[name]
                 )
             )
             continue

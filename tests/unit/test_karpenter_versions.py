@@ -17,6 +17,7 @@ from ansible_collections.jit.karpenter.plugins.filter.karpenter_release import k
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import (
     crd_takeover,
+    crd_versions,
     crds,
     parse,
     plan_change,
@@ -88,6 +89,7 @@ def test_rules_match_upstream(minor, version):
 @pytest.mark.parametrize("minor,version", VERSIONS)
 def test_crds_match_the_crd_chart(minor, version):
     assert sorted(crds(version)) == sorted(UPSTREAM[minor]["crds"])
+    assert crd_versions(version) == UPSTREAM[minor]["crd_versions"]
 
 
 @pytest.mark.parametrize("minor,version", VERSIONS)
@@ -200,7 +202,12 @@ def test_filter_gives_crds_and_plan():
 # the karpenter-crd Chart", lists the same three for ec2nodeclasses, nodepools, nodeclaims, nodeoverlays).
 
 
-def _crd(name, group, labels=None, annotations=None, served=("v1",), stored=("v1",)):
+STORED = {"nodeoverlays.karpenter.sh": "v1alpha1", "capacitybuffers.autoscaling.x-k8s.io": "v1beta1"}
+
+
+def _crd(name, group, labels=None, annotations=None, served=None, stored=None):
+    served = served or (STORED.get(name, "v1"),)
+    stored = stored or (STORED.get(name, "v1"),)
     return {
         "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}},
         "spec": {"group": group, "versions": [{"name": v, "served": True} for v in served]},
@@ -273,6 +280,11 @@ def test_crds_the_version_does_not_ship_are_left_alone():
     ]
     result = crd_takeover(existing, "1.13.1", "karpenter-crd", "kube-system")
     assert result == {"adopt": [], "owned": [], "refusals": [], "other_generation": ["provisioners.karpenter.sh"]}
+
+
+def test_alpha_overlay_crd_storing_v1alpha1_is_adopted():
+    existing = [_crd("nodeoverlays.karpenter.sh", "karpenter.sh")]
+    assert crd_takeover(existing, "1.9.2", "karpenter-crd", "kube-system")["adopt"] == ["nodeoverlays.karpenter.sh"]
 
 
 def test_capacitybuffers_is_taken_over_from_1_14():
