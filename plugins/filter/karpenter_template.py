@@ -11,9 +11,9 @@ name: karpenter_template
 version_added: 0.1.0
 short_description: The Karpenter 1.x CloudFormation template for one release
 description:
-  - Takes the text of the collection's 1.x template and leaves out the controller policy statements,
+  - "Takes the text of the collection's 1.x template and leaves out the controller policy statements,
     actions, resources, policies and EventBridge rules that the given Karpenter release does not have
-    yet (lines marked C(# feature: <name>), with the lines indented under them).
+    yet (lines marked C(# feature: <name>), with the lines indented under them)."
   - The release of each feature is data in the collection's C(karpenter_versions) module utility.
 options:
   _input:
