@@ -70,3 +70,49 @@ def test_bad_version_is_refused_by_name_with_no_writes(version, named):
     assert named in out, out[-3000:]
     assert "Check the Karpenter version" in out
     assert aws_writes == [] and kube_writes == [], (aws_writes, kube_writes)
+
+
+def _crd_api():
+    kubernetes = pytest.importorskip("kubernetes")
+    client = kubernetes.config.new_client_from_config(config_file=KUBECONFIG)
+    return kubernetes.client.ApiextensionsV1Api(client), kubernetes.client.exceptions.ApiException
+
+
+def test_crd_of_another_release_is_refused_by_name_with_no_writes():
+    """A CRD that another Helm release owns (here capacitybuffers, as cluster-autoscaler's chart could own
+    it) cannot join karpenter-crd: the preflight names it and the run writes nothing."""
+    api, api_exception = _crd_api()
+    name = "capacitybuffers.autoscaling.x-k8s.io"
+    owner = {"meta.helm.sh/release-name": "cluster-autoscaler", "meta.helm.sh/release-namespace": "autoscaling"}
+    try:
+        existing = api.read_custom_resource_definition(name)
+    except api_exception as e:
+        if e.status != 404:
+            raise
+        existing = None
+    if existing is None:
+        api.create_custom_resource_definition({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "Helm"}, "annotations": owner},
+            "spec": {"group": "autoscaling.x-k8s.io", "scope": "Namespaced",
+                     "names": {"plural": "capacitybuffers", "singular": "capacitybuffer", "kind": "CapacityBuffer",
+                               "listKind": "CapacityBufferList"},
+                     "versions": [{"name": "v1beta1", "served": True, "storage": True,
+                                   "schema": {"openAPIV3Schema": {"type": "object",
+                                                                  "x-kubernetes-preserve-unknown-fields": True}}}]},
+        })
+        restore = None
+    else:
+        restore = {k: (existing.metadata.annotations or {}).get(k) for k in owner}
+        api.patch_custom_resource_definition(name, {"metadata": {"annotations": owner}})
+    try:
+        rc, out, aws_writes, kube_writes = _run()
+        assert rc != 0, out
+        assert "CRD %s belongs to the Helm release 'cluster-autoscaler' in namespace 'autoscaling'" % name in out, out[-3000:]
+        assert "Check that the CRD chart can take the existing CRDs over" in out
+        assert aws_writes == [] and kube_writes == [], (aws_writes, kube_writes)
+    finally:
+        if restore is None:
+            api.delete_custom_resource_definition(name)
+        else:
+            api.patch_custom_resource_definition(name, {"metadata": {"annotations": restore}})
