@@ -116,3 +116,23 @@ def test_crd_of_another_release_is_refused_by_name_with_no_writes():
             api.delete_custom_resource_definition(name)
         else:
             api.patch_custom_resource_definition(name, {"metadata": {"annotations": restore}})
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """Karpenter at the sandbox's version, installed by karpenter.yml (a no-op when it already is)."""
+    rc, out, _, _ = _run()
+    assert rc == 0, out[-3000:]
+
+
+def test_downgrade_across_a_minor_is_refused_by_name_with_no_writes(installed):
+    rc, out, aws_writes, kube_writes = _run("karpenter_version=1.13.1")
+    assert rc != 0, out
+    assert "Karpenter 1.14.3 is installed; going back to 1.13.1 crosses a change of its CRDs" in out, out[-3000:]
+    assert "capacitybuffers.autoscaling.x-k8s.io" in out
+    assert aws_writes == [] and kube_writes == [], (aws_writes, kube_writes)
+
+
+def test_crd_of_the_installed_release_moved_to_another_owner_is_refused(installed):
+    # With Karpenter installed, the CRD exists and belongs to karpenter-crd: the patch-and-restore path.
+    test_crd_of_another_release_is_refused_by_name_with_no_writes()
