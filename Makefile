@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
         lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy \
-        molecule-terraform molecule-karpenter-guide molecule-profiles clean
+        molecule-terraform molecule-karpenter-guide molecule-profiles molecule-teardown molecule-adopt clean
 
 help:
 	@echo "make demo            run playbooks/karpenter.yml on the sandbox (Karpenter runs as the chart's pods), scale inflate 0 -> 5 -> 0"
@@ -97,6 +97,10 @@ molecule: deps
 molecule-jit: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
 
+# Taking over Karpenter installed as its getting-started guide does (ports 29900-29999).
+molecule-adopt: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s adopt
+
 # The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 29000-29099).
 molecule-legacy: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
@@ -112,12 +116,12 @@ molecule-karpenter-guide: deps
 molecule-profiles: deps
 	$(MAKE) -j2 --output-sync=target molecule-terraform molecule-karpenter-guide
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-profiles molecule-teardown
 # teardown.yml on the real controller: pools added by hand, a provider that is not ours, the controller
 # killed first, install again (ports 29700-29799).
 molecule-teardown: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s teardown
 
+test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-profiles molecule-teardown molecule-adopt
 
 clean: sandbox-down
 	rm -rf .build tests/output

@@ -21,6 +21,9 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * DeleteStack deletes the stack's managed policies and keeps a stack it could not delete
   (``cfn_delete``).
 * ListInstanceProfiles honours ``PathPrefix`` (``iam_instance_profiles``).
+* UpdateStack keeps the region's export registry in step with the stack's outputs (moto registers
+  exports only at CreateStack, so a stack updated to one more export fails DeleteStack with a 500 and
+  leaves its exports behind, and the next CreateStack of that name is refused).
 """
 
 import functools
@@ -65,6 +68,7 @@ def apply():
     _patch_backend()
     _patch_responses()
     _patch_service_linked_role_names()
+    _patch_cloudformation_exports()
     from . import cfn_delete, ec2_fleet, eks_amis, eks_extensions, iam_instance_profiles, web_identity
 
     eks_extensions.apply()
@@ -85,6 +89,32 @@ def _patch_service_linked_role_names():
     from moto.iam import models
 
     models.SERVICE_NAME_CONVERSION.setdefault("spot", "EC2Spot")
+
+
+def _patch_cloudformation_exports():
+    """UpdateStack: drop the stack's old exports from the registry, check and register its new ones.
+
+    CloudFormation refuses an update whose export name another stack already exports, as at create.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.update_stack
+
+    @functools.wraps(original)
+    def update_stack(self, name, *args, **kwargs):
+        before = {export.name for export in self.get_stack(name).exports}
+        stack = original(self, name, *args, **kwargs)
+        for export_name in before:
+            self.exports.pop(export_name, None)
+        taken = set(self.exports) & {export.name for export in stack.exports}
+        if taken:
+            raise ValidationError(stack.stack_id, message="Export names must be unique across a given region")
+        for export in stack.exports:
+            self.exports[export.name] = export
+        return stack
+
+    CloudFormationBackend.update_stack = update_stack
 
 
 def _patch_cluster_init():

@@ -57,7 +57,8 @@ def test_task_variables_are_documented(role):
         used |= set(re.findall(r"(?<![\w.])(%s_[a-z0-9_]+)" % re.escape(role), f.read_text()))
     set_facts = {"%s_%s" % (role, s) for s in ("outputs", "provider_arn", "issuer", "role_arn", "cluster", "account_id",
                                                "partition", "api_generation", "node_access_method",
-                                               "discovery_result", "kept")}
+                                               "discovery_result", "kept", "installed_version", "release_plan",
+                                               "crds_to_adopt")}
     assert used - options - set_facts == set()
 
 
@@ -68,3 +69,4 @@ def test_karpenter_version_pins_agree():
     assert playbook == sandbox.lstrip("v")
     assert _defaults("helm")["helm_karpenter_version"] == playbook
     assert _defaults("preflight")["preflight_karpenter_version"] == playbook
+    assert _defaults("cloudformation")["cloudformation_karpenter_version"] == playbook
