@@ -13,15 +13,14 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule molecule-jit molecule-legacy \
-        molecule-terraform molecule-karpenter-guide molecule-profiles molecule-teardown molecule-adopt clean
+        lint unit test-sandbox test-emulator test-auth integration molecule molecule-profiles check \
+        e2e e2e-shared e2e-a e2e-b clean
 
-help:
-	@echo "make demo            run playbooks/karpenter.yml on the sandbox (Karpenter runs as the chart's pods), scale inflate 0 -> 5 -> 0"
-	@echo "make test            lint, unit tests, sandbox tests, integration targets, molecule"
-	@echo "make sandbox         start (or reuse) the sandbox; sandbox-status, sandbox-down"
+help:  ## this list (made from the comments after each target); molecule-<scenario> for each scenario listed above its rule
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z0-9_-]+):.*## /\1\t/' \
+	  | awk -F'\t' '{printf "make %-26s %s\n", $$1, $$2}'
 
-deps: venv system-deps link
+deps: venv system-deps link  ## the virtualenv, Debian's docker-registry, the collection link
 
 venv: $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
@@ -42,7 +41,7 @@ link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/jit
 	@ln -sfn ../../../.. $(COLLECTIONS)/ansible_collections/jit/karpenter
 
-sandbox-build: deps
+sandbox-build: deps  ## build the sandbox's binaries from their Go modules (cached in ~/.cache/jit-karpenter)
 	$(SANDBOX) build
 
 # PROFILE=eksctl|terraform|karpenter-guide: the cluster the sandbox starts from (a new sandbox only;
@@ -50,80 +49,85 @@ sandbox-build: deps
 # AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only;
 # default: the profile's).
 # KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
-sandbox: deps
+sandbox: deps  ## start (or reuse) the sandbox; PROFILE=eksctl|terraform|karpenter-guide, AUTH_MODE=..., KARPENTER_VERSION=0.16.x
 	$(SANDBOX) up $(if $(PROFILE),--profile $(PROFILE)) $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
 
-sandbox-status:
+sandbox-status:  ## each sandbox component and its state
 	@$(SANDBOX) status
 
-sandbox-down:
+sandbox-down:  ## stop every sandbox process and remove its state
 	@$(SANDBOX) down
 
 # karpenter.yml with its canary pod (the sandbox runs the real Karpenter controller for the chart's pods), then inflate
 # scaled 0 -> DEMO_REPLICAS -> 0 with a timeline of NodeClaims, instances, Nodes and pods.
 DEMO_REPLICAS ?= 5
-demo: sandbox
+demo: sandbox  ## karpenter.yml on the sandbox with the canary, then inflate 0 -> DEMO_REPLICAS -> 0 with a timeline
 	set -a; . .sandbox/env; set +a; \
 	$(BIN)/ansible-playbook playbooks/karpenter.yml -e @.sandbox/vars.yml -e karpenter_verify_jit=true && \
 	$(BIN)/ansible-playbook playbooks/inflate.yml -e @.sandbox/vars.yml -e inflate_replicas=0 && \
 	$(BIN)/python -m sandbox.show && \
 	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)
 
-lint: deps
+lint: deps  ## ruff, yamllint, ansible-lint (production profile) over the whole collection
 	$(BIN)/ruff check plugins sandbox tests
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline --profile production .
 
-unit: deps
+unit: deps  ## unit tests (tests/unit)
 	$(BIN)/pytest -q tests/unit
 
-test-emulator: deps
+test-emulator: deps  ## the AWS emulator's tests, pinned divergences included
 	$(BIN)/pytest -q tests/emulator
 
-test-sandbox: sandbox
+test-sandbox: sandbox  ## the sandbox's tests on the shared sandbox
 	set -a; . .sandbox/env; set +a; $(BIN)/pytest -q tests/sandbox
 
-integration: sandbox
+integration: sandbox  ## integration targets against the shared sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh
 
 # One sandbox per authentication mode (ports 29200, 29300, 29400), one at a time; about 5 minutes.
-test-auth: deps
+test-auth: deps  ## one sandbox per authentication mode (ports 29200-29499)
 	$(BIN)/pytest -q tests/auth
 
-molecule: deps
+molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28400-28499)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 
-# Just-in-time nodes: the real Karpenter controller (ports 29100-29199).
-molecule-jit: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s jit
+# molecule-<scenario>: one scenario on a sandbox of its own, at its own ports:
+#   jit              just-in-time nodes with the real controller, eksctl profile (29100-29199)
+#   legacy           the walkthrough exactly, Karpenter 0.16, then its teardown (29000-29099)
+#   terraform        jit's converge and verify on the terraform profile (29500-29599)
+#   karpenter-guide  the same on the karpenter-guide profile (29600-29699)
+#   teardown         teardown.yml on the real controller; install again; controller killed first (29700-29799)
+#   adopt            Karpenter installed as its getting-started guide does, taken over (29900-29999)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt
+$(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
-# Taking over Karpenter installed as its getting-started guide does (ports 29900-29999).
-molecule-adopt: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s adopt
-
-# The walkthrough exactly: legacy mode (Karpenter 0.16) on a sandbox of its own (ports 29000-29099).
-molecule-legacy: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s legacy
-
-# Just-in-time nodes on the terraform (ports 29500-29599) and karpenter-guide (29600-29699) profiles,
-# with the jit scenario's converge and verify; molecule-profiles runs both at once (a sandbox each).
-molecule-terraform: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s terraform
-
-molecule-karpenter-guide: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s karpenter-guide
-
-molecule-profiles: deps
+molecule-profiles: deps  ## molecule terraform and karpenter-guide, side by side
 	$(MAKE) -j2 --output-sync=target molecule-terraform molecule-karpenter-guide
 
-# teardown.yml on the real controller: pools added by hand, a provider that is not ours, the controller
-# killed first, install again (ports 29700-29799).
-molecule-teardown: deps
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s teardown
+# make test = the fast tier, then three lanes side by side, each a sandbox (or a series of them) of its own
+# ports: the shared sandbox (26400) with the tests that only read or verify against it, and two lanes of
+# molecule scenarios and the authentication tests. On 2 cores the lanes overlap each other's waits.
+check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests, no sandbox
 
-test: lint unit test-emulator test-sandbox integration test-auth ecosystem test-awx test-versions sanity units molecule molecule-jit molecule-legacy molecule-profiles molecule-teardown molecule-adopt
+E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions sanity units
+E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth
+E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt
+e2e-shared: deps
+	$(MAKE) -j1 $(E2E_SHARED)
+e2e-a: deps
+	$(MAKE) -j1 $(E2E_LANE_A)
+e2e-b: deps
+	$(MAKE) -j1 $(E2E_LANE_B)
 
-clean: sandbox-down
+e2e: deps ecosystem-deps  ## every end-to-end test, in three lanes side by side (tools installed first)
+	$(MAKE) -j3 --output-sync=target e2e-shared e2e-a e2e-b
+
+test: check  ## everything CI runs: check, then e2e
+	$(MAKE) e2e
+
+clean: sandbox-down  ## stop the sandbox and remove build output
 	rm -rf .build tests/output
 
 # --- Ecosystem: build/install, docs, changelog, sanity, AWX, supported versions -----------------
@@ -138,23 +142,23 @@ $(ECO_STAMP): requirements.txt requirements-dev.txt requirements-ecosystem.txt
 	touch $@
 
 # The collection tarball, as published.
-build: ecosystem-deps
+build: ecosystem-deps  ## the collection tarball in .build/dist
 	mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
 # Build, install into a fresh path and run from there; docs render; an AWX-style ansible-runner job.
-ecosystem: ecosystem-deps sandbox
+ecosystem: ecosystem-deps sandbox  ## build, install and run the tarball; galaxy-importer; ansible-doc; docs and changelog lint
 	$(BIN)/pytest -q tests/ecosystem
 
 # --- Benchmarks: fresh sandboxes of their own (state under .build/bench), one table ------------
 .PHONY: bench
 
-bench: deps
+bench: deps  ## benchmarks/RESULTS.md: converge, no-op, API calls, aws-auth and node pool scaling
 	$(BIN)/python benchmarks/collection.py --out benchmarks/RESULTS.md
 
 # Scale-up latency with the real Karpenter controller: inflate 0 -> 1, 10, 50 until all pods run.
 .PHONY: bench-scaleup
-bench-scaleup: deps
+bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real controller
 	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
 
 # Time to just-in-time compute: karpenter.yml's start to the canary pod Running, beside converge alone.
@@ -164,12 +168,12 @@ bench-jit: deps
 
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs
-docs: ecosystem-deps
+docs: ecosystem-deps  ## HTML docs in .build/docs/html
 	PATH="$(CURDIR)/$(BIN):$$PATH" docs/sphinx/build.sh $(CURDIR)/.build/docs
 
 # Changelog: fragments lint, CHANGELOG.rst matches changelogs/changelog.yaml.
 .PHONY: changelog
-changelog: ecosystem-deps
+changelog: ecosystem-deps  ## lint the changelog fragments
 	$(BIN)/pytest -q tests/ecosystem/test_changelog.py
 
 # ansible-test on the built collection at .build/ansible-test/ansible_collections/jit/karpenter,
@@ -184,15 +188,15 @@ $(SANITY_STAMP): requirements-sanity.txt
 	$(SANITY_VENV)/bin/pip install -q -r requirements-sanity.txt
 	touch $@
 
-sanity: $(SANITY_STAMP)
+sanity: $(SANITY_STAMP)  ## ansible-test sanity on the built collection
 	VENV=$(CURDIR)/$(SANITY_VENV) tests/ecosystem/ansible-test.sh sanity
 
-units: $(SANITY_STAMP)
+units: $(SANITY_STAMP)  ## ansible-test units on the built collection
 	VENV=$(CURDIR)/$(SANITY_VENV) tests/ecosystem/ansible-test.sh units tests/unit/plugins/
 
 # --- AWX: the execution environment's build context and an ansible-runner job on the sandbox -----
 .PHONY: test-awx
-test-awx: ecosystem-deps sandbox
+test-awx: ecosystem-deps sandbox  ## the execution environment's build context and an ansible-runner job on the sandbox
 	$(BIN)/pytest -q tests/ecosystem/test_awx_execution_environment.py tests/ecosystem/test_awx_runner_job.py
 
 # --- Supported versions: the oldest and the newest stack, each in a virtualenv of its own ---------
@@ -229,5 +233,5 @@ versions-newest:
 	@if [ -z "$(PYTHON_NEWEST)" ]; then echo "test-versions: no Python 3.13 found (set PYTHON_NEWEST); the newest stack is skipped"; \
 	else $(MAKE) --no-print-directory $(NEWEST_STAMP); fi
 
-test-versions: link versions-min versions-newest sandbox
+test-versions: link versions-min versions-newest sandbox  ## the oldest and the newest supported stack, each in a virtualenv of its own
 	$(BIN)/pytest -q -rs tests/versions
