@@ -146,7 +146,8 @@ def _processes(release, kube, count=2, mark=None, ready=False):
             return None
         if mark and any(_environ(r["pid"]).get(MARK) != mark for r in rows.values()):
             return None
-        if ready and not all(_ready(p) for p in pods.values()):
+        # The watcher records a process as ready once it has marked the pod Ready: wait for both.
+        if ready and not (all(_ready(p) for p in pods.values()) and all(r["ready"] for r in rows.values())):
             return None
         return pods, rows
 
