@@ -19,7 +19,13 @@ Here:
   from the template; deleting the resource detaches those, then deletes the policy, or raises
   ``DeleteConflict`` when something else still holds it;
 * a failed deletion leaves the stack listed, in ``DELETE_FAILED`` with a
-  ``DELETE_FAILED`` event giving the reason, instead of dropping it; DeleteStack retries it.
+  ``DELETE_FAILED`` event giving the reason, instead of dropping it; DeleteStack retries it;
+* UpdateStack updates a managed policy in place, as CloudFormation does when its name stays: a new
+  default version holds the new document (the oldest other version goes at IAM's five), and the
+  template's roles, groups and users are attached or detached to match. moto 5.2.5 implements no
+  update for ``AWS::IAM::ManagedPolicy``: the policy kept its old document, the stack forgot it, and
+  DeleteStack then left it behind (``DELETE_FAILED``), which hid an upgrade followed by a teardown.
+  A new name replaces the policy.
 """
 
 import functools
@@ -53,6 +59,38 @@ def _delete_policy_resource(policy, account_id, region_name):
     backend.delete_policy(policy.arn)
 
 
+def _update_policy_resource(policy, properties, account_id, region_name):
+    """Bring a stack's managed policy to the template's document and attachments, keeping its ARN."""
+    import json
+
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    backend = iam_backends[account_id][get_partition(region_name)]
+    document = properties.get("PolicyDocument")
+    if not isinstance(document, str):
+        document = json.dumps(document)
+    default = next(v for v in policy.versions if v.is_default)
+    if json.loads(document) != json.loads(default.document):
+        if len(policy.versions) >= 5:
+            oldest = next(v for v in policy.versions if not v.is_default)
+            backend.delete_policy_version(policy.arn, oldest.version_id)
+        backend.create_policy_version(policy.arn, document, set_as_default=True)
+    wanted = (list(properties.get("Roles") or []), list(properties.get("Groups") or []),
+              list(properties.get("Users") or []))
+    had = getattr(policy, _CFN_ATTACHMENTS, ([], [], []))
+    ops = ((backend.attach_role_policy, backend.detach_role_policy),
+           (backend.attach_group_policy, backend.detach_group_policy),
+           (backend.attach_user_policy, backend.detach_user_policy))
+    for (attach, detach), old, new in zip(ops, had, wanted):
+        for name in set(old) - set(new):
+            detach(policy.arn, name)
+        for name in set(new) - set(old):
+            attach(policy.arn, name)
+    setattr(policy, _CFN_ATTACHMENTS, wanted)
+    return policy
+
+
 def apply():
     from moto.cloudformation.models import CloudFormationBackend, Stack
     from moto.iam.models import ManagedPolicy
@@ -74,6 +112,16 @@ def apply():
         return policy
 
     ManagedPolicy.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
+                                        account_id, region_name):
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("ManagedPolicyName", original_resource.name) != original_resource.name:
+            _delete_policy_resource(original_resource, account_id, region_name)
+            return create_from_cloudformation_json(cls, new_resource_name, cloudformation_json, account_id, region_name)
+        return _update_policy_resource(original_resource, properties, account_id, region_name)
+
+    ManagedPolicy.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
 
     def delete(self, account_id, region_name):
         _delete_policy_resource(self, account_id, region_name)

@@ -92,3 +92,29 @@ def test_policy_attached_outside_the_stack_fails_the_delete_and_keeps_the_stack(
     with pytest.raises(cfn.exceptions.ClientError):
         cfn.describe_stacks(StackName=name)
     assert policy not in _policy_names(iam)
+
+
+def test_update_stack_changes_a_policy_in_place_and_delete_stack_removes_it(emulator, unique):
+    """An upgrade (UpdateStack with a new policy document), then a teardown: CloudFormation updates an
+    ``AWS::IAM::ManagedPolicy`` whose name stays in place (a new default version), and DeleteStack
+    still deletes it. moto alone kept the old document and left the policy behind in DELETE_FAILED."""
+    cfn, iam = emulator.client("cloudformation"), emulator.client("iam")
+    name, role, policy = "upd-" + unique, "upd-role-" + unique, "upd-policy-" + unique
+    _stack_with_policy(cfn, name, role, policy)
+    body = cfn.get_template(StackName=name)["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    newer = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstanceStatus",
+                                                      "Resource": "*"}]}
+    template["Resources"]["Policy"]["Properties"]["PolicyDocument"] = newer
+    cfn.update_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_NAMED_IAM"])
+
+    arn = next(p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == policy)
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    assert iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]["Document"] == newer
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [policy]
+
+    cfn.delete_stack(StackName=name)
+
+    with pytest.raises(cfn.exceptions.ClientError):
+        cfn.describe_stacks(StackName=name)
+    assert policy not in _policy_names(iam)
