@@ -189,7 +189,7 @@ def alias_parameters(alias, kubernetes_version):
     ``al2023@v20240807`` reads ``.../amazon-eks-node-al2023-<arch>-<variant>-<k8s>-v20240807/image_id``
     (Karpenter pkg/providers/amifamily/al2023.go ``resolvePath``).
     """
-    family, _, version = str(alias).partition("@")
+    family, _sep, version = str(alias).partition("@")
     if family != "al2023" or not version:
         return None
     names = []

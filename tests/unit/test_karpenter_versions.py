@@ -71,7 +71,7 @@ def test_upstream_facts_cover_every_supported_minor():
 
 @pytest.mark.parametrize("minor,version", VERSIONS)
 def test_iam_matches_upstream_statement_by_statement(minor, version):
-    policies, _, _ = _model(version)
+    policies, _rules, _rendered = _model(version)
     expected = UPSTREAM[minor]["policies"]
     assert sorted(policies) == sorted(expected)
     for name, statements in expected.items():
@@ -82,7 +82,7 @@ def test_iam_matches_upstream_statement_by_statement(minor, version):
 
 @pytest.mark.parametrize("minor,version", VERSIONS)
 def test_rules_match_upstream(minor, version):
-    _, rules, _ = _model(version)
+    _policies, rules, _rendered = _model(version)
     assert rules == UPSTREAM[minor]["rules"]
 
 
@@ -94,7 +94,7 @@ def test_crds_match_the_crd_chart(minor, version):
 
 @pytest.mark.parametrize("minor,version", VERSIONS)
 def test_controller_policy_arns_output_lists_each_policy(minor, version):
-    _, _, rendered = _model(version)
+    _policies, _rules, rendered = _model(version)
     joined = rendered["Outputs"]["ControllerPolicyArns"]["Value"].split(",")
     names = [arn.rsplit("/", 1)[1].removesuffix("-c1") for arn in joined]
     assert sorted(names) == sorted(UPSTREAM[minor]["policies"])

@@ -110,7 +110,6 @@ def test_tag_plan_conflicts_and_record():
     assert discovery.tags_to_add(resources, "demo") == ["sg-1", "subnet-a"]
 
 
-
 def test_tag_plan_records_each_added_key_on_the_resource():
     resources = {
         "subnet-a": {"Name": "x"},
