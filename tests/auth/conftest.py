@@ -41,7 +41,9 @@ class Run(object):
         self.ok, self.changed, self.failed = counts[0], counts[1], counts[3]
 
     def __repr__(self):
-        tail = self.out[-3000:]
+        # The first failure, not the tail: the tail is the recap and Helm's warnings.
+        at = max(self.out.find("fatal:"), self.out.find("FAILED!"), 0) if self.rc else len(self.out)
+        tail = self.out[max(at - 1500, 0):at + 3000] if self.rc else self.out[-3000:]
         return "Run(rc=%d, changed=%d, failed=%d, %.0fs)\n%s" % (self.rc, self.changed, self.failed, self.seconds, tail)
 
 
@@ -170,7 +172,9 @@ class AuthSandbox(object):
         t0 = time.time()
         proc = subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900,
                               check=False)
-        return Run(proc, time.time() - t0)
+        run = Run(proc, time.time() - t0)
+        (self.tmp / "last-run.log").write_text(run.out)
+        return run
 
 
 @pytest.fixture(scope="module")
