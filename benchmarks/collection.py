@@ -428,16 +428,19 @@ def phase_nodepools(box, work, reps):
 
 
 def multi_playbook(path):
-    """karpenter.yml's play for the inventory group bench_clusters, each host with its own environment.
+    """A play like karpenter.yml's for the inventory group bench_clusters, each host with its own environment.
 
-    The play is the playbook's text with two lines changed: `hosts` names the group, and a play-level
-    `environment` takes each host's AWS endpoint, kubeconfig, Helm homes and PATH from its host vars.
+    As an ops repo would write it: the role jit.karpenter.karpenter on every host of the group, and a
+    play-level `environment` that takes each host's AWS endpoint, kubeconfig, Helm homes and PATH from its
+    host vars (each sandbox is a separate emulator and API server).
     """
-    text = PLAYBOOK.read_text()
-    old = "\n  hosts: localhost\n"
-    if text.count(old) != 1:
-        raise RuntimeError("playbooks/karpenter.yml: expected one play with `hosts: localhost`")
-    return path.write_text(text.replace(old, "\n  hosts: bench_clusters\n  environment: \"{{ bench_environment }}\"\n")) and path
+    play = {
+        "name": "Karpenter on every benchmark cluster", "hosts": "bench_clusters", "connection": "local",
+        "gather_facts": False, "environment": "{{ bench_environment }}",
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": "Karpenter", "ansible.builtin.include_role": {"name": "jit.karpenter.karpenter"}}],
+    }
+    return _write_yaml(path, [play])
 
 
 def multi_inventory(path, boxes):

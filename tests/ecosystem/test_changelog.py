@@ -43,5 +43,6 @@ def test_every_plugin_and_role_is_in_a_release():
         for kind, items in (release.get("objects") or {}).items():
             released.setdefault(kind, set()).update(i["name"] for i in items)
     assert {p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("[!_]*.py")} <= released["module"]
-    assert {p.stem for p in (REPO_ROOT / "plugins" / "filter").glob("[!_]*.py")} <= released["filter"]
+    for kind in ("filter", "lookup", "inventory"):
+        assert {p.stem for p in (REPO_ROOT / "plugins" / kind).glob("[!_]*.py")} <= released.get(kind, set()), kind
     assert {p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "tasks").is_dir()} <= released["role"]
