@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from ecolib import BIN, clean_env, tool
+from ecolib import BIN, REPO_ROOT, clean_env, tool
 
 # What an AWX credential would inject, taken from the sandbox's environment.
 INJECTED = ("AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "K8S_AUTH_KUBECONFIG",
@@ -121,3 +121,52 @@ def test_awx_job_converges_then_changes_nothing(private_data_dir):
     for job in (first, second):
         assert secret not in job["stdout"]
         assert secret not in job["events_text"]
+
+
+def test_awx_job_template_over_the_eks_clusters_inventory_source(built_collection, sandbox, tmp_path):
+    """The job template "Karpenter - install or converge" as AWX runs it (awx/configure.yml): inventory from the
+    source awx/inventory/fleet.eks_clusters.yml (the sandbox's region), the template's extra vars and its
+    survey's default answers, and only what AWX's credentials inject - the AWS credential's keys (no region:
+    each host's aws_region comes from the inventory) and the kubeconfig credential type's K8S_AUTH_KUBECONFIG.
+    The sandbox is converged by the job above; this one must reach the cluster as host demo.<region> and change
+    nothing."""
+    env = sandbox["env"]
+    region = env["AWS_REGION"]
+    pdd = tmp_path / "awx-template"
+    collections = pdd / "project" / "collections"
+    (pdd / "project").mkdir(parents=True)
+    subprocess.run(
+        [tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections), str(built_collection)],
+        check=True, capture_output=True, text=True, env=clean_env({"HOME": str(pdd)}), cwd=str(pdd),
+    )
+    shutil.copy(collections / "ansible_collections/jit/karpenter/playbooks/karpenter.yml", pdd / "project/karpenter.yml")
+    source = yaml.safe_load((REPO_ROOT / "awx/inventory/fleet.eks_clusters.yml").read_text())
+    source["regions"] = [region]
+    (pdd / "inventory").mkdir()
+    (pdd / "inventory" / "fleet.eks_clusters.yml").write_text(yaml.safe_dump(source))
+    configure = yaml.safe_load((REPO_ROOT / "awx/configure.yml").read_text())[0]
+    template = [t for t in configure["tasks"] if "awx.awx.job_template" in t][0]["awx.awx.job_template"]
+    survey = yaml.safe_load((REPO_ROOT / "awx/surveys/install.yml").read_text())
+    extravars = dict(template["extra_vars"])
+    extravars.update({q["variable"]: q["default"] for q in survey["spec"]})
+    # The sandbox's chart registry stands in for public.ecr.aws: the project's group vars in a real AWX.
+    sandbox_vars = yaml.safe_load(open(sandbox["vars"]).read())
+    extravars.update({k: v for k, v in sandbox_vars.items() if k.startswith("karpenter_chart_")})
+    (pdd / "env").mkdir()
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    envvars = {
+        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": "awx-" + secrets.token_hex(16),
+        "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"], "K8S_AUTH_KUBECONFIG": env["KUBECONFIG"],
+        "HELM_CACHE_HOME": env["HELM_CACHE_HOME"], "HELM_CONFIG_HOME": env["HELM_CONFIG_HOME"],
+        "HELM_DATA_HOME": env["HELM_DATA_HOME"], "PATH": "%s:%s" % (BIN, env["PATH"]),
+        "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+    }
+    (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    job = _job(pdd, "template")
+    tail = job["stdout"][-4000:] + job["runner_output"][-2000:]
+    assert job["status"] == "successful" and job["rc"] == 0, tail
+    stats = _stats(job["events"])
+    host = "%s.%s" % (sandbox_vars["cluster_name"], region)
+    assert stats["ok"].get(host, 0) > 0 and not stats["failures"], stats
+    assert stats["changed"] in ({}, {host: 0}), stats
+    assert envvars["AWS_SECRET_ACCESS_KEY"] not in job["stdout"] + job["events_text"]

@@ -16,6 +16,9 @@ COLLECTIONS = REPO_ROOT / ".build" / "collections"
 MODULES = sorted(p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("[!_]*.py"))
 FILTERS = sorted(p.stem for p in (REPO_ROOT / "plugins" / "filter").glob("[!_]*.py"))
 ROLES = sorted(p.parent.parent.name for p in (REPO_ROOT / "roles").glob("*/meta/argument_specs.yml"))
+INVENTORIES = sorted(p.stem for p in (REPO_ROOT / "plugins" / "inventory").glob("[!_]*.py"))
+# The top-level role's cluster coordinates, as the playbooks and the eks_clusters inventory name them.
+SHARED = {"karpenter": {"cluster_name", "aws_region"}}
 
 
 def _doc(plugin_type, name):
@@ -33,7 +36,8 @@ def test_the_tree_has_what_the_docs_promise():
     # The globs above found the plugins (so the parametrized tests below are not empty).
     assert {"eks_cluster_info", "iam_identity_mapping", "iam_oidc_provider", "nodepool"} <= set(MODULES)
     assert {"irsa_trust_policy", "karpenter_compatibility"} <= set(FILTERS)
-    assert {"cloudformation", "helm", "irsa", "oidc", "preflight"} <= set(ROLES)
+    assert {"cloudformation", "helm", "irsa", "karpenter", "oidc", "preflight"} <= set(ROLES)
+    assert {"eks_clusters"} <= set(INVENTORIES)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -70,7 +74,19 @@ def test_role_docs(name):
     assert main["short_description"] and main["description"]
     for opt, spec in (main.get("options") or {}).items():
         assert spec.get("description"), "role %s variable %s has no description" % (name, opt)
-        assert opt.startswith(name + "_"), "role %s variable %s lacks the role prefix" % (name, opt)
+        assert opt.startswith(name + "_") or opt in SHARED.get(name, ()), (
+            "role %s variable %s lacks the role prefix" % (name, opt))
+
+
+@pytest.mark.parametrize("name", INVENTORIES)
+def test_inventory_docs(name):
+    data = _doc("inventory", name)
+    doc = data["doc"]
+    assert doc["short_description"] and doc["description"]
+    assert doc["version_added"] == "0.1.0"
+    for opt, spec in doc["options"].items():
+        assert spec.get("description"), "option %s has no description" % opt
+    assert data["examples"] and from_yaml(data["examples"])["plugin"] == "jit.karpenter." + name
 
 
 def test_the_redirect_is_documented():
