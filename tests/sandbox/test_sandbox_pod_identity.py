@@ -109,8 +109,8 @@ def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
     association = eks.create_pod_identity_association(clusterName=cluster["name"], namespace=namespace,
                                                       serviceAccount="karpenter", roleArn=role["Arn"])["association"]
     values = tmp / "values.yaml"
-    values.write_text(json.dumps({"replicas": 1, "settings": {"clusterName": cluster["name"],
-                                                              "clusterEndpoint": cluster["endpoint"]}}))
+    values.write_text(json.dumps({"replicas": 1, "serviceAccount": {"name": "karpenter"},
+                                  "settings": {"clusterName": cluster["name"], "clusterEndpoint": cluster["endpoint"]}}))
     try:
         run_helm("install", RELEASE, sbvars["karpenter_chart_registry"] + "/karpenter", "--version",
                  sbvars["karpenter_version"], "--plain-http", "--skip-crds", "-n", namespace, "-f", str(values),
