@@ -99,9 +99,7 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #   karpenter-guide  the same on the karpenter-guide profile (29600-29699)
 #   teardown         teardown.yml on the real controller; install again; controller killed first (29700-29799)
 #   adopt            Karpenter installed as its getting-started guide does, taken over (29900-29999)
-#   adopt-eksctl     Karpenter installed by eksctl's karpenter: block, with a node, taken over (30100-30199)
-#   adopt-terraform  Karpenter installed by terraform-aws-eks v21's karpenter module, with a node, taken over (30200-30299)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt adopt-eksctl adopt-terraform
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -114,7 +112,7 @@ molecule-profiles: deps  ## molecule terraform and karpenter-guide, side by side
 check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests, no sandbox
 
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
-E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth molecule-adopt-eksctl molecule-adopt-terraform
+E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth
 E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
