@@ -142,7 +142,7 @@ def test_one_account_through_the_credentials_chain(tmp_path, fleet):
 
 
 def test_two_clusters_on_one_host_name_are_refused_naming_both(tmp_path, fleet, own_account):
-    run, _ = _inventory(tmp_path, {"assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER]})
+    run = _inventory(tmp_path, {"assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER]})[0]
     assert run.returncode != 0
     text = " ".join((run.stdout + run.stderr).split())
     assert "arn:aws:eks:eu-west-1:%s:cluster/prod-a" % own_account in text, text
@@ -151,7 +151,7 @@ def test_two_clusters_on_one_host_name_are_refused_naming_both(tmp_path, fleet, 
 
 
 def test_a_bad_version_filter_is_refused_by_name(tmp_path, fleet):
-    run, _ = _inventory(tmp_path, {"kubernetes_versions": ["1.x"]})
+    run = _inventory(tmp_path, {"kubernetes_versions": ["1.x"]})[0]
     assert run.returncode != 0
     assert "kubernetes_versions: '1.x'" in run.stdout + run.stderr
 
