@@ -23,20 +23,12 @@ def _tags(items):
     return {t["Key"]: t["Value"] for t in items or []}
 
 
-@pytest.fixture(scope="module")
-def seeded(emulator, ca_pem):
+def _seed_twice(emulator, ca_pem, name, profile=None):
     """Seed one cluster twice; the second run's request log slice is kept."""
-    name = "seeded"
     issuer = new_oidc_issuer(REGION)
-    args = (
-        emulator.url,
-        REGION,
-        name,
-        "1.36",
-        "https://127.0.0.1:6443",
-        ca_pem,
-        issuer,
-    )
+    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:6443", ca_pem, issuer)
+    if profile:
+        args += (None, profile)
     first = seed_cluster(*args)
     offset = emulator.log_size()
     second = seed_cluster(*args)
@@ -48,6 +40,11 @@ def seeded(emulator, ca_pem):
         "second": second,
         "second_requests": emulator.log_since(offset),
     }
+
+
+@pytest.fixture(scope="module")
+def seeded(emulator, ca_pem):
+    return _seed_twice(emulator, ca_pem, "seeded")
 
 
 def test_new_oidc_issuer_shape():
@@ -395,12 +392,7 @@ def test_api_modes_give_the_node_group_role_an_access_entry(emulator, ca_pem, mo
 
 @pytest.fixture(scope="module")
 def terraform(emulator, ca_pem):
-    name = "tfseeded"
-    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), None, "terraform")
-    first = seed_cluster(*args)
-    offset = emulator.log_size()
-    second = seed_cluster(*args)
-    return {"name": name, "first": first, "second": second, "second_requests": emulator.log_since(offset)}
+    return _seed_twice(emulator, ca_pem, "tfseeded", "terraform")
 
 
 def test_terraform_second_run_creates_nothing(terraform):
@@ -529,12 +521,7 @@ def test_terraform_iam_names_node_group_and_oidc_provider(emulator, terraform):
 
 @pytest.fixture(scope="module")
 def guide(emulator, ca_pem):
-    name = "gdseeded"
-    args = (emulator.url, REGION, name, "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), None, "karpenter-guide")
-    first = seed_cluster(*args)
-    offset = emulator.log_size()
-    second = seed_cluster(*args)
-    return {"name": name, "first": first, "second": second, "second_requests": emulator.log_since(offset)}
+    return _seed_twice(emulator, ca_pem, "gdseeded", "karpenter-guide")
 
 
 def test_guide_second_run_creates_nothing(guide):
