@@ -148,7 +148,8 @@ def main(argv=None):
             "# Upgrade beside a fresh install\n\n"
             "`make bench-upgrade` (benchmarks/upgrade.py): Karpenter %s installed with just-in-time nodes, then "
             "playbooks/karpenter.yml at %s (IAM stack, rules, karpenter-crd, karpenter, verify), beside "
-            "karpenter.yml at %s on a fresh sandbox; the real controllers run as the chart's pods. "
+            "karpenter.yml at %s on a fresh sandbox; the real controllers run as the chart's pods, and the AWS "
+            "requests counted include those the running controller sends during the run (the no-op's writes). "
             "Machine: %s cores, %s, %s; whole benchmark %.0f s.\n\n%s\n"
             % (oldest, default, default, m["nproc"], m["memory"], m["cpu"], time.monotonic() - started, text))
     return 0
