@@ -49,8 +49,10 @@ sandbox-build: deps  ## build the sandbox's binaries from their Go modules (cach
 # AUTH_MODE=CONFIG_MAP|API_AND_CONFIG_MAP|API: the cluster's authentication mode (a new sandbox only;
 # default: the profile's).
 # KARPENTER_VERSION=0.16.x: the legacy profile (vars.yml installs Karpenter as the walkthrough did).
+# EXTRA_KARPENTER_VERSIONS="1.9.3": also serve these 1.x releases (charts and controller), built from
+# sandbox/go/karpenter-<minor>/ only when asked for (a new sandbox only).
 sandbox: deps  ## start (or reuse) the sandbox; PROFILE=eksctl|terraform|karpenter-guide, AUTH_MODE=..., KARPENTER_VERSION=0.16.x
-	$(SANDBOX) up $(if $(PROFILE),--profile $(PROFILE)) $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION))
+	$(SANDBOX) up $(if $(PROFILE),--profile $(PROFILE)) $(if $(AUTH_MODE),--authentication-mode $(AUTH_MODE)) $(if $(KARPENTER_VERSION),--karpenter-version $(KARPENTER_VERSION)) $(foreach v,$(EXTRA_KARPENTER_VERSIONS),--extra-karpenter-version $(v))
 
 sandbox-status:  ## each sandbox component and its state
 	@$(SANDBOX) status
@@ -99,7 +101,9 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #   karpenter-guide  the same on the karpenter-guide profile (29600-29699)
 #   teardown         teardown.yml on the real controller; install again; controller killed first (29700-29799)
 #   adopt            Karpenter installed as its getting-started guide does, taken over (29900-29999)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt
+#   upgrade          Karpenter 1.9.3 with just-in-time nodes, upgraded to the default version, both controllers
+#                    real; re-run; nodes kept (30000-30099)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -113,7 +117,7 @@ check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests,
 
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
 E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth
-E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt sanity units
+E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
 e2e-a: deps
@@ -165,6 +169,11 @@ bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real co
 .PHONY: bench-jit
 bench-jit: deps
 	$(BIN)/python benchmarks/time_to_jit.py --out benchmarks/TIME_TO_JIT.md
+
+# An upgrade from the oldest Karpenter the sandbox serves to the default version, beside a fresh install of the default.
+.PHONY: bench-upgrade
+bench-upgrade: deps  ## benchmarks/UPGRADE.md: upgrade oldest -> default beside a fresh install (time, CPU, API calls)
+	$(BIN)/python benchmarks/upgrade.py --out benchmarks/UPGRADE.md
 
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs

@@ -4,12 +4,18 @@ The module's ``charts/`` folder ships ``karpenter`` and ``karpenter-crd``. Two f
 packaging:
 - the ``karpenter`` chart's ``crds/`` entries are symlinks into ``pkg/apis/crds/``, which module
   zips drop, so they are restored from that folder of the same module;
-- the tagged ``Chart.yaml`` carries the previous release's version (the release sets it when it
-  publishes), so the charts are packaged with ``--version``/``--app-version`` set to the pin.
+- the tagged ``Chart.yaml`` carries the previous release's version, and ``values.yaml`` the previous
+  release's controller image (the release sets both when it publishes), so the charts are packaged with
+  ``--version``/``--app-version`` set to the release and the controller image tag set to it too (without
+  the digest, which only the published image has), as the published chart names its own image.
+The pinned release is always served; each further release the sandbox is asked for
+(``tools.karpenter_groups``) from its own module the same way.
 Packaged charts are cached beside the binaries; nothing is copied into the repository.
 """
 
+import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -83,14 +89,32 @@ def exclude_sandbox_run_pods(stages):
     return stages
 
 
-def packaged_charts(helm):
-    """Package karpenter and karpenter-crd at the pinned version; return their .tgz paths (cached)."""
-    version = chart_version()
-    out = tools.cache_root() / "charts" / version
+# How the charts are packaged (part of the cache path: a change here packages them afresh).
+PACKAGING = 2
+
+_IMAGE_RE = re.compile(r"^(controller:\n(?:(?:[ #].*)?\n)*?  image:\n(?:(?:    .*)?\n)*?)    tag: .*\n((?:(?:    .*)?\n)*?)"
+                       r"    digest: .*\n", re.M)
+
+
+def release_values(text, version):
+    """The karpenter chart's values.yaml text with the controller image tag set to ``version`` and no digest,
+    comments and everything else kept."""
+    new, count = _IMAGE_RE.subn(lambda m: "%s    tag: %s\n%s    digest: \"\"\n" % (m.group(1), version, m.group(2)),
+                                text, count=1)
+    if count != 1:
+        raise SandboxError("the karpenter chart's values.yaml has no controller.image.tag and digest")
+    return new
+
+
+def packaged_charts(helm, version=None):
+    """Package karpenter and karpenter-crd of ``version`` (default: the pinned one); return their .tgz paths
+    (cached)."""
+    version = (version or chart_version()).lstrip("v")
+    out = tools.cache_root() / "charts" / version / ("packaging-%d" % PACKAGING)
     wanted = [out / ("%s-%s.tgz" % (name, version)) for name in ("karpenter-crd", "karpenter")]
     if all(p.exists() for p in wanted):
         return wanted
-    mod = tools.karpenter_module_dir()
+    mod = tools.karpenter_module_dir(version)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("karpenter-crd", "karpenter"):
@@ -100,6 +124,8 @@ def packaged_charts(helm):
             for p in [dst] + list(dst.rglob("*")):
                 p.chmod(0o755 if p.is_dir() else 0o644)
             if name == "karpenter":
+                values = dst / "values.yaml"
+                values.write_text(release_values(values.read_text(), version))
                 crds = dst / "crds"
                 crds.mkdir(exist_ok=True)
                 for f in sorted((mod / "pkg" / "apis" / "crds").glob("*.yaml")):
@@ -155,14 +181,39 @@ def _tags(registry_host, repo):
         return []
 
 
-def publish(sandbox, bins, log=print):
-    """Push both charts to the sandbox registry unless they are there already."""
+def _chart_digest(registry_host, repo, version):
+    """The digest of the chart layer the registry holds for ``repo:version``, or None."""
+    if version not in _tags(registry_host, repo):
+        return None
+    req = urllib.request.Request("http://%s/v2/%s/manifests/%s" % (registry_host, repo, version),
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    try:
+        with urllib.request.urlopen(req, timeout=3) as r:
+            layers = json.loads(r.read()).get("layers") or []
+    except Exception:  # noqa: BLE001 (then push it again)
+        return None
+    return next((layer["digest"] for layer in layers if layer.get("mediaType", "").endswith("chart.content.v1.tar+gzip")),
+                None)
+
+
+def _sha256(path):
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def publish(sandbox, bins, versions=(), log=print):
+    """Push both charts of the pinned version and of each of ``versions`` to the sandbox registry unless they
+    are there already."""
     helm = bins["helm"]
-    version = chart_version()
     env = None
-    for tgz in packaged_charts(helm):
+    for version in [chart_version()] + [v.lstrip("v") for v in versions if v.lstrip("v") != chart_version()]:
+        env = _push(sandbox, helm, version, env, log)
+
+
+def _push(sandbox, helm, version, env, log):
+    for tgz in packaged_charts(helm, version):
         name = tgz.name[: -len("-%s.tgz" % version)]
-        if version in _tags(sandbox.registry_host, "karpenter/%s" % name):
+        # Pushed already, and the same package (a package made before a change of PACKAGING is pushed again).
+        if _chart_digest(sandbox.registry_host, "karpenter/%s" % name, version) == _sha256(tgz):
             continue
         if env is None:
             import os
@@ -175,6 +226,7 @@ def publish(sandbox, bins, log=print):
         if res.returncode != 0:
             raise SandboxError("helm push %s failed: %s" % (tgz.name, res.stderr))
         log("pushed %s to oci://%s/karpenter" % (tgz.name, sandbox.registry_host))
+    return env
 
 
 def chart_values(tgz):

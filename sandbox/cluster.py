@@ -27,6 +27,11 @@ later command on that state directory takes its ports from there, not from $SAND
 `up` with a 0.16.x Karpenter version (the legacy profile) writes that version into vars.yml, so
 playbooks/karpenter.yml installs Karpenter the way the walkthrough did.
 
+`up --extra-karpenter-version X.Y.Z` (repeatable) also serves that Karpenter release beside the pinned
+one, for upgrades: its charts in the registry and its controller binary for pods of its image, both built
+from its Go module (sandbox/go/karpenter-<minor>/) only when asked for; the choice is kept in sandbox.json
+and vars.yml lists every release served (sandbox_karpenter_versions, oldest first).
+
 `up --profile eksctl|terraform|karpenter-guide` chooses the cluster a new sandbox starts from, as
 that tool leaves it (sandbox/emulator/profiles.py); the choice is kept in sandbox.json.
 """
@@ -79,9 +84,10 @@ AUDIT_POLICY = {
 
 class Sandbox(object):
     def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
-                 authentication_mode=None, karpenter_version=None, profile=None):
+                 authentication_mode=None, karpenter_version=None, profile=None, extra_karpenter_versions=None):
         self.state = Path(state_dir)
         self.karpenter_version = karpenter_version
+        self.requested_extra = sorted({v.lstrip("v") for v in extra_karpenter_versions or []} - {charts.chart_version()})
         self.cluster = cluster
         self.region = region
         if authentication_mode is not None and authentication_mode not in AUTHENTICATION_MODES:
@@ -368,8 +374,11 @@ class Sandbox(object):
                         env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
             self._wait(name, lambda: "watching NodeClaims" in self._log_tail(name), timeout=30)
         elif name == "karpenter-pods":
-            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.controller", "--state-dir", str(self.state),
-                               "--binary", bins["karpenter-controller"]])
+            argv = [sys.executable, "-u", "-m", "sandbox.controller", "--state-dir", str(self.state),
+                    "--binary", bins["karpenter-controller"]]
+            for version in cfg.get("extra_karpenter_versions") or []:
+                argv += ["--binary", "%s=%s" % (version, tools.ensure_karpenter(version, log=self.log))]
+            self._spawn(name, argv)
             self._wait(name, lambda: "watching pods" in self._log_tail(name), timeout=30)
         else:
             raise SandboxError("unknown component %s" % name)
@@ -377,7 +386,7 @@ class Sandbox(object):
     # ---- public operations ------------------------------------------------
     def _check_karpenter_version(self):
         wanted = self.karpenter_version
-        if wanted is None or wanted.lstrip("v") == charts.chart_version():
+        if wanted is None or wanted.lstrip("v") in [charts.chart_version()] + self.requested_extra:
             return
         known = charts.legacy_versions()
         if wanted.lstrip("v") not in known:
@@ -387,9 +396,13 @@ class Sandbox(object):
     def up(self):
         t0 = time.time()
         self._check_karpenter_version()
+        for version in self.requested_extra:
+            tools.karpenter_group(version)  # fail fast, naming those there are
         self.state.mkdir(parents=True, exist_ok=True)
         charts.registry_binary()  # fail fast when the registry is not installed
         bins = tools.ensure_all(log=self.log)
+        for version in self.requested_extra:
+            tools.ensure_karpenter(version, log=self.log)
         cfg = self.config()
         if not cfg:
             from sandbox.emulator.seed import new_oidc_issuer
@@ -397,7 +410,8 @@ class Sandbox(object):
             profile = self.requested_profile or DEFAULT_PROFILE
             cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
                    "port_base": self.port_base, "ports": self.ports, "profile": profile,
-                   "authentication_mode": self.requested_mode or default_authentication_mode(profile)}
+                   "authentication_mode": self.requested_mode or default_authentication_mode(profile),
+                   "extra_karpenter_versions": self.requested_extra}
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
             raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
@@ -410,6 +424,11 @@ class Sandbox(object):
             raise SandboxError("the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
                                "first to start one in %s" % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"),
                                                              self.requested_mode))
+        elif self.requested_extra and self.requested_extra != cfg.get("extra_karpenter_versions", []):
+            raise SandboxError("the sandbox in %s serves Karpenter %s; run `make sandbox-down` first to start one "
+                               "that also serves %s" % (self.state, ", ".join(
+                                   [charts.chart_version()] + cfg.get("extra_karpenter_versions", [])),
+                                   ", ".join(self.requested_extra)))
         pki.ensure_pki(self.pki)
         taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
         if taken:
@@ -428,8 +447,8 @@ class Sandbox(object):
             if not self.alive(name):
                 self._start(name, bins, cfg)
                 started.append(name)
-        charts.publish(self, bins, log=self.log)
-        self._write_env(bins)
+        charts.publish(self, bins, versions=cfg.get("extra_karpenter_versions") or [], log=self.log)
+        self._write_env(bins, cfg)
         self.wait_nodes_ready()
         took = time.time() - t0
         self.log("sandbox %s up in %.1fs (started: %s)" % (self.cluster, took, ", ".join(started) or "nothing, all running"))
@@ -516,7 +535,7 @@ class Sandbox(object):
             time.sleep(0.3)
         raise SandboxError("nodes not Ready after %ds; see %s" % (timeout, self.logs / "kwok.log"))
 
-    def _write_env(self, bins):
+    def _write_env(self, bins, cfg):
         bindirs = sorted({str(Path(b).parent) for b in bins.values()})
         helm_home = self.state / "helm"
         env = {
@@ -548,6 +567,9 @@ class Sandbox(object):
             "sandbox_kubeconfig": str(self.state / "kubeconfig"),
             "sandbox_authentication_mode": seeded.get("authentication_mode", "CONFIG_MAP"),
             "sandbox_profile": seeded.get("profile", DEFAULT_PROFILE),
+            # The Karpenter releases whose charts and controller the sandbox serves, oldest first.
+            "sandbox_karpenter_versions": sorted([charts.chart_version()] + (cfg.get("extra_karpenter_versions") or []),
+                                                 key=lambda v: tuple(int(p) for p in v.split("."))),
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 

@@ -3,8 +3,10 @@
 A sandbox component (``karpenter-pods``, log ``.sandbox/logs/karpenter-pods.log``) that plays the
 kubelet's part for the pods labelled ``app.kubernetes.io/name=karpenter``: kwok runs every other
 pod, and its stages leave these to this one (``charts.kwok_stages``). For each such pod, once it is
-bound to a node, it runs the controller binary built from the pinned Go module
-(``tools.GROUPS["karpenter"]``) as a local process (log ``.sandbox/logs/karpenter-<pod>.log``):
+bound to a node, it runs the controller binary of the pod's Karpenter release, the tag of the controller
+container's image (the Deployment's ``app.kubernetes.io/version`` when the image has none), built from
+that release's Go module (``tools.karpenter_groups``: the pinned one, and any other the sandbox was
+started with), as a local process (log ``.sandbox/logs/karpenter-<pod>.log``):
 
 * with the controller container's environment as the kubelet resolves it (``value``,
   ``fieldRef``, ``resourceFieldRef`` with its divisor). Only the ports the container listens on
@@ -26,13 +28,12 @@ bound to a node, it runs the controller binary built from the pinned Go module
   deleted with grace 0, as the kubelet does. A replacement pod (new UID) gets a process of its own.
 
 Emulated rather than run, and said in the log, the pod then marked Ready as kwok would:
-* a pod of another Karpenter version than the one built here (Karpenter 0.16, the legacy profile),
-  by the owning Deployment's ``app.kubernetes.io/version`` (the chart's appVersion);
+* a pod of a Karpenter release the sandbox has no binary for (Karpenter 0.16, the legacy profile);
 * a pod with no IRSA role: with EKS Pod Identity, credentials come from the Pod Identity agent,
   which the sandbox does not have.
 The liveness probe is not run.
 
-    python -m sandbox.controller --state-dir .sandbox --binary PATH   (started by ``python -m sandbox up``)
+    python -m sandbox.controller --state-dir .sandbox --binary [VERSION=]PATH ...   (started by ``python -m sandbox up``)
 """
 
 import argparse
@@ -240,6 +241,7 @@ class PodProcess(object):
         self.tokens_at = 0
         self.waiting = None
         self.container = self.account = self.role = None
+        self.version = None  # the Karpenter release whose binary runs for the pod
 
     @property
     def key(self):
@@ -249,22 +251,21 @@ class PodProcess(object):
         return {"pod": self.key, "uid": self.uid, "node": self.node,
                 "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
                 "ports": self.ports, "ready": self.ready, "restarts": self.restarts,
-                "emulated": self.emulated, "waiting": self.waiting[0] if self.waiting else None,
+                "version": self.version, "emulated": self.emulated, "waiting": self.waiting[0] if self.waiting else None,
                 "terminating": self.terminating_until is not None}
 
 
 class Watcher(object):
-    def __init__(self, sandbox, binary, interval=1.0):
+    def __init__(self, sandbox, binaries, interval=1.0):
         from kubernetes import client, config
 
         self.sb = sandbox
-        self.binary = binary
+        self.binaries = dict(binaries)  # Karpenter release (X.Y.Z) -> its controller binary
         self.interval = interval
         # It reads as kwok does (kwok-controller), since it stands in for kwok for these pods; like
         # kwok's and the kubelets', its requests stay out of the audit log, which is about clients.
         self.api = config.new_client_from_config(str(sandbox.state / "kwok.kubeconfig"))
         self.core = client.CoreV1Api(self.api)
-        self.version = tools.karpenter_version().lstrip("v")
         self.port_base = sandbox.ports["etcd"] - 1
         self.dir = sandbox.state / "karpenter"
         self.pods = {}
@@ -325,10 +326,10 @@ class Watcher(object):
     def plan(self, run, pod):
         """Resolve the pod's settings; set ``run.emulated`` (why not run) or ``run.env`` (how to run)."""
         container = controller_container(pod)
-        version = self.chart_version(pod) or image_version(container["image"])
-        if version != self.version:
-            run.emulated = ("Karpenter %s (image %s) is not %s, the version the sandbox builds; the pod is marked "
-                            "Ready as kwok would" % (version, container["image"], self.version))
+        version = image_version(container["image"]) or self.chart_version(pod)
+        if version not in self.binaries:
+            run.emulated = ("Karpenter %s (image %s) is not a release the sandbox builds (%s); the pod is marked "
+                            "Ready as kwok would" % (version, container["image"], ", ".join(sorted(self.binaries))))
             return
         node = self.core.read_node(run.node).status.allocatable
         try:
@@ -346,15 +347,13 @@ class Watcher(object):
                             % (run.namespace, account, ROLE_ARN_ANNOTATION))
             return
         run.account, run.role = account, role
+        run.version = version
         run.env = env
         run.container = container
 
     def chart_version(self, pod):
-        """``app.kubernetes.io/version`` of the Deployment that owns the pod (the chart's appVersion), or None.
-
-        Not the image's tag: the karpenter chart in the Go module names the previous release's image
-        until its release is published (see sandbox/charts.py).
-        """
+        """``app.kubernetes.io/version`` of the Deployment that owns the pod (the chart's appVersion), or None;
+        the release of a pod whose image has no tag."""
         from kubernetes import client
 
         apps = client.AppsV1Api(self.api)
@@ -419,7 +418,7 @@ class Watcher(object):
         # A container's environment is its own: nothing of the sandbox's (no static AWS keys).
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pod_dir)}
         logf = open(self.sb.logs / ("karpenter-%s.log" % run.name), "ab")
-        run.proc = subprocess.Popen([self.binary], env=dict(base, **env), stdout=logf, stderr=subprocess.STDOUT,
+        run.proc = subprocess.Popen([self.binaries[run.version]], env=dict(base, **env), stdout=logf, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=str(pod_dir))
         logf.close()
         run.started_at = _now()
@@ -427,8 +426,8 @@ class Watcher(object):
         run.failures = 0
         probe = (run.container.get("readinessProbe") or {})
         run.next_probe = time.time() + int(probe.get("initialDelaySeconds") or 0)
-        log.info("pod %s (uid %s): karpenter controller pid %d, ports %s, log %s", run.key, run.uid, run.proc.pid,
-                 run.ports, self.sb.logs / ("karpenter-%s.log" % run.name))
+        log.info("pod %s (uid %s): karpenter controller %s pid %d, ports %s, log %s", run.key, run.uid, run.version,
+                 run.proc.pid, run.ports, self.sb.logs / ("karpenter-%s.log" % run.name))
 
     def start(self, run, pod):
         self.plan(run, pod)
@@ -573,7 +572,8 @@ class Watcher(object):
         (self.dir / "pods.json").unlink(missing_ok=True)
 
     def run(self):
-        log.info("watching pods labelled %s=%s (Karpenter %s, %s)", LABEL[0], LABEL[1], self.version, self.binary)
+        log.info("watching pods labelled %s=%s (Karpenter %s)", LABEL[0], LABEL[1],
+                 ", ".join("%s: %s" % item for item in sorted(self.binaries.items())))
         while not self.stopping:
             try:
                 self.reconcile()
@@ -591,6 +591,17 @@ def _http_ok(url, timeout):
         return False
 
 
+def binaries_by_version(specs):
+    """{version: path} from ``--binary`` values: VERSION=PATH, or PATH alone for the pinned version."""
+    binaries = {}
+    for spec in specs:
+        version, sep, path = spec.partition("=")
+        if not sep:
+            version, path = tools.karpenter_version().lstrip("v"), spec
+        binaries[version.lstrip("v")] = path
+    return binaries
+
+
 def pod_rows(sandbox):
     """The watcher's view of the chart's pods (``pods.json``), [] when there is none."""
     path = Path(sandbox.state) / "karpenter" / "pods.json"
@@ -605,13 +616,14 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--state-dir", required=True)
-    p.add_argument("--binary", required=True, help="the karpenter controller binary")
+    p.add_argument("--binary", required=True, action="append",
+                   help="a karpenter controller binary, VERSION=PATH (PATH alone: the pinned version); repeatable")
     p.add_argument("--interval", type=float, default=1.0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")
     cfg = json.loads((Path(args.state_dir) / "sandbox.json").read_text())
     sb = Sandbox(state_dir=args.state_dir, cluster=cfg["cluster"], region=cfg["region"])
-    watcher = Watcher(sb, args.binary, interval=args.interval)
+    watcher = Watcher(sb, binaries_by_version(args.binary), interval=args.interval)
 
     def stop(*_):
         watcher.stopping = True

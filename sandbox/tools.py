@@ -1,6 +1,8 @@
 """The sandbox's binaries: pinned in the go.mod files under sandbox/go/, built once, cached.
 
 Each group (kube, kwok, helm, karpenter) is a Go module whose go.mod/go.sum pin every version.
+Further Karpenter releases have a module each, ``sandbox/go/karpenter-<minor>/``, built only when asked
+for (``ensure_karpenter``, ``python -m sandbox up --extra-karpenter-version``).
 Binaries are built into ``<cache>/bin/<group>-<version>-<hash>/`` where the hash covers the
 group's go.mod and go.sum and the Go version, so a pin change builds afresh and an unchanged
 pin reuses the cache. ``<cache>`` is ``$JIT_KARPENTER_CACHE`` or ``~/.cache/jit-karpenter``.
@@ -95,6 +97,44 @@ def karpenter_version():
     return module_version("karpenter", KARPENTER_MODULE)
 
 
+def karpenter_groups():
+    """{version: group} of each Karpenter release the sandbox can build: the pinned one (group karpenter)
+    and one per sandbox/go/karpenter-<minor>/ module."""
+    groups = {}
+    for d in sorted(GO_DIR.glob("karpenter*")):
+        if (d / "go.mod").is_file():
+            groups[module_version(d.name, KARPENTER_MODULE).lstrip("v")] = d.name
+    return groups
+
+
+def karpenter_group(version):
+    """The group that builds Karpenter ``version`` (X.Y.Z); an error naming those there are."""
+    groups = karpenter_groups()
+    wanted = str(version).lstrip("v")
+    if wanted not in groups:
+        raise SandboxError("the sandbox builds Karpenter %s, not %s (a module sandbox/go/karpenter-<minor>/ "
+                           "pins each release)" % (", ".join(sorted(groups, key=_version_key)), wanted))
+    return groups[wanted]
+
+
+def _version_key(version):
+    return tuple(int(p) for p in version.split("."))
+
+
+def _spec(group):
+    """GROUPS[group]; a sandbox/go/karpenter-<minor>/ module builds as group karpenter does."""
+    if group in GROUPS:
+        return GROUPS[group]
+    if group.startswith("karpenter-") and (GO_DIR / group / "go.mod").is_file():
+        return GROUPS["karpenter"]
+    raise SandboxError("no Go module sandbox/go/%s" % group)
+
+
+def ensure_karpenter(version, log=print):
+    """The path of the controller binary of Karpenter ``version``, built (once, cached) if need be."""
+    return ensure_group(karpenter_group(version), log=log)["karpenter-controller"]
+
+
 def _go_env():
     env = dict(os.environ)
     # sandbox/go/karpenter asks for a newer Go patch release than may be installed;
@@ -125,7 +165,7 @@ def check_proxy():
 
 
 def group_dir(group):
-    module, binaries, _ = GROUPS[group]
+    module, binaries, _ = _spec(group)
     h = hashlib.sha256()
     for name in ("go.mod", "go.sum"):
         h.update((GO_DIR / group / name).read_bytes())
@@ -158,7 +198,7 @@ def _prebuilt(binary, version):
 
 def ensure_group(group, log=print):
     """Return {binary: path} for ``group``, building it if the cache lacks it."""
-    module, binaries, ldflags = GROUPS[group]
+    module, binaries, ldflags = _spec(group)
     version = module_version(group, module)
     if group == "kube":
         pre = {b: _prebuilt(b, version if b != "etcd" else module_version("kube", "go.etcd.io/etcd/server/v3")) for b in binaries}
@@ -192,13 +232,15 @@ def ensure_group(group, log=print):
     return {b: str(p) for b, p in paths.items()}
 
 
-def karpenter_module_dir():
-    """Download (through the module proxy) the pinned karpenter-provider-aws module; return its dir."""
+def karpenter_module_dir(version=None):
+    """Download (through the module proxy) the karpenter-provider-aws module of ``version`` (default: the
+    pinned one); return its dir."""
     require_go()
-    version = karpenter_version()
+    group = karpenter_group(version) if version else "karpenter"
+    version = module_version(group, KARPENTER_MODULE)
     res = subprocess.run(
         ["go", "mod", "download", "-json", "%s@%s" % (KARPENTER_MODULE, version)],
-        cwd=GO_DIR / "karpenter", env=_go_env(), capture_output=True, text=True,
+        cwd=GO_DIR / group, env=_go_env(), capture_output=True, text=True,
     )
     m = re.search(r'"Dir":\s*"([^"]+)"', res.stdout)
     if res.returncode != 0 or not m:

@@ -161,6 +161,10 @@ def test_the_pods_are_ready_when_the_real_controllers_are(release, kube):
     for uid in pods:
         row = rows[uid]
         assert row["ready"] and not row["emulated"]
+        # The chart names its own release's image, and the sandbox runs that release's binary for it.
+        assert controller.image_version(controller.controller_container(
+            kube.sanitize_for_serialization(pods[uid]))["image"]) == release["version"]
+        assert row["version"] == release["version"]
         health = row["ports"]["HEALTH_PROBE_PORT"]
         # The pod is Ready because the controller's own readiness endpoint answers.
         with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % health, timeout=5) as r:
@@ -236,6 +240,31 @@ def test_helm_upgrade_restarts_the_controllers_with_the_new_value(release, kube)
     # Helm recorded revision 2 as deployed: its --wait was satisfied by the new controllers' readiness.
     history = json.loads(release["helm"]("history", RELEASE, "-n", release["namespace"], "-o", "json").stdout)
     assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "deployed")]
+
+
+def test_a_pod_of_a_release_the_sandbox_does_not_build_is_not_run(release, kube):
+    """The binary is chosen by the pod's image tag: a tag the sandbox builds no binary for gets no process."""
+    ns = release["namespace"]
+    upgrade = ("upgrade", RELEASE, release["chart"], "--version", release["version"], "--plain-http", "--skip-crds",
+               "-n", ns, "--reuse-values", "--wait", "--timeout", "5m")
+    release["helm"](*upgrade, "--set", "controller.image.tag=0.99.0")
+
+    def emulated():
+        pods = _pods(kube, ns)
+        path = release["state"] / "karpenter" / "pods.json"
+        rows = {r["uid"]: r for r in json.loads(path.read_text()) if r["pod"].startswith(ns + "/")}
+        if len(pods) != 2 or set(rows) != set(pods) or not all(_ready(p) for p in pods.values()):
+            return None
+        return rows
+
+    rows = _wait("two pods of image tag 0.99.0, emulated and Ready", emulated, timeout=180)
+    for row in rows.values():
+        assert row["pid"] is None and row["version"] is None
+        assert "Karpenter 0.99.0" in row["emulated"] and release["version"] in row["emulated"]
+    # Back to the chart's own image: the release's binary runs again.
+    release["helm"](*upgrade, "--set", "controller.image.tag=" + release["version"])
+    _, rows = _processes(release, kube, ready=True)
+    assert {r["version"] for r in rows.values()} == {release["version"]}
 
 
 def test_uninstall_stops_every_process(release, kube):
