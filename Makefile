@@ -103,7 +103,9 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #   adopt            Karpenter installed as its getting-started guide does, taken over (29900-29999)
 #   upgrade          Karpenter 1.9.3 with just-in-time nodes, upgraded to the default version, both controllers
 #                    real; re-run; nodes kept (30000-30099)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade
+#   adopt-eksctl     Karpenter installed by eksctl's karpenter: block, with a node, taken over (30100-30199)
+#   adopt-terraform  Karpenter installed by terraform-aws-eks v21's karpenter module, with a node, taken over (30200-30299)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -115,7 +117,7 @@ molecule-profiles: deps  ## molecule terraform and karpenter-guide, side by side
 # molecule scenarios and the authentication tests. On 2 cores the lanes overlap each other's waits.
 check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests, no sandbox
 
-E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
+E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions molecule-adopt-eksctl molecule-adopt-terraform
 E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth
 E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade sanity units
 e2e-shared: deps

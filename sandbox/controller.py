@@ -16,6 +16,12 @@ started with), as a local process (log ``.sandbox/logs/karpenter-<pod>.log``):
   the pod (``boundObjectRef``), for the API server, and one for audience ``sts.amazonaws.com``
   (IRSA). The role is the pod's ``AWS_ROLE_ARN`` if the pod has one, else the service account's
   ``eks.amazonaws.com/role-arn`` annotation, which is what EKS's pod identity webhook injects.
+  Without either, EKS Pod Identity: if the emulator's cluster has an association for the pod's
+  namespace and service account, the pod gets what EKS's webhook injects (a token for audience
+  ``pods.eks.amazonaws.com``, ``AWS_CONTAINER_CREDENTIALS_FULL_URI``,
+  ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``), pointing at the sandbox's Pod Identity agent, which
+  serves credentials only while the ``eks-pod-identity-agent`` add-on is installed
+  (``sandbox.podidentity``).
   Both tokens are files that the watcher renews at 80 % of their life, as the kubelet does; the
   controller re-reads them. The watcher's own writes (pod status, TokenRequests, the final delete)
   go out as the kubelet of the pod's node (``system:node:<node>``, group ``system:nodes``), so the
@@ -29,8 +35,7 @@ started with), as a local process (log ``.sandbox/logs/karpenter-<pod>.log``):
 
 Emulated rather than run, and said in the log, the pod then marked Ready as kwok would:
 * a pod of a Karpenter release the sandbox has no binary for (Karpenter 0.16, the legacy profile);
-* a pod with no IRSA role: with EKS Pod Identity, credentials come from the Pod Identity agent,
-  which the sandbox does not have.
+* a pod with no IRSA role and no Pod Identity association (on EKS it would get no credentials).
 The liveness probe is not run.
 
     python -m sandbox.controller --state-dir .sandbox --binary [VERSION=]PATH ...   (started by ``python -m sandbox up``)
@@ -51,7 +56,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import pki, tools
+from sandbox import pki, podidentity, tools
 from sandbox.tools import SandboxError
 
 log = logging.getLogger("karpenter-pods")
@@ -242,6 +247,7 @@ class PodProcess(object):
         self.waiting = None
         self.container = self.account = self.role = None
         self.version = None  # the Karpenter release whose binary runs for the pod
+        self.pod_identity = False
 
     @property
     def key(self):
@@ -272,6 +278,8 @@ class Watcher(object):
         self.kubelets = {}
         self.said = {}
         self.stopping = False
+        self.agent = podidentity.Agent(sandbox.aws_url, sandbox.region, sandbox.cluster,
+                                       self.port_base + podidentity.PORT_OFFSET)
 
     # -- helpers ---------------------------------------------------------------------------
     def say(self, key, message, level=logging.INFO):
@@ -341,10 +349,12 @@ class Watcher(object):
         sa = self.core.read_namespaced_service_account(account, run.namespace)
         role = irsa_role(env, sa.metadata.annotations)
         if not role:
-            run.emulated = ("service account %s/%s has no %s annotation and the pod no AWS_ROLE_ARN: with EKS Pod "
-                            "Identity the credentials come from the Pod Identity agent, which the sandbox does not "
-                            "have; the controller is not run and the pod is marked Ready as kwok would"
-                            % (run.namespace, account, ROLE_ARN_ANNOTATION))
+            role = self.agent.association(run.namespace, account)
+            run.pod_identity = bool(role)
+        if not role:
+            run.emulated = ("service account %s/%s has no %s annotation, the pod no AWS_ROLE_ARN and the cluster no "
+                            "Pod Identity association for it: no credentials; the controller is not run and the pod "
+                            "is marked Ready as kwok would" % (run.namespace, account, ROLE_ARN_ANNOTATION))
             return
         run.account, run.role = account, role
         run.version = version
@@ -373,8 +383,9 @@ class Watcher(object):
         """The pod's two service-account tokens, bound to the pod, as files the controller re-reads."""
         kubelet = self.kubelet(run.node)
         bound = {"kind": "Pod", "apiVersion": "v1", "name": run.name, "uid": run.uid}
-        for audiences, seconds, name in (([], KUBE_TOKEN_SECONDS, "token"),
-                                         (["sts.amazonaws.com"], STS_TOKEN_SECONDS, "web-identity-token")):
+        aws_token = (([podidentity.AUDIENCE], podidentity.TOKEN_SECONDS, podidentity.TOKEN_FILE) if run.pod_identity
+                     else (["sts.amazonaws.com"], STS_TOKEN_SECONDS, "web-identity-token"))
+        for audiences, seconds, name in (([], KUBE_TOKEN_SECONDS, "token"), aws_token):
             res = kubelet.create_namespaced_service_account_token(run.account, run.namespace, {
                 "spec": {"audiences": audiences, "expirationSeconds": seconds, "boundObjectRef": bound}})
             tmp = pod_dir / (name + ".tmp")
@@ -401,9 +412,6 @@ class Watcher(object):
             "KUBECONFIG": str(kubeconfig),
             # In a pod, the namespace comes from the mounted service-account token's directory.
             "LEADER_ELECTION_NAMESPACE": run.namespace,
-            # What EKS's pod identity webhook injects for IRSA.
-            "AWS_ROLE_ARN": run.role,
-            "AWS_WEB_IDENTITY_TOKEN_FILE": str(pod_dir / "web-identity-token"),
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
             "AWS_REGION": self.sb.region,
             "AWS_DEFAULT_REGION": self.sb.region,
@@ -412,6 +420,10 @@ class Watcher(object):
             "AWS_ENDPOINT_URL_STS": self.sb.aws_url,
             "AWS_EC2_METADATA_DISABLED": "true",
         })
+        if run.pod_identity:  # what EKS's Pod Identity webhook injects
+            env.update(self.agent.pod_env(pod_dir / podidentity.TOKEN_FILE))
+        else:  # what EKS's pod identity webhook injects for IRSA
+            env.update({"AWS_ROLE_ARN": run.role, "AWS_WEB_IDENTITY_TOKEN_FILE": str(pod_dir / "web-identity-token")})
         (pod_dir / "settings.json").write_text(json.dumps(
             {"pod": run.key, "uid": run.uid, "env": {k: v for k, v in env.items() if "TOKEN" not in k}},
             indent=2, sort_keys=True))
@@ -522,6 +534,7 @@ class Watcher(object):
 
     # -- the loop --------------------------------------------------------------------------
     def reconcile(self):
+        self.agent.sync()
         listed = self.core.list_pod_for_all_namespaces(label_selector="%s=%s" % LABEL)
         pods = self.api.sanitize_for_serialization(listed)["items"]
         present = set()
@@ -570,6 +583,7 @@ class Watcher(object):
                 except subprocess.TimeoutExpired:
                     run.proc.kill()
         (self.dir / "pods.json").unlink(missing_ok=True)
+        self.agent.stop()
 
     def run(self):
         log.info("watching pods labelled %s=%s (Karpenter %s)", LABEL[0], LABEL[1],

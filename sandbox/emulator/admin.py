@@ -1,7 +1,8 @@
 """Admin routes under ``/_sandbox/`` (not AWS APIs).
 
 ``GET  /_sandbox/health``                 200 once the emulator serves requests.
-``GET  /_sandbox/eks/clusters/<name>``    the stored cluster's sandbox-relevant fields.
+``GET  /_sandbox/eks/clusters/<name>``    the stored cluster's sandbox-relevant fields (with its add-ons and
+                                          Pod Identity associations).
 ``POST /_sandbox/eks/clusters/<name>``    override them; JSON body, every key optional::
 
     {"endpoint": "https://127.0.0.1:6443",
@@ -72,6 +73,13 @@ def cluster_view(cluster):
         "resources_vpc_config": cluster.resources_vpc_config,
         # Who created the cluster (not in any AWS API): system:masters in CONFIG_MAP mode.
         "cluster_creator_arn": cluster.__dict__.get("_sandbox_creator_arn"),
+        # What EKS's control plane knows without an API call (the Pod Identity webhook and agent of the
+        # sandbox read them here, staying out of the request log): installed add-ons and the
+        # Pod Identity associations as (namespace, service account, role).
+        "addons": sorted(cluster.__dict__.get("_sandbox_addons") or {}),
+        "pod_identity_associations": sorted(
+            [a["namespace"], a["serviceAccount"], a["roleArn"]]
+            for a in (cluster.__dict__.get("_sandbox_pod_identity_associations") or {}).values()),
     }
 
 

@@ -21,15 +21,18 @@ class SandboxApplication:
     """
 
     def __init__(self, moto_app, request_log=None):
-        from . import admin, oplog
+        from . import admin, oplog, pod_identity
 
         self._admin = admin
         self._moto = moto_app
-        self._aws = (
-            oplog.RequestLogMiddleware(moto_app, request_log)
-            if request_log
-            else moto_app
-        )
+
+        def aws(environ, start_response):
+            # EKS Auth (AssumeRoleForPodIdentity), which moto lacks, beside moto's services.
+            if pod_identity.is_request(environ):
+                return pod_identity.handle(environ, start_response)
+            return moto_app(environ, start_response)
+
+        self._aws = oplog.RequestLogMiddleware(aws, request_log) if request_log else aws
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")

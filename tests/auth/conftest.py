@@ -163,10 +163,6 @@ class AuthSandbox(object):
                 "-e", "@%s" % (self.state / "vars.yml")]
         for e in extra:
             argv += ["-e", e]
-        if "karpenter_controller_identity=pod_identity" in extra and name == "karpenter.yml":
-            # The sandbox has no Pod Identity agent: no controller runs for a Pod Identity pod, so nothing
-            # would mark the node classes Ready for karpenter.yml's proof step.
-            argv += ["-e", "karpenter_verify=false"]
         if check:
             argv += ["--check", "--diff"]
         t0 = time.time()

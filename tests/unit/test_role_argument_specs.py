@@ -65,7 +65,7 @@ def test_task_variables_are_documented(role):
     set_facts = {"%s_%s" % (role, s) for s in ("outputs", "provider_arn", "issuer", "role_arn", "cluster", "account_id",
                                                "partition", "api_generation", "node_access_method",
                                                "discovery_result", "kept", "installed_version", "release_plan",
-                                               "crds_to_adopt")}
+                                               "crds_to_adopt", "service_account_to_adopt", "existing_nodeclasses")}
     assert used - options - set_facts == set()
 
 
