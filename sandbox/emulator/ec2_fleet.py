@@ -1,12 +1,13 @@
 """CreateFleet instances get their launch template's security groups and instance profile, as on EC2.
 
-moto 5.2.5 launches an on-demand fleet's instances from the launch template's image and
+moto 5.2.5 launches a fleet's instances, on-demand and spot, from the launch template's image and
 instance type only: they come up in the VPC's ``default`` security group and without an
 instance profile, whatever the template says. Karpenter notices both: it marks every
 NodeClaim ``Drifted`` (``SecurityGroupDrift``) at once, and a node without the node role's
 instance profile could not join the cluster.
 
-Here each instance an on-demand fleet launches from a launch template gets, from the
+Here each instance a fleet launches from a launch template (on-demand, or through a spot request)
+gets, from the
 template version (with the fleet's overrides merged, as EC2 does):
 
 * the security groups of ``NetworkInterfaces[DeviceIndex 0].Groups``, else
@@ -61,3 +62,15 @@ def apply():
         return result
 
     Fleet.create_on_demand_requests = create_on_demand_requests
+
+    original_spot = Fleet.create_spot_requests
+
+    @functools.wraps(original_spot)
+    def create_spot_requests(self, weight_to_add):
+        before = len(self.spot_requests)
+        result = original_spot(self, weight_to_add)
+        for request in self.spot_requests[before:]:
+            _apply(self.ec2_backend, request.instance, request.launch_spec)
+        return result
+
+    Fleet.create_spot_requests = create_spot_requests

@@ -1,4 +1,4 @@
-"""CreateFleet launches instances with their launch template's security groups and instance profile."""
+"""CreateFleet (on-demand and spot) launches instances with their launch template's security groups and instance profile."""
 
 import json
 
@@ -22,12 +22,12 @@ def network(emulator, unique):
     return {"subnet": subnet, "group": group, "profile": "profile-" + unique, "image": image}
 
 
-def _launch(emulator, unique, data, subnet):
+def _launch(emulator, unique, data, subnet, capacity_type="on-demand"):
     ec2 = emulator.client("ec2")
     template = ec2.create_launch_template(LaunchTemplateName="lt-" + unique, LaunchTemplateData=data)
     fleet = ec2.create_fleet(
         Type="instant",
-        TargetCapacitySpecification={"TotalTargetCapacity": 1, "DefaultTargetCapacityType": "on-demand"},
+        TargetCapacitySpecification={"TotalTargetCapacity": 1, "DefaultTargetCapacityType": capacity_type},
         LaunchTemplateConfigs=[{
             "LaunchTemplateSpecification": {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"],
                                             "Version": "$Latest"},
@@ -38,12 +38,13 @@ def _launch(emulator, unique, data, subnet):
     return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
 
 
-def test_network_interface_groups_and_instance_profile(emulator, unique, network):
+@pytest.mark.parametrize("capacity_type", ["on-demand", "spot"])
+def test_network_interface_groups_and_instance_profile(emulator, unique, network, capacity_type):
     instance = _launch(emulator, unique, {
         "ImageId": network["image"],
         "IamInstanceProfile": {"Name": network["profile"]},
         "NetworkInterfaces": [{"DeviceIndex": 0, "Groups": [network["group"]]}],
-    }, network["subnet"])
+    }, network["subnet"], capacity_type)
     assert [g["GroupId"] for g in instance["SecurityGroups"]] == [network["group"]]
     assert [g["GroupId"] for g in instance["NetworkInterfaces"][0]["Groups"]] == [network["group"]]
     assert instance["IamInstanceProfile"]["Arn"].endswith(":instance-profile/" + network["profile"])
