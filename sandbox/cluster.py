@@ -267,8 +267,11 @@ class Sandbox(object):
     def _start(self, name, bins, cfg):
         p = self.ports
         if name == "aws":
+            # Karpenter's own static on-demand prices: fleets launch the cheapest type, as EC2's lowest-price does.
+            prices = tools.karpenter_module_dir() / "pkg" / "providers" / "pricing" / "zz_generated.pricing_aws.go"
             self._spawn(name, [sys.executable, "-m", "sandbox.emulator.server", "--host", "127.0.0.1",
-                               "--port", str(p["aws"]), "--request-log", str(self.logs / "aws-requests.jsonl")],
+                               "--port", str(p["aws"]), "--request-log", str(self.logs / "aws-requests.jsonl"),
+                               "--ec2-prices", str(prices)],
                         port=p["aws"])
             self._wait(name, lambda: self._http_ok(self.aws_url + "/_sandbox/health"))
         elif name == "etcd":

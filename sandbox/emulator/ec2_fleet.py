@@ -13,9 +13,45 @@ template version (with the fleet's overrides merged, as EC2 does):
 * the security groups of ``NetworkInterfaces[DeviceIndex 0].Groups``, else
   ``SecurityGroupIds``, on the instance and its primary network interface;
 * the ``IamInstanceProfile`` (``Name`` or ``Arn``), associated as RunInstances would.
+
+moto also launches the first launch specification that a fleet lists, whatever it costs: with
+``lowest-price`` (Karpenter's on-demand strategy) EC2 launches the cheapest. Karpenter lists its
+instance types in no price order, so moto's node was often one that Karpenter's consolidation then
+replaced by a cheaper one, minutes later. With a price table (``load_prices``, from Karpenter's own
+static on-demand prices, the ones it uses where the Pricing API cannot be reached), a fleet that is not
+``diversified`` launches the cheapest of its specifications, the first listed among equals.
 """
 
 import functools
+import math
+import re
+
+# {region: {instance type: on-demand price per hour}}; empty: moto's choice.
+PRICES = {}
+
+_REGION = re.compile(r'^\s*"([a-z]{2}(?:-[a-z]+)+-[0-9])":\s*\{', re.M)
+_PRICE = re.compile(r'"([a-z0-9][a-z0-9-]*\.[a-z0-9-]+)":\s*([0-9.]+)')
+
+
+def parse_prices(text):
+    """{region: {type: price}} from karpenter-provider-aws's ``zz_generated.pricing_aws.go``."""
+    prices = {}
+    starts = list(_REGION.finditer(text))
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        prices[m.group(1)] = {t: float(p) for t, p in _PRICE.findall(text, m.end(), end)}
+    return prices
+
+
+def load_prices(path):
+    with open(path) as f:
+        PRICES.update(parse_prices(f.read()))
+    return PRICES
+
+
+def price(region, instance_type):
+    table = PRICES.get(region) or PRICES.get("us-east-1") or {}
+    return table.get(instance_type, math.inf)
 
 
 def template_security_groups(data):
@@ -74,3 +110,21 @@ def apply():
         return result
 
     Fleet.create_spot_requests = create_spot_requests
+
+    original_counts = Fleet.get_launch_spec_counts
+
+    @functools.wraps(original_counts)
+    def get_launch_spec_counts(self, weight_to_add):
+        diversified = (self.spot_options or {}).get("AllocationStrategy") == "diversified"
+        if not PRICES or diversified or len(self.launch_specs) < 2:
+            return original_counts(self, weight_to_add)
+        listed = self.launch_specs
+        region = self.ec2_backend.region_name
+        # moto's lowest price: the first of the (stable) order by SpotPrice, which Karpenter never sets.
+        self.launch_specs = sorted(listed, key=lambda spec: price(region, spec.instance_type))
+        try:
+            return original_counts(self, weight_to_add)
+        finally:
+            self.launch_specs = listed
+
+    Fleet.get_launch_spec_counts = get_launch_spec_counts

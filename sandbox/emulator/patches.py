@@ -16,8 +16,8 @@ moto is imported and extended here, never copied. ``apply()`` is idempotent.
 * AssumeRoleWithWebIdentity verifies the token and the role's trust policy
   (``web_identity``).
 * The EKS-optimised AMIs and their SSM parameters exist (``eks_amis``).
-* CreateFleet instances get their launch template's security groups and instance profile
-  (``ec2_fleet``).
+* CreateFleet instances get their launch template's security groups and instance profile, and
+  a lowest-price fleet launches its cheapest type (``ec2_fleet``).
 * DeleteStack deletes the stack's managed policies and keeps a stack it could not delete
   (``cfn_delete``).
 * ListInstanceProfiles honours ``PathPrefix`` (``iam_instance_profiles``).

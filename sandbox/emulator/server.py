@@ -76,6 +76,9 @@ def main(argv=None):
     parser.add_argument(
         "--request-log", help="append one JSON line per AWS request here"
     )
+    parser.add_argument(
+        "--ec2-prices", help="karpenter-provider-aws's zz_generated.pricing_aws.go: fleets launch the cheapest type"
+    )
     args = parser.parse_args(argv)
     if args.host not in LOOPBACK_HOSTS:
         parser.error(
@@ -87,6 +90,10 @@ def main(argv=None):
     from werkzeug.serving import run_simple
 
     app = build_app(args.request_log)
+    if args.ec2_prices:
+        from . import ec2_fleet
+
+        ec2_fleet.load_prices(args.ec2_prices)
     warm_up()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     run_simple(

@@ -76,11 +76,33 @@ class Emulator:
             return [json.loads(line) for line in handle if line.strip()]
 
 
+PRICES_GO = """package pricing
+
+var InitialOnDemandPricesAWS = map[string]map[ec2types.InstanceType]float64{
+	// us-east-1
+	"us-east-1": {
+		// c5 family
+		"c5.large": 0.085000, "c5.xlarge": 0.170000,
+		// m5 family
+		"m5.2xlarge": 0.384000, "m5.large": 0.096000, "m5.xlarge": 0.192000,
+	},
+	// us-west-2
+	"us-west-2": {
+		"m5.large": 0.096000,
+	},
+}
+"""
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     port = _free_port()
     log_dir = tmp_path_factory.mktemp("emulator")
     log_path = log_dir / "requests.jsonl"
+    # Prices in the format of karpenter-provider-aws's pkg/providers/pricing/zz_generated.pricing_aws.go,
+    # which the sandbox hands the emulator (test_ec2_fleet.py).
+    prices = log_dir / "zz_generated.pricing_aws.go"
+    prices.write_text(PRICES_GO)
     # The server logs every request to stderr: into a file, since a pipe nobody reads fills up
     # (64 KiB) and then blocks the server in the middle of a request.
     stderr_path = log_dir / "stderr.log"
@@ -96,6 +118,8 @@ def emulator(tmp_path_factory):
             str(port),
             "--request-log",
             str(log_path),
+            "--ec2-prices",
+            str(prices),
         ],
         cwd=str(REPO_ROOT),
         env=_subprocess_env(),

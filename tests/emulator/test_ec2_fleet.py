@@ -22,7 +22,7 @@ def network(emulator, unique):
     return {"subnet": subnet, "group": group, "profile": "profile-" + unique, "image": image}
 
 
-def _launch(emulator, unique, data, subnet, capacity_type="on-demand"):
+def _launch(emulator, unique, data, subnet, capacity_type="on-demand", types=("m5.xlarge",)):
     ec2 = emulator.client("ec2")
     template = ec2.create_launch_template(LaunchTemplateName="lt-" + unique, LaunchTemplateData=data)
     fleet = ec2.create_fleet(
@@ -31,7 +31,7 @@ def _launch(emulator, unique, data, subnet, capacity_type="on-demand"):
         LaunchTemplateConfigs=[{
             "LaunchTemplateSpecification": {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"],
                                             "Version": "$Latest"},
-            "Overrides": [{"InstanceType": "m5.xlarge", "SubnetId": subnet}],
+            "Overrides": [{"InstanceType": t, "SubnetId": subnet} for t in types],
         }],
     )
     instance_id = fleet["Instances"][0]["InstanceIds"][0]
@@ -57,3 +57,21 @@ def test_security_group_ids(emulator, unique, network):
                        network["subnet"])
     assert [g["GroupId"] for g in instance["SecurityGroups"]] == [network["group"]]
     assert "IamInstanceProfile" not in instance
+
+
+@pytest.mark.parametrize("capacity_type", ["on-demand", "spot"])
+def test_lowest_price_launches_the_cheapest_type(emulator, unique, network, capacity_type):
+    # Listed as Karpenter lists them, in no price order; the prices are the emulator's table (conftest.py).
+    instance = _launch(emulator, unique, {"ImageId": network["image"]}, network["subnet"], capacity_type,
+                       types=("m5.2xlarge", "unpriced.large", "c5.large", "m5.large"))
+    assert instance["InstanceType"] == "c5.large"
+
+
+def test_prices_parsed_from_karpenters_table():
+    from conftest import PRICES_GO
+    from sandbox.emulator import ec2_fleet
+
+    prices = ec2_fleet.parse_prices(PRICES_GO)
+    assert prices == {"us-east-1": {"c5.large": 0.085, "c5.xlarge": 0.17, "m5.2xlarge": 0.384, "m5.large": 0.096,
+                                    "m5.xlarge": 0.192},
+                      "us-west-2": {"m5.large": 0.096}}
