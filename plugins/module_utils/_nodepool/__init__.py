@@ -8,3 +8,7 @@
 the cluster already holds them; ``objects`` reads and writes them; ``convert`` turns live
 Karpenter 0.16 objects into their 1.x equivalents. Nothing here is a public API.
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
