@@ -220,7 +220,7 @@ def _ami_terms(selector, where, problems, notes):
 
 
 def _nodeclass(provider, where, role, problems, notes):
-    """``(spec of the EC2NodeClass)`` from an inline provider or an AWSNodeTemplate spec."""
+    """The EC2NodeClass spec for an inline provider or an AWSNodeTemplate spec (``where`` names it)."""
     provider = dict(provider or {})
     # A RawExtension provider may name its own type.
     provider.pop("apiVersion", None)
@@ -439,4 +439,3 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
         "spec": class_spec,
     }
     return nodepool, nodeclass, notes
-
