@@ -296,17 +296,29 @@ def _nodeclass(provider, where, role, problems, notes):
 # The node pool
 
 
+def _restricted_label(key):
+    """Why a NodePool may not use label ``key`` in its requirements or labels (the v1 CRD's rules), or None."""
+    domain = str(key).split("/", 1)[0] if "/" in str(key) else ""
+    if key in (NODEPOOL_LABEL, PROVISIONER_LABEL, "kubernetes.io/hostname"):
+        return "a label Karpenter 1.x restricts in a NodePool"
+    if domain.endswith("karpenter.sh") and key != "karpenter.sh/capacity-type":
+        return "the label domain karpenter.sh is restricted in Karpenter 1.x"
+    return None
+
+
 def _requirements(requirements, labels, problems, notes):
+    for key in sorted(labels or {}):
+        reason = _restricted_label(key)
+        if reason:
+            problems.add(f"spec.labels.{key}", reason)
     out = []
     for index, req in enumerate(requirements or []):
         key = req.get("key")
-        if key in DROPPED_LABELS:
-            problems.add(f"spec.requirements[{index}] ({key})", "Karpenter 1.x dropped this label")
+        reason = "Karpenter 1.x dropped this label" if key in DROPPED_LABELS else _restricted_label(key)
+        if reason:
+            problems.add(f"spec.requirements[{index}] ({key})", reason)
             continue
         problems.unknown(req, ("key", "operator", "values"), f"spec.requirements[{index}]")
-        if key == PROVISIONER_LABEL:
-            notes.append(f"spec.requirements[{index}]: {PROVISIONER_LABEL} became {NODEPOOL_LABEL}")
-            key = NODEPOOL_LABEL
         out.append({"key": key, "operator": req.get("operator"), "values": req.get("values")})
     for key, value in V1ALPHA5_DEFAULT_REQUIREMENTS:
         if key not in (labels or {}) and not any(req["key"] == key for req in out):

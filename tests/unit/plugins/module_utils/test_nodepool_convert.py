@@ -473,12 +473,26 @@ def test_instance_profile_becomes_the_role_the_caller_resolved():
         convert_provisioner(_inline(), role=None)
 
 
-def test_provisioner_name_label_becomes_nodepool():
-    """v1beta1-migration.md, Karpenter Labels: karpenter.sh/provisioner-name is karpenter.sh/nodepool."""
+@pytest.mark.parametrize(
+    "key",
+    [
+        # v1beta1-migration.md, Karpenter Labels: provisioner-name became karpenter.sh/nodepool, which the v1
+        # NodePool CRD (kubernetes-sigs/karpenter pkg/apis/crds/karpenter.sh_nodepools.yaml) restricts, with
+        # the rest of the karpenter.sh domain but capacity-type, and kubernetes.io/hostname.
+        "karpenter.sh/provisioner-name",
+        "karpenter.sh/nodepool",
+        "team.karpenter.sh/anything",
+        "kubernetes.io/hostname",
+    ],
+)
+def test_labels_a_1x_node_pool_may_not_use_are_refused(key):
     provisioner = _inline()
-    provisioner["spec"]["requirements"] = [{"key": "karpenter.sh/provisioner-name", "operator": "Exists"}]
-    pool = convert_provisioner(provisioner, role=ROLE)[0]
-    assert pool["spec"]["template"]["spec"]["requirements"][0] == {"key": "karpenter.sh/nodepool", "operator": "Exists"}
+    provisioner["spec"]["requirements"] = [
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]},
+        {"key": key, "operator": "Exists"},
+    ]
+    provisioner["spec"]["labels"] = {key: "x", "intent": "apps"}
+    assert rejected(provisioner).details["rejected_fields"] == [f"spec.labels.{key}", f"spec.requirements[1] ({key})"]
 
 
 def test_the_0_16_default_requirements_are_written_out():
