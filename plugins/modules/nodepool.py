@@ -522,189 +522,15 @@ from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
     api_client,
     kube_argument_spec,
 )
-
-_TAINT = {
-    "key": {"type": "str", "required": True, "no_log": False},
-    "value": {"type": "str"},
-    "effect": {
-        "type": "str",
-        "required": True,
-        "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"],
-    },
-}
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import (
+    argument_spec as nodepool_argument_spec,
+)
 
 
 def argument_spec():
+    """The Kubernetes connection options and the options of the field table (``_nodepool.fields``)."""
     spec = kube_argument_spec()
-    spec.update(
-        name={"type": "str", "required": True},
-        api={"type": "str", "choices": ["auto", "v1", "v1alpha5"], "default": "auto"},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        cluster_name={"type": "str"},
-        requirements={
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "key": {"type": "str", "required": True, "no_log": False},
-                "operator": {
-                    "type": "str",
-                    "required": True,
-                    "choices": [
-                        "In",
-                        "NotIn",
-                        "Exists",
-                        "DoesNotExist",
-                        "Gt",
-                        "Lt",
-                        "Gte",
-                        "Lte",
-                    ],
-                },
-                "values": {"type": "list", "elements": "str"},
-                "min_values": {"type": "int", "aliases": ["minValues"]},
-            },
-        },
-        limits={"type": "dict"},
-        weight={"type": "int"},
-        disruption={
-            "type": "dict",
-            "options": {
-                "consolidation_policy": {
-                    "type": "str",
-                    "choices": ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"],
-                },
-                "consolidate_after": {"type": "str"},
-                "budgets": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {
-                        "nodes": {"type": "str", "default": "10%"},
-                        "schedule": {"type": "str"},
-                        "duration": {"type": "str"},
-                        "reasons": {
-                            "type": "list",
-                            "elements": "str",
-                            "choices": [
-                                "Underutilized",
-                                "Empty",
-                                "Drifted",
-                                "Unhealthy",
-                            ],
-                        },
-                    },
-                },
-            },
-        },
-        expire_after={"type": "str"},
-        termination_grace_period={"type": "str"},
-        labels={"type": "dict"},
-        annotations={"type": "dict"},
-        taints={"type": "list", "elements": "dict", "options": dict(_TAINT)},
-        startup_taints={"type": "list", "elements": "dict", "options": dict(_TAINT)},
-        nodeclass={
-            "type": "dict",
-            "default": {},
-            "apply_defaults": True,
-            "options": {
-                "name": {"type": "str"},
-                "manage": {"type": "bool", "default": True},
-                "role": {"type": "str"},
-                "instance_profile": {"type": "str"},
-                "subnet_selector_terms": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {"id": {"type": "str"}, "tags": {"type": "dict"}},
-                },
-                "security_group_selector_terms": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {
-                        "id": {"type": "str"},
-                        "name": {"type": "str"},
-                        "tags": {"type": "dict"},
-                    },
-                },
-                "ami_selector_terms": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {
-                        "alias": {"type": "str"},
-                        "id": {"type": "str"},
-                        "name": {"type": "str"},
-                        "owner": {"type": "str"},
-                        "ssm_parameter": {"type": "str"},
-                        "tags": {"type": "dict"},
-                    },
-                },
-                "ami_family": {
-                    "type": "str",
-                    "choices": [
-                        "AL2",
-                        "AL2023",
-                        "Bottlerocket",
-                        "Custom",
-                        "Windows2019",
-                        "Windows2022",
-                        "Windows2025",
-                    ],
-                },
-                "tags": {"type": "dict"},
-                "block_device_mappings": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {
-                        "device_name": {"type": "str"},
-                        "root_volume": {"type": "bool"},
-                        "ebs": {
-                            "type": "dict",
-                            "options": {
-                                "volume_size": {"type": "str"},
-                                "volume_type": {
-                                    "type": "str",
-                                    "choices": [
-                                        "standard",
-                                        "io1",
-                                        "io2",
-                                        "gp2",
-                                        "sc1",
-                                        "st1",
-                                        "gp3",
-                                    ],
-                                },
-                                "iops": {"type": "int"},
-                                "throughput": {"type": "int"},
-                                "encrypted": {"type": "bool"},
-                                "kms_key_id": {"type": "str", "no_log": False},
-                                "delete_on_termination": {"type": "bool"},
-                                "snapshot_id": {"type": "str"},
-                            },
-                        },
-                    },
-                },
-                "metadata_options": {
-                    "type": "dict",
-                    "options": {
-                        "http_endpoint": {
-                            "type": "str",
-                            "choices": ["enabled", "disabled"],
-                        },
-                        "http_protocol_ipv6": {
-                            "type": "str",
-                            "choices": ["enabled", "disabled"],
-                        },
-                        "http_put_response_hop_limit": {"type": "int"},
-                        "http_tokens": {
-                            "type": "str",
-                            "choices": ["required", "optional"],
-                        },
-                    },
-                },
-            },
-        },
-        wait={"type": "bool", "default": False},
-        wait_timeout={"type": "int", "default": 300},
-    )
+    spec.update(nodepool_argument_spec())
     return spec
 
 
@@ -713,7 +539,7 @@ def main():
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
 
-    from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_objects import (
+    from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import (
         ensure_absent,
         ensure_present,
         resolve_api,

@@ -15,15 +15,15 @@ from decimal import Decimal
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
-    BUILDERS,
-    build_v1,
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import parse_quantity
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import (
     differences,
     merge_managed,
-    parse_quantity,
     spec_matches,
     with_server_defaults,
 )
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import BUILDERS
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.v1 import build_v1
 from ansible_collections.jit.karpenter.plugins.modules.nodepool import argument_spec
 
 
@@ -658,7 +658,7 @@ def _api_error(status, body):
     ],
 )
 def test_only_an_unavailable_webhook_is_retried(status, body, retried):
-    from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_objects import (
+    from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import (
         _webhook_unavailable,
     )
 

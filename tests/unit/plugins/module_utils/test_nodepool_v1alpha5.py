@@ -13,15 +13,12 @@ __metaclass__ = type
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
-    BUILDERS,
-    build_v1,
-    build_v1alpha5,
-    choose_api,
-    differences,
-    duration_seconds,
-    merge_managed,
-)
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import duration_seconds
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import differences, merge_managed
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import OPTIONS, choose_api
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import BUILDERS
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.v1 import build_v1
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.v1alpha5 import build_v1alpha5
 from ansible_collections.jit.karpenter.plugins.modules.nodepool import argument_spec
 
 CLUSTER = "ekspicturesocial02"
@@ -140,23 +137,30 @@ SHARED_NODECLASS = {
         "http_tokens": "required",
     },
 }
+
+
+def _spec_path(field):
+    return tuple(field.split(".")[1:]) if isinstance(field, str) and field.startswith("spec.") else None
+
+
+# (module option, v1 NodePool path, v1alpha5 Provisioner path): from the field table, every option
+# shared by both generations whose value is only renamed; limits, converted, is stated here.
 MAPPING = [
-    # (module option, v1 NodePool path, v1alpha5 Provisioner path)
-    ("requirements", ("template", "spec", "requirements"), ("requirements",)),
-    ("limits", ("limits",), ("limits", "resources")),
-    ("weight", ("weight",), ("weight",)),
-    ("labels", ("template", "metadata", "labels"), ("labels",)),
-    ("taints", ("template", "spec", "taints"), ("taints",)),
-    ("startup_taints", ("template", "spec", "startupTaints"), ("startupTaints",)),
-]
+    (row.name, _spec_path(row.v1), _spec_path(row.v1alpha5))
+    for row in OPTIONS
+    if row.name in SHARED and _spec_path(row.v1alpha5)
+] + [("limits", ("limits",), ("limits", "resources"))]
+# (nodeclass option, EC2NodeClass field, AWSNodeTemplate field), from the field table likewise.
 NODECLASS_MAPPING = [
-    # (nodeclass option, EC2NodeClass field, AWSNodeTemplate field)
-    ("instance_profile", "instanceProfile", "instanceProfile"),
-    ("ami_family", "amiFamily", "amiFamily"),
-    ("tags", "tags", "tags"),
-    ("block_device_mappings", "blockDeviceMappings", "blockDeviceMappings"),
-    ("metadata_options", "metadataOptions", "metadataOptions"),
+    (row.leaf, _spec_path(row.v1)[0], _spec_path(row.v1alpha5)[0])
+    for row in OPTIONS
+    if row.parent == "nodeclass" and row.leaf in SHARED_NODECLASS and _spec_path(row.v1alpha5)
 ]
+
+
+def test_the_mappings_cover_every_shared_option():
+    assert sorted(option for option, *paths in MAPPING) == sorted(set(SHARED) - {"expire_after"})
+    assert sorted(option for option, *paths in NODECLASS_MAPPING) == sorted(set(SHARED_NODECLASS) - {"name"})
 
 
 def _at(obj, path):

@@ -5,7 +5,7 @@
 
 The only I/O of the ``nodepool`` module. The request pattern keeps traffic low:
 one GET per object; a write only when an owned field differs (see
-``module_utils/nodepool.py``); a create, or a replace that carries the
+``compare``); a create, or a replace that carries the
 ``resourceVersion`` it read. Check mode sends the same write as a server-side
 dry run (``dryRun=All``), so the API server and its admission chain validate it.
 """
@@ -29,15 +29,19 @@ from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
     transient,
     with_retries,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.nodepool import (
-    APIS,
-    BUILDERS,
-    FIELD_MANAGER,
-    choose_api,
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import (
     differences,
     merge_managed,
-    nodeclass_name,
 )
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import (
+    APIS,
+    FIELD_MANAGER,
+    choose_api,
+)
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.v1 import build_v1, nodeclass_name
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.v1alpha5 import build_v1alpha5
+
+BUILDERS = {"v1": build_v1, "v1alpha5": build_v1alpha5}
 
 # Admission webhooks that are not serving yet answer 500 (or 503) with one of these.
 _WEBHOOK_MESSAGES = ("failed calling webhook", "no endpoints available")
