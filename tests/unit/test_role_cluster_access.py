@@ -89,8 +89,8 @@ def test_a_kubeconfig_comes_before_the_bearer_token():
     ({}, "", True, False),
     (TOKEN_ENV, "/runner/kubeconfig", False, False),
 ])
-def test_eks_access_is_read_only_for_eks_tokens_and_the_token_needs_one_host(env, kubeconfig, reads_eks,
-                                                                            one_host_check):
+def test_eks_access_is_read_only_for_eks_tokens_and_the_token_needs_one_host(
+        env, kubeconfig, reads_eks, one_host_check):
     mode = _render(BLOCK["vars"]["__karpenter_k8s_access"], env, karpenter_kubeconfig=kubeconfig)
     access = _task("Reach the cluster with EKS tokens")
     assert access["ansible.builtin.include_tasks"] == "access.yml"
