@@ -35,7 +35,7 @@ def _render(template, env, **variables):
 
     context = dict(lookup=lookup, omit=OMIT, cluster_name="prod-1", __karpenter_region="eu-west-1",
                    __karpenter_cluster_access={"endpoint": "https://eks.example"},
-                   __karpenter_ca_file={"path": "/tmp/ca.crt"}, **variables)
+                   __karpenter_ca_file={"path": "/runner/env/ca.crt"}, **variables)
     if "{{" not in template:  # a bare `when` condition
         template = "{{ %s }}" % template
     return Environment(undefined=StrictUndefined).from_string(template).render(context).strip()
@@ -73,7 +73,7 @@ def test_without_a_whole_bearer_token_the_role_makes_eks_tokens(env):
     mode, options = _access(env)
     assert mode == "eks"
     for group in GROUPS:
-        assert options[group] == {"host": "https://eks.example", "ca_cert": "/tmp/ca.crt",
+        assert options[group] == {"host": "https://eks.example", "ca_cert": "/runner/env/ca.crt",
                                   "api_key": "eks-token-for-prod-1"}, group
 
 
