@@ -429,7 +429,7 @@ def test_every_mutating_ec2_statement_is_tag_conditioned(rendered):
 
 
 def test_tagging_is_limited_to_creation_or_karpenter_keys(rendered):
-    for _, statement in _statements(rendered):
+    for _logical, statement in _statements(rendered):
         if "ec2:CreateTags" not in _as_list(statement["Action"]):
             continue
         condition = statement["Condition"]
@@ -456,7 +456,7 @@ def test_no_wildcard_resource_on_mutating_actions(rendered):
 
 
 def test_no_wildcard_actions(rendered):
-    for _, statement in _statements(rendered):
+    for _logical, statement in _statements(rendered):
         for action in _as_list(statement["Action"]):
             assert "*" not in action, statement["Sid"]
 
@@ -483,7 +483,7 @@ def test_pass_role_only_for_the_node_role_to_ec2(rendered, ctx):
 
 
 def test_instance_profile_actions_are_scoped_to_cluster_and_region(rendered, ctx):
-    for _, statement in _statements(rendered):
+    for _logical, statement in _statements(rendered):
         actions = _as_list(statement["Action"])
         if not any(
             a.endswith("InstanceProfile") and not _is_read_only(a) for a in actions
@@ -499,7 +499,7 @@ def test_instance_profile_actions_are_scoped_to_cluster_and_region(rendered, ctx
 
 
 def test_reads_and_single_resources_are_scoped(rendered, ctx):
-    statements = {s["Sid"]: s for _, s in _statements(rendered)}
+    statements = {s["Sid"]: s for _logical, s in _statements(rendered)}
     assert statements["AllowRegionalReadActions"]["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": ctx.region}
     }

@@ -91,7 +91,7 @@ def test_minimal_nodepool_and_defaults():
 
 
 def test_every_nodepool_option_maps_to_its_v1_field():
-    pool, _ = build(
+    pool, nodeclass = build(
         requirements=[
             {
                 "key": "karpenter.sh/capacity-type",
@@ -168,7 +168,7 @@ def test_every_nodepool_option_maps_to_its_v1_field():
 
 
 def test_min_values_alias_is_accepted():
-    pool, _ = build(
+    pool, nodeclass = build(
         requirements=[
             {
                 "key": "kubernetes.io/arch",
@@ -182,7 +182,7 @@ def test_min_values_alias_is_accepted():
 
 
 def test_budget_nodes_defaults_to_ten_percent():
-    pool, _ = build(disruption={"budgets": [{"reasons": ["Underutilized"]}]})
+    pool, nodeclass = build(disruption={"budgets": [{"reasons": ["Underutilized"]}]})
     assert pool["spec"]["disruption"] == {"budgets": [{"nodes": "10%", "reasons": ["Underutilized"]}]}
 
 
@@ -274,7 +274,7 @@ def test_unmanaged_nodeclass_is_only_referenced():
 
 
 def test_explicit_selectors_do_not_need_cluster_name():
-    _, nodeclass = build_v1(
+    pool, nodeclass = build_v1(
         params(
             nodeclass={
                 "role": "r",
@@ -317,12 +317,12 @@ def test_bad_limits_are_named(limits, message):
 
 
 def test_walkthrough_limits_are_valid():
-    pool, _ = build(limits={"cpu": 1000, "memory": "1000Gi"})
+    pool, nodeclass = build(limits={"cpu": 1000, "memory": "1000Gi"})
     assert pool["spec"]["limits"] == {"cpu": 1000, "memory": "1000Gi"}
 
 
 def test_float_limits_become_strings():
-    pool, _ = build(limits={"cpu": 0.5, "nvidia.com/gpu": "4"})
+    pool, nodeclass = build(limits={"cpu": 0.5, "nvidia.com/gpu": "4"})
     assert pool["spec"]["limits"] == {"cpu": "0.5", "nvidia.com/gpu": "4"}
 
 
@@ -416,7 +416,7 @@ def test_bad_nodepool_options_are_named(given, message):
 
 
 def test_never_is_a_valid_expiry_and_consolidation_delay():
-    pool, _ = build(expire_after="Never", disruption={"consolidate_after": "Never"})
+    pool, nodeclass = build(expire_after="Never", disruption={"consolidate_after": "Never"})
     assert pool["spec"]["template"]["spec"]["expireAfter"] == "Never"
     assert pool["spec"]["disruption"]["consolidateAfter"] == "Never"
 
@@ -544,13 +544,13 @@ def test_partial_disruption_and_metadata_options_tolerate_defaults():
 
 
 def test_equal_quantities_in_another_spelling_match():
-    pool, _ = build(limits={"cpu": 1000, "memory": "1000Gi"})
+    pool, nodeclass = build(limits={"cpu": 1000, "memory": "1000Gi"})
     stored = _as_stored(pool, limits={"cpu": "1000", "memory": "1024000Mi"})
     assert spec_matches("NodePool", pool["spec"], stored["spec"])
 
 
 def test_fields_owned_by_others_are_ignored():
-    _, nodeclass = build()
+    pool, nodeclass = build()
     stored = _as_stored(nodeclass, userData="#!/bin/sh\n", kubelet={"maxPods": 110})
     assert spec_matches("EC2NodeClass", nodeclass["spec"], stored["spec"])
 
@@ -573,14 +573,14 @@ def test_fields_owned_by_others_are_ignored():
     ],
 )
 def test_real_nodepool_differences_are_detected(change, field):
-    pool, _ = build(limits={"cpu": 1000, "memory": "1000Gi"})
+    pool, nodeclass = build(limits={"cpu": 1000, "memory": "1000Gi"})
     stored = _as_stored(pool, **change)
     assert differences("NodePool", pool["spec"], stored["spec"]) == [field]
     assert not spec_matches("NodePool", pool["spec"], stored["spec"])
 
 
 def test_template_differences_are_detected():
-    pool, _ = build(labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}])
+    pool, nodeclass = build(labels={"intent": "apps"}, requirements=[{"key": "k", "operator": "Exists"}])
     stored = _as_stored(pool)
     stored["spec"]["template"]["metadata"]["labels"]["intent"] = "batch"
     stored["spec"]["template"]["spec"]["requirements"] = []
@@ -594,13 +594,13 @@ def test_template_differences_are_detected():
 
 def test_removed_option_is_a_difference():
     """A field set before but no longer asked for must go (unless it is the server default)."""
-    pool, _ = build()
+    pool, nodeclass = build()
     stored = _as_stored(pool, weight=10)
     assert differences("NodePool", pool["spec"], stored["spec"]) == ["weight"]
 
 
 def test_nodeclass_differences_are_detected():
-    _, nodeclass = build(nodeclass={"role": "r", "tags": {"a": "1"}})
+    pool, nodeclass = build(nodeclass={"role": "r", "tags": {"a": "1"}})
     stored = _as_stored(nodeclass, role="other", instanceProfile="legacy")
     stored["spec"]["metadataOptions"]["httpTokens"] = "optional"
     assert differences("EC2NodeClass", nodeclass["spec"], stored["spec"]) == [

@@ -179,24 +179,24 @@ def both():
 
 @pytest.mark.parametrize("option,v1_path,v1alpha5_path", MAPPING)
 def test_every_nodepool_option_maps_to_both_generations(both, option, v1_path, v1alpha5_path):
-    (pool, _), (provisioner, _) = both
+    (pool, nodeclass), (provisioner, template) = both
     assert _at(pool["spec"], v1_path) == _at(provisioner["spec"], v1alpha5_path)
 
 
 @pytest.mark.parametrize("option,v1_field,v1alpha5_field", NODECLASS_MAPPING)
 def test_every_nodeclass_option_maps_to_both_generations(both, option, v1_field, v1alpha5_field):
-    (_, nodeclass), (_, template) = both
+    (pool, nodeclass), (provisioner, template) = both
     assert nodeclass["spec"][v1_field] == template["spec"][v1alpha5_field]
 
 
 def test_durations_become_seconds(both):
-    (pool, _), (provisioner, _) = both
+    (pool, nodeclass), (provisioner, template) = both
     assert pool["spec"]["template"]["spec"]["expireAfter"] == "1h30m"
     assert provisioner["spec"]["ttlSecondsUntilExpired"] == 5400
 
 
 def test_selectors_become_single_maps(both):
-    (_, nodeclass), (_, template) = both
+    (pool, nodeclass), (provisioner, template) = both
     assert nodeclass["spec"]["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "demo"}}]
     assert template["spec"]["subnetSelector"] == {"karpenter.sh/discovery": "demo"}
     assert template["spec"]["securityGroupSelector"] == {"karpenter.sh/discovery": "demo"}
@@ -205,7 +205,7 @@ def test_selectors_become_single_maps(both):
 
 
 def test_ids_become_aws_ids():
-    _, template = build(
+    provisioner, template = build(
         nodeclass={
             "subnet_selector_terms": [{"id": "subnet-1"}, {"id": "subnet-2"}],
             "security_group_selector_terms": [{"id": "sg-1"}],
@@ -218,23 +218,23 @@ def test_ids_become_aws_ids():
 
 
 def test_consolidation_maps_to_consolidation_enabled():
-    provisioner, _ = build(disruption={"consolidation_policy": "WhenEmptyOrUnderutilized"})
+    provisioner, template = build(disruption={"consolidation_policy": "WhenEmptyOrUnderutilized"})
     assert provisioner["spec"]["consolidation"] == {"enabled": True}
     assert "ttlSecondsAfterEmpty" not in provisioner["spec"]
 
 
 def test_never_expiring_leaves_ttl_unset():
-    provisioner, _ = build(expire_after="Never")
+    provisioner, template = build(expire_after="Never")
     assert "ttlSecondsUntilExpired" not in provisioner["spec"]
 
 
 def test_v1alpha5_limits_layout_is_accepted():
-    provisioner, _ = build(limits={"resources": {"cpu": 1000, "memory": "1000Gi"}})
+    provisioner, template = build(limits={"resources": {"cpu": 1000, "memory": "1000Gi"}})
     assert provisioner["spec"]["limits"] == {"resources": {"cpu": 1000, "memory": "1000Gi"}}
 
 
 def test_provisioner_name_label_is_the_v1alpha5_one():
-    provisioner, _ = build(requirements=[{"key": "karpenter.sh/provisioner-name", "operator": "Exists"}])
+    provisioner, template = build(requirements=[{"key": "karpenter.sh/provisioner-name", "operator": "Exists"}])
     assert provisioner["spec"]["requirements"] == [{"key": "karpenter.sh/provisioner-name", "operator": "Exists"}]
     fails("karpenter.sh/nodepool.*v1 label", requirements=[{"key": "karpenter.sh/nodepool", "operator": "Exists"}])
 
@@ -246,7 +246,7 @@ def test_unmanaged_template_is_only_referenced():
 
 
 def test_instance_profile_is_optional():
-    _, template = build()
+    provisioner, template = build()
     assert "instanceProfile" not in template["spec"]
 
 
@@ -312,7 +312,7 @@ def test_duration_seconds():
 
 
 def test_limits_compare_by_value():
-    provisioner, _ = build(**WALKTHROUGH)
+    provisioner, template = build(**WALKTHROUGH)
     served = dict(provisioner["spec"], limits={"resources": {"cpu": "1k", "memory": 1073741824000}})
     assert differences("Provisioner", provisioner["spec"], served) == []
     served["limits"]["resources"]["cpu"] = 999
@@ -330,14 +330,14 @@ def test_limits_compare_by_value():
     ],
 )
 def test_provisioner_differences_are_detected(field, value):
-    provisioner, _ = build(**WALKTHROUGH)
+    provisioner, template = build(**WALKTHROUGH)
     served = dict(provisioner["spec"])
     served[field] = value
     assert differences("Provisioner", provisioner["spec"], served) == [field]
 
 
 def test_template_differences_are_detected_and_foreign_fields_kept():
-    _, template = build(**WALKTHROUGH)
+    provisioner, template = build(**WALKTHROUGH)
     served = {
         "metadata": {"name": "default", "resourceVersion": "7"},
         "spec": dict(template["spec"], userData="#!/bin/bash", tags={"NodeType": "other"}),
@@ -396,13 +396,13 @@ def _requirement(key, value):
 def test_the_webhooks_default_requirements_count_as_matching(appended):
     # The walkthrough's Provisioner constrains the capacity type, not the architecture: the webhook
     # appends kubernetes.io/arch In [amd64]; the stand-in of the sandbox appends nothing.
-    provisioner, _ = build(**WALKTHROUGH)
+    provisioner, template = build(**WALKTHROUGH)
     served = dict(provisioner["spec"], requirements=provisioner["spec"]["requirements"] + appended)
     assert differences("Provisioner", provisioner["spec"], served) == []
 
 
 def test_default_requirements_in_any_order_match():
-    provisioner, _ = build(requirements=[])
+    provisioner, template = build(requirements=[])
     served = dict(
         provisioner["spec"],
         requirements=[_requirement("kubernetes.io/arch", "amd64"), _requirement("karpenter.sh/capacity-type", "on-demand")],
@@ -411,12 +411,12 @@ def test_default_requirements_in_any_order_match():
 
 
 def test_a_label_stops_the_default_requirement():
-    provisioner, _ = build(labels={"kubernetes.io/arch": "arm64"}, requirements=[])
+    provisioner, template = build(labels={"kubernetes.io/arch": "arm64"}, requirements=[])
     served = dict(provisioner["spec"], requirements=[_requirement("kubernetes.io/arch", "amd64")])
     assert differences("Provisioner", provisioner["spec"], served) == ["requirements"]
 
 
 def test_a_real_requirement_change_is_still_detected():
-    provisioner, _ = build(**WALKTHROUGH)
+    provisioner, template = build(**WALKTHROUGH)
     served = dict(provisioner["spec"], requirements=[_requirement("karpenter.sh/capacity-type", "spot")])
     assert differences("Provisioner", provisioner["spec"], served) == ["requirements"]

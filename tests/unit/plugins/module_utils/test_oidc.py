@@ -158,7 +158,7 @@ def _cert(subject, key, issuer_name, issuer_key, ca, san=None):
 @pytest.fixture(scope="module")
 def pki():
     """A root CA, an intermediate CA it signs, and a leaf for localhost."""
-    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    keys = [ec.generate_private_key(ec.SECP256R1()) for unused in range(3)]
     root = _cert("Test Root", keys[0], "Test Root", keys[0], ca=True)
     inter = _cert("Test Intermediate", keys[1], "Test Root", keys[0], ca=True)
     leaf = _cert("localhost", keys[2], "Test Intermediate", keys[1], ca=False, san="localhost")
