@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan of a migration from Karpenter 0.16 (v1alpha5) to 1.x, for ``karpenter_migration_info``.
+
+:func:`build_plan` is pure: from the live Provisioners, AWSNodeTemplates, nodes and instances it
+returns the NodePools and EC2NodeClasses that replace them (converted in process by
+``_nodepool.convert``), the nodes to replace, in batches of at most ``max_unavailable``, and the
+instances behind them. Every field without a 1.x equivalent, in every Provisioner, is refused in one
+error, by name. :func:`read_cluster` does the reads (Kubernetes, EC2, IAM); nothing here writes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert import convert_provisioner
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
+from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_error
+from ansible_collections.jit.karpenter.plugins.module_utils.teardown import (
+    GONE_STATES,
+    KarpenterObjects,
+    LEGACY_KINDS,
+    LEGACY_PROVISIONER_TAG,
+    instance_id,
+    is_karpenter_instance,
+    tag_map,
+)
+
+PROVISIONERS, _MACHINES, NODE_TEMPLATES = LEGACY_KINDS
+PROVISIONER_LABEL = LEGACY_PROVISIONER_TAG  # 0.16 labels its nodes and tags its instances with the same key
+
+
+def _name(obj):
+    return obj["metadata"]["name"]
+
+
+def _instance_profile(provisioner, nodetemplate, default_profile):
+    """The instance profile a Provisioner's nodes get: its provider's, else the chart's default."""
+    spec = provisioner.get("spec") or {}
+    provider = (nodetemplate or {}).get("spec") if spec.get("providerRef") else spec.get("provider")
+    return (provider or {}).get("instanceProfile") or default_profile or None
+
+
+def profiles_needed(provisioners, nodetemplates, default_profile):
+    """The instance profiles whose roles the conversion needs (``build_plan``'s ``roles``)."""
+    templates = {_name(t): t for t in nodetemplates}
+    found = set()
+    for p in provisioners:
+        ref = ((p.get("spec") or {}).get("providerRef") or {}).get("name")
+        profile = _instance_profile(p, templates.get(ref), default_profile)
+        if profile:
+            found.add(profile)
+    return sorted(found)
+
+
+def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_profile=None, max_unavailable=1):
+    """Return the migration plan; raise one :class:`KarpenterError` naming every field that cannot move.
+
+    ``nodes`` are the cluster's nodes as dicts (``metadata`` with ``name``, ``labels``,
+    ``creationTimestamp``; ``spec.providerID``), ``instances`` the 0.16 instances as
+    ``{id: {"state": ..., "provisioner": ...}}``, ``roles`` maps instance profile names to role names.
+    """
+    if int(max_unavailable) < 1:
+        raise KarpenterError("max_unavailable must be 1 or more, got {0}".format(max_unavailable))
+    templates = {_name(t): t for t in nodetemplates}
+    problems, notes, nodepools, nodeclasses = [], [], [], {}
+    for provisioner in sorted(provisioners, key=_name):
+        name = _name(provisioner)
+        ref = ((provisioner.get("spec") or {}).get("providerRef") or {}).get("name")
+        template = templates.get(ref) if ref else None
+        if ref and template is None:
+            problems.append("Provisioner {0}: spec.providerRef names AWSNodeTemplate {1}, which does not exist".format(name, ref))
+            continue
+        profile = _instance_profile(provisioner, template, default_profile)
+        role = roles.get(profile) if profile else None
+        if not role:
+            problems.append("Provisioner {0}: {1}".format(
+                name, "instance profile {0} has no role".format(profile) if profile
+                else "no instance profile (spec.provider.instanceProfile, or the chart's aws.defaultInstanceProfile)"))
+            continue
+        try:
+            nodepool, nodeclass, converted_notes = convert_provisioner(provisioner, template, role)
+        except KarpenterError as err:
+            problems.append(str(err))
+            continue
+        nodepools.append(nodepool)
+        notes.extend("Provisioner {0}: {1}".format(name, n) for n in converted_notes)
+        class_name = _name(nodeclass)
+        if class_name in nodeclasses and nodeclasses[class_name] != nodeclass:
+            problems.append("AWSNodeTemplate {0}: converts differently for two Provisioners".format(class_name))
+        nodeclasses[class_name] = nodeclass
+    if problems:
+        raise KarpenterError("Cannot migrate to Karpenter 1.x, nothing was changed: " + "; ".join(problems))
+
+    old = [n for n in nodes if PROVISIONER_LABEL in ((n.get("metadata") or {}).get("labels") or {})]
+    old.sort(key=lambda n: (n["metadata"].get("creationTimestamp") or "", _name(n)))
+    size = int(max_unavailable)
+    planned, with_nodes = [], set()
+    for index, node in enumerate(old):
+        ident = instance_id((node.get("spec") or {}).get("providerID"))
+        with_nodes.add(ident)
+        planned.append({
+            "name": _name(node),
+            "provisioner": node["metadata"]["labels"][PROVISIONER_LABEL],
+            "instance_id": ident,
+            "batch": index // size + 1,
+        })
+    return {
+        "nodepools": nodepools,
+        "ec2nodeclasses": [nodeclasses[k] for k in sorted(nodeclasses)],
+        "notes": notes,
+        "nodes": planned,
+        "batches": (len(planned) + size - 1) // size,
+        "instances": [dict(id=i, node=i in with_nodes, **instances[i]) for i in sorted(instances)],
+        "instance_profiles": sorted(roles),
+    }
+
+
+# ------------------------------------------------------------------------- reads
+
+
+class LegacyObjects(KarpenterObjects):
+    """Karpenter's custom objects, and 0.16's nodes with their labels and age."""
+
+    def legacy_nodes(self):
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            items = self.core.list_node(label_selector=PROVISIONER_LABEL).items
+        except ApiException as e:
+            raise api_error(e, "Listing Karpenter 0.16's nodes")
+        return [{
+            "metadata": {"name": n.metadata.name, "labels": dict(n.metadata.labels or {}),
+                         "creationTimestamp": n.metadata.creation_timestamp.isoformat()
+                         if n.metadata.creation_timestamp else None},
+            "spec": {"providerID": n.spec.provider_id},
+        } for n in items]
+
+
+def legacy_instances(ec2, cluster):
+    """0.16's live instances of ``cluster``: ``{id: {"state": ..., "provisioner": ...}}``."""
+    found, token = {}, None
+    while True:
+        kwargs = {"Filters": [{"Name": "tag-key", "Values": [LEGACY_PROVISIONER_TAG]}]}
+        if token:
+            kwargs["NextToken"] = token
+        page = _call("Listing Karpenter 0.16's instances (ec2:DescribeInstances)", ec2.describe_instances, **kwargs)
+        for reservation in page.get("Reservations") or []:
+            for inst in reservation.get("Instances") or []:
+                state = (inst.get("State") or {}).get("Name")
+                if state not in GONE_STATES and is_karpenter_instance(inst.get("Tags"), cluster):
+                    found[inst["InstanceId"]] = {"state": state,
+                                                 "provisioner": tag_map(inst.get("Tags")).get(LEGACY_PROVISIONER_TAG)}
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def profile_roles(iam, names):
+    """``{instance profile: its first role's name}``; a profile that does not exist is left out."""
+    roles = {}
+    for name in names:
+        found = _call("Reading instance profile {0} (iam:GetInstanceProfile)".format(name),
+                      iam.get_instance_profile, missing=("NoSuchEntity",), InstanceProfileName=name)
+        if found is MISSING:
+            continue
+        profile = found["InstanceProfile"]
+        if profile.get("Roles"):
+            roles[name] = profile["Roles"][0]["RoleName"]
+    return roles
+
+
+def read_cluster(objects, ec2, iam, cluster, default_profile=None, max_unavailable=1):
+    """Read what the plan needs and return :func:`build_plan`'s plan."""
+    provisioners = objects.list(PROVISIONERS)
+    nodetemplates = objects.list(NODE_TEMPLATES)
+    nodes = objects.legacy_nodes()
+    instances = legacy_instances(ec2, cluster)
+    roles = profile_roles(iam, profiles_needed(provisioners, nodetemplates, default_profile))
+    return build_plan(provisioners, nodetemplates, nodes, instances, roles, default_profile, max_unavailable)
