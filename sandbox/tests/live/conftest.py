@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 STATE = REPO_ROOT / ".sandbox"
 
-from sandbox_testlib import read_env_file  # noqa: E402
+from .sandbox_testlib import read_env_file  # noqa: E402
 
 
 @pytest.fixture(scope="session")

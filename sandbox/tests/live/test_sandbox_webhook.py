@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".build", "collections"))
+_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".build", "collections"))
 if _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
 
