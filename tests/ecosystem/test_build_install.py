@@ -17,7 +17,7 @@ from ecolib import REPO_ROOT, recap, tool
 FORBIDDEN = (
     "sandbox/", ".sandbox/", ".venv", ".build/", ".cache/", "molecule/", "benchmarks/", "tests/output/",
     "tests/emulator/", "tests/sandbox/", "tests/auth/", "tests/ecosystem/", ".ci/", ".git/", "Makefile",
-    "requirements-dev.txt", "requirements-ecosystem.txt", "ansible.cfg",
+    "requirements-dev.txt", "requirements-ecosystem.txt", "ansible.cfg", "pytest.ini",
 )
 FORBIDDEN_ANYWHERE = ("/.ansible/", "/.pytest_cache/", "/.ruff_cache/", "/__pycache__/", ".pyc", ".tar.gz")
 REQUIRED = (

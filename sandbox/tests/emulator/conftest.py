@@ -16,8 +16,6 @@ import boto3
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
