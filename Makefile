@@ -75,14 +75,14 @@ lint: deps  ## ruff, yamllint, ansible-lint (production profile) over the whole 
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline --profile production .
 
-unit: deps  ## unit tests (tests/unit)
-	$(BIN)/pytest -q tests/unit
+unit: deps  ## unit tests (tests/unit, sandbox/tests/unit)
+	$(BIN)/pytest -q tests/unit sandbox/tests/unit
 
 test-emulator: deps  ## the AWS emulator's tests, pinned divergences included
-	$(BIN)/pytest -q tests/emulator
+	$(BIN)/pytest -q sandbox/tests/emulator
 
 test-sandbox: sandbox  ## the sandbox's tests on the shared sandbox
-	set -a; . .sandbox/env; set +a; $(BIN)/pytest -q tests/sandbox
+	set -a; . .sandbox/env; set +a; $(BIN)/pytest -q sandbox/tests/live
 
 integration: sandbox  ## integration targets against the shared sandbox
 	set -a; . .sandbox/env; set +a; tests/integration/run.sh

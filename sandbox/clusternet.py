@@ -23,7 +23,7 @@ The stand-in plays the part of the karpenter-webhook container of the karpenter 
 
 Emulated, not real: it does NOT validate (the real one rejects, for example, ttlSecondsAfterEmpty
 together with consolidation.enabled) and does no other defaulting. What checks the objects in the
-sandbox is the API server's validation against the chart's real CRD schemas. tests/sandbox pin this.
+sandbox is the API server's validation against the chart's real CRD schemas. sandbox/tests/live pin this.
 
   python -m sandbox.clusternet --socket S --webhook-port W --kubeconfig K --pki DIR
 """

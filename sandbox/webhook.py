@@ -113,7 +113,7 @@ def caller_arn_from_xml(body):
 
 def moto_caller_arn(arn):
     """moto answers ``arn:aws:sts::<acct>:user/<name>`` for an IAM user (pinned in
-    tests/emulator/test_divergences.py); STS answers ``arn:aws:iam::<acct>:user/<name>``."""
+    sandbox/tests/emulator/test_divergences.py); STS answers ``arn:aws:iam::<acct>:user/<name>``."""
     m = re.match(r"^arn:([^:]+):sts::(\d{12}):user/(.+)$", arn)
     return "arn:%s:iam::%s:user/%s" % m.groups() if m else arn
 

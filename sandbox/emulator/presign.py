@@ -5,7 +5,7 @@ neither the service nor the access key from the query string: it sends such a re
 once it reaches STS, answers with its default identity whoever signed it. The emulator's WSGI app
 therefore copies the query's ``X-Amz-Credential`` into an ``Authorization`` header before moto sees
 the request (:func:`authorization_from_query`), which moto reads both from. The signature itself
-stays unchecked by moto (pinned in tests/emulator/test_divergences.py). STS itself recomputes the AWS
+stays unchecked by moto (pinned in sandbox/tests/emulator/test_divergences.py). STS itself recomputes the AWS
 Signature Version 4 over the query string and the signed headers, so a token whose
 ``x-k8s-aws-id`` header was signed for another cluster fails there. The sandbox's token webhook
 asks the emulator to make that check (``POST /_sandbox/sts/verify-presigned``) before it calls STS.

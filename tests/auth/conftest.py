@@ -20,12 +20,9 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-for p in (REPO_ROOT, REPO_ROOT / ".build" / "collections"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+from sandbox.cluster import read_env_file
 
-from sandbox.cluster import read_env_file  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 PORT_BASES = {"CONFIG_MAP": 29200, "API_AND_CONFIG_MAP": 29300, "API": 29400}
 RECAP = re.compile(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")

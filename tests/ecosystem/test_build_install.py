@@ -4,6 +4,7 @@ The last test runs ``ansible-playbook jit.karpenter.karpenter`` from the install
 sandbox (skipped without one): it converges, then a second run changes nothing.
 """
 
+import ast
 import json
 import subprocess
 import tarfile
@@ -15,8 +16,8 @@ from ecolib import REPO_ROOT, recap, tool
 # Test beds, local state and tool caches: never shipped.
 FORBIDDEN = (
     "sandbox/", ".sandbox/", ".venv", ".build/", ".cache/", "molecule/", "benchmarks/", "tests/output/",
-    "tests/emulator/", "tests/sandbox/", "tests/ecosystem/", ".ci/", ".git/", "Makefile",
-    "requirements-dev.txt", "requirements-ecosystem.txt", "ansible.cfg",
+    "tests/emulator/", "tests/sandbox/", "tests/auth/", "tests/ecosystem/", ".ci/", ".git/", "Makefile",
+    "requirements-dev.txt", "requirements-ecosystem.txt", "ansible.cfg", "pytest.ini",
 )
 FORBIDDEN_ANYWHERE = ("/.ansible/", "/.pytest_cache/", "/.ruff_cache/", "/__pycache__/", ".pyc", ".tar.gz")
 REQUIRED = (
@@ -44,6 +45,51 @@ def test_tarball_holds_the_collection_and_no_test_bed(built_collection):
         if n.startswith(FORBIDDEN) or any(p in "/" + n for p in FORBIDDEN_ANYWHERE)
     )
     assert not leaked, "test or local state in the tarball: %s" % leaked[:20]
+
+
+def _imports_sandbox(source):
+    """The lines of ``source`` that import the test bed: ``import sandbox...``, ``from sandbox... import``,
+    or ``import_module("sandbox...")``."""
+    def is_sandbox(name):
+        return name == "sandbox" or name.startswith("sandbox.")
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""] if node.level == 0 else []
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                "import_module", "__import__"):
+            names = [a.value for a in node.args[:1] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        else:
+            continue
+        if any(is_sandbox(n) for n in names):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_import_check_sees_every_form():
+    assert _imports_sandbox("import os\nfrom sandboxed import x\nimport sandboxes\nfrom . import sandbox\n") == []
+    found = _imports_sandbox(
+        "import sandbox\nimport os, sandbox.cluster\nfrom sandbox import tools\nfrom sandbox.emulator import seed\n"
+        "def f():\n    import importlib\n    importlib.import_module('sandbox.authn')\n")
+    assert sorted(found) == [1, 2, 3, 4, 7]
+
+
+def test_no_shipped_file_imports_the_test_bed(built_collection):
+    """The test bed (``sandbox``) is not in the tarball, so a shipped file that imports it cannot run."""
+    offenders = {}
+    checked = 0
+    with tarfile.open(built_collection) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(".py"):
+                checked += 1
+                lines = _imports_sandbox(tar.extractfile(member).read().decode("utf-8"))
+                if lines:
+                    offenders[member.name] = lines
+    assert checked > 10, "only %d Python files in the tarball" % checked
+    assert not offenders, "shipped files importing sandbox (file: lines): %s" % offenders
 
 
 def test_manifest_matches_galaxy_yml(built_collection):

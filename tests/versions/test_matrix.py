@@ -80,7 +80,7 @@ def test_stack_is_the_intended_one(stack):
 
 
 def test_unit_tests_pass(stack):
-    # The collections beside jit.karpenter import as Python packages too (tests/unit/conftest.py puts
+    # The collections beside jit.karpenter import as Python packages too (pytest.ini puts
     # .build/collections on sys.path; ansible_collections is a namespace package).
     env = dict(stack["env"], PYTHONPATH=stack["env"]["ANSIBLE_COLLECTIONS_PATH"])
     res = _run([str(stack["bin"] / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/plugins"], env)

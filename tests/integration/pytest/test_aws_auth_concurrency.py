@@ -15,16 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 import threading
 import uuid
 
 import pytest
 import yaml
-
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".build", "collections"))
-if os.path.isdir(_COLLECTIONS) and _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
 
 if not os.environ.get("KUBECONFIG") or not os.path.exists(os.environ["KUBECONFIG"].split(os.pathsep)[0]):
     pytest.skip("needs a kube-apiserver: KUBECONFIG is not set (source the sandbox env file)", allow_module_level=True)

@@ -15,9 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"

@@ -9,7 +9,7 @@ called again (AWS CloudFormation user guide, "Troubleshooting: Delete stack fail
 import json
 
 import pytest
-from test_divergences import SMALL_POLICY, TRUST_EC2, _create_stack
+from .test_divergences import SMALL_POLICY, TRUST_EC2, _create_stack
 
 
 def _stack_with_policy(cfn, name, role_name, policy_name, attach_to_own_role=True):

@@ -1,4 +1,4 @@
-"""Helpers for the sandbox tests (a module of its own: test modules import it by name)."""
+"""Helpers for the sandbox tests (a module of its own: the test modules import from it)."""
 
 import json
 import os
@@ -7,11 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from sandbox.cluster import read_env_file  # noqa: F401 - the test modules import it from here
 
-from sandbox.cluster import read_env_file  # noqa: E402,F401 - the test modules import it from here
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def sandbox_tool(env, name):

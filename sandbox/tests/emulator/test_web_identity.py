@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import ACCOUNT_ID
+from .conftest import ACCOUNT_ID
 
 ISSUER_HOST = "oidc.eks.us-east-1.amazonaws.com/id/"
 

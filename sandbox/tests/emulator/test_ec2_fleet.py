@@ -68,7 +68,7 @@ def test_lowest_price_launches_the_cheapest_type(emulator, unique, network, capa
 
 
 def test_prices_parsed_from_karpenters_table():
-    from conftest import PRICES_GO
+    from .conftest import PRICES_GO
     from sandbox.emulator import ec2_fleet
 
     prices = ec2_fleet.parse_prices(PRICES_GO)

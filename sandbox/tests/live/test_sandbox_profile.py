@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists():
+if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
-from sandbox_testlib import run_cli  # noqa: E402
+from .sandbox_testlib import run_cli  # noqa: E402
 
 from sandbox.emulator.profiles import PROFILES  # noqa: E402
 

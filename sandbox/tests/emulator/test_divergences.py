@@ -11,7 +11,7 @@ import re
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION
+from .conftest import REGION
 
 TRUST_EC2 = {
     "Version": "2012-10-17",
@@ -279,7 +279,7 @@ def test_divergence_sts_presigned_request_signature_and_age_unchecked(emulator):
     ``x-k8s-aws-id`` or a date long past. The sandbox's token webhook checks the signature through
     ``/_sandbox/sts/verify-presigned`` and the 15-minute token age itself.
     """
-    from test_presign import caller_arn, presigned
+    from .test_presign import caller_arn, presigned
 
     url = presigned(emulator.client("sts"), "demo")
     forged = url.split("X-Amz-Signature=")[0] + "X-Amz-Signature=" + "0" * 64

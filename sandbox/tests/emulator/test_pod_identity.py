@@ -10,9 +10,9 @@ import jwt
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_web_identity import ISSUER_HOST, _Discovery, discovery  # noqa: F401 - the discovery fixture
+from .test_web_identity import ISSUER_HOST, _Discovery, discovery  # noqa: F401 - the discovery fixture
 
-from conftest import ACCOUNT_ID
+from .conftest import ACCOUNT_ID
 
 NAMESPACE, ACCOUNT = "kube-system", "karpenter"
 

@@ -5,19 +5,13 @@ covered by tests/auth, each on a sandbox started in that mode.
 """
 
 import json
-import os
 import ssl
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
-_COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".build", "collections"))
-if _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
-
-from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import get_token  # noqa: E402
+from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import get_token
 
 
 def whoami(sbenv, state, token):

@@ -6,20 +6,16 @@ Everything the tests create is named ``sbtest-...``.
 """
 
 import json
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from .sandbox_testlib import read_env_file
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
 STATE = REPO_ROOT / ".sandbox"
-
-from sandbox_testlib import read_env_file  # noqa: E402
 
 
 @pytest.fixture(scope="session")

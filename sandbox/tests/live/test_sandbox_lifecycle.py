@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-if not (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists():
+if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import boto3  # noqa: E402
-from sandbox_testlib import REPO_ROOT, cli_env, free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
+from .sandbox_testlib import REPO_ROOT, cli_env, free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
 
 from sandbox.cluster import AGENTS, COMPONENTS, Sandbox  # noqa: E402
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists():
+if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import yaml  # noqa: E402
-from sandbox_testlib import sandbox_tool  # noqa: E402
+from .sandbox_testlib import sandbox_tool  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import yaml
 
 from sandbox.clusternet import admission_response, egress_selector_config
 
-SANDBOX = (Path(__file__).resolve().parents[2] / ".sandbox" / "env").exists()
+SANDBOX = (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists()
 
 
 def review(obj, operation="CREATE"):
