@@ -4,9 +4,16 @@
 """The tail every module's ``main()`` shares.
 
 Each module's ``main()`` is: its argument spec, its module class
-(``AnsibleAWSModule``, or kubernetes.core's ``AnsibleK8SModule`` through
-:func:`~ansible_collections.jit.karpenter.plugins.module_utils.kube.k8s_module`),
-then :func:`run_module` with the module's entry point.
+(``AnsibleAWSModule`` or kubernetes.core's ``AnsibleK8SModule``), then
+:func:`run_module` with the module's entry point.
+
+The Kubernetes-only modules use ``AnsibleK8SModule`` from kubernetes.core's
+``module_utils.k8s.core`` (``module_utils.ansiblemodule`` only re-exports
+``AnsibleModule``, or cloud.common's turbo module): it fails when the kubernetes
+library (or PyYAML, where asked) is missing, with ``missing_required_lib``'s
+message, and otherwise proxies ``params``, ``check_mode``, ``_diff``, ``warn``,
+``exit_json`` and ``fail_json`` to ``AnsibleModule``. The modules that need AWS
+too stay on ``AnsibleAWSModule`` and call ``kube.require_kubernetes``.
 """
 
 from __future__ import absolute_import, division, print_function
