@@ -102,13 +102,11 @@ def test_other_exceptions_are_left_to_ansible():
 
 
 def test_fail_from_names_the_raising_frame_outside_an_except_block():
-    try:
+    with pytest.raises(KarpenterError) as caught:
         raising_entry(None)
-    except KarpenterError as e:
-        err = e
     module = FakeModule()
     with pytest.raises(Exited):
-        fail_from(module, err)
+        fail_from(module, caught.value)
     assert "in raising_entry" in module.failed["exception"]
     assert module.failed["msg"].startswith("Describing EKS cluster")
 
