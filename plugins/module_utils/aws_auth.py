@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 
 try:
     import yaml
-except ImportError:  # reported by the module through HAS_YAML
+except ImportError:  # reported by the module (AnsibleK8SModule checks for PyYAML)
     yaml = None
     HAS_YAML = False
 else:

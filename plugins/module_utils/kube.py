@@ -19,12 +19,13 @@ import time
 
 try:
     from kubernetes.client.exceptions import ApiException
-except ImportError:  # handled by the module through HAS_KUBERNETES
+except ImportError:  # reported by AnsibleK8SModule, or by require_kubernetes
     ApiException = Exception
     HAS_KUBERNETES = False
 else:
     HAS_KUBERNETES = True
 
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
@@ -32,6 +33,14 @@ from ansible_collections.jit.karpenter.plugins.module_utils.errors import Karpen
 def kube_argument_spec():
     """A copy of kubernetes.core's connection options."""
     return copy.deepcopy(AUTH_ARG_SPEC)
+
+
+def require_kubernetes(module):
+    """Fail ``module`` when the kubernetes library is missing, with the message kubernetes.core's
+    ``AnsibleK8SModule`` gives; for the modules that need AWS and Kubernetes alike and therefore
+    stay on ``AnsibleAWSModule``."""
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
 
 
 def api_client(params):

@@ -81,34 +81,33 @@ tags:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.discovery import ensure_tags_absent, ensure_tags_present
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+
+
+def execute(module):
+    params = module.params
+    ec2 = module.client("ec2")
+    if params["state"] == "present":
+        changed, out = ensure_tags_present(ec2, params["cluster_name"], params["resource_ids"],
+                                           check_mode=module.check_mode)
+    else:
+        changed, out = ensure_tags_absent(ec2, params["cluster_name"], check_mode=module.check_mode)
+    return {"changed": changed, "tags": out["state"], "diff": {"before": out["before"], "after": out["after"]}}
 
 
 def main():
+    argument_spec = {
+        "cluster_name": {"type": "str", "required": True},
+        "resource_ids": {"type": "list", "elements": "str", "default": []},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }
     module = AnsibleAWSModule(
-        argument_spec={
-            "cluster_name": {"type": "str", "required": True},
-            "resource_ids": {"type": "list", "elements": "str", "default": []},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
+        argument_spec=argument_spec,
         required_if=[("state", "present", ["resource_ids"])],
         supports_check_mode=True,
     )
-    params = module.params
-    try:
-        ec2 = module.client("ec2")
-        if params["state"] == "present":
-            changed, out = ensure_tags_present(ec2, params["cluster_name"], params["resource_ids"],
-                                               check_mode=module.check_mode)
-        else:
-            changed, out = ensure_tags_absent(ec2, params["cluster_name"], check_mode=module.check_mode)
-    except KarpenterError as err:
-        fail_from(module, err)
-    result = {"changed": changed, "tags": out["state"]}
-    if module._diff:
-        result["diff"] = {"before": out["before"], "after": out["after"]}
-    module.exit_json(**result)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

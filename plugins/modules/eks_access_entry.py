@@ -197,8 +197,12 @@ access_entry:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.access_entry import TYPES, run
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+
+
+def execute(module):
+    return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
 
 
 def main():
@@ -228,14 +232,7 @@ def main():
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-    except KarpenterError as err:
-        fail_from(module, err)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

@@ -114,26 +114,25 @@ cluster:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, list_addons, summarize
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+
+
+def execute(module):
+    eks = module.client("eks")
+    cluster = summarize(describe_cluster(eks, module.params["name"], module.region))
+    if module.params["include_addons"]:
+        cluster["addons"] = list_addons(eks, module.params["name"])
+    return {"changed": False, "cluster": cluster}
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec={
-            "name": {"type": "str", "required": True, "aliases": ["cluster_name"]},
-            "include_addons": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
-    try:
-        eks = module.client("eks")
-        cluster = summarize(describe_cluster(eks, module.params["name"], module.region))
-        if module.params["include_addons"]:
-            cluster["addons"] = list_addons(eks, module.params["name"])
-    except KarpenterError as err:
-        fail_from(module, err)
-    module.exit_json(changed=False, cluster=cluster)
+    argument_spec = {
+        "name": {"type": "str", "required": True, "aliases": ["cluster_name"]},
+        "include_addons": {"type": "bool", "default": False},
+    }
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

@@ -128,8 +128,12 @@ association:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.pod_identity import run
+
+
+def execute(module):
+    return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
 
 
 def main():
@@ -147,14 +151,7 @@ def main():
         required_if=[("state", "present", ["role_arn"])],
         supports_check_mode=True,
     )
-    try:
-        result = run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-    except KarpenterError as err:
-        fail_from(module, err)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

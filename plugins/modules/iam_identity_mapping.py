@@ -174,17 +174,38 @@ backup_name:
   sample: aws-auth-backup-20250101120000
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.jit.karpenter.plugins.module_utils import aws_auth
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import (
-    KarpenterError,
-    fail_from,
-)
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
-    HAS_KUBERNETES,
-    api_client,
-    kube_argument_spec,
-)
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec
+
+
+def execute(module):
+    params = module.params
+    if params["password"]:
+        raise KarpenterError("password (basic authentication) is not supported here: username names the mapped user")
+    absent = params["state"] == "absent"
+    ident = aws_auth.identity(
+        arn=params["arn"],
+        account=params["account"],
+        username=None if absent else params["username"],
+        groups=None if absent else params["groups"],
+    )
+    core = _core_v1(dict(params, username=None))
+    changed, result = aws_auth.ensure(
+        core,
+        ident,
+        params["state"],
+        namespace=params["namespace"],
+        name=params["name"],
+        force=params["force"],
+        backup=params["backup"],
+        check_mode=module.check_mode,
+        purge_groups=params["purge_groups"],
+    )
+    result.pop("attempts")
+    return dict(result, changed=changed)
 
 
 def main():
@@ -201,48 +222,14 @@ def main():
         namespace={"type": "str", "default": "kube-system"},
         name={"type": "str", "default": "aws-auth"},
     )
-    module = AnsibleModule(
+    # kubernetes.core's module class: fails without the kubernetes library or PyYAML (both required here).
+    module = AnsibleK8SModule(
         argument_spec=argument_spec,
         mutually_exclusive=[["arn", "account"], ["account", "username"], ["account", "groups"]],
         required_one_of=[["arn", "account"]],
         supports_check_mode=True,
     )
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"))
-    if not aws_auth.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"))
-    params = module.params
-    try:
-        if params["password"]:
-            raise KarpenterError("password (basic authentication) is not supported here: username names the mapped user")
-        absent = params["state"] == "absent"
-        ident = aws_auth.identity(
-            arn=params["arn"],
-            account=params["account"],
-            username=None if absent else params["username"],
-            groups=None if absent else params["groups"],
-        )
-        core = _core_v1(dict(params, username=None))
-        changed, result = aws_auth.ensure(
-            core,
-            ident,
-            params["state"],
-            namespace=params["namespace"],
-            name=params["name"],
-            force=params["force"],
-            backup=params["backup"],
-            check_mode=module.check_mode,
-            purge_groups=params["purge_groups"],
-        )
-    except KarpenterError as err:
-        fail_from(module, err)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    result.pop("attempts")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+    run_module(module, execute)
 
 
 def _core_v1(params):

@@ -195,8 +195,19 @@ thumbprint_note:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.oidc import run
+
+
+def execute(module):
+    return run(
+        module.params,
+        eks=module.client("eks") if not module.params["issuer_url"] else None,
+        iam=module.client("iam"),
+        sts=module.client("sts"),
+        region=module.region,
+        check_mode=module.check_mode,
+    )
 
 
 def main():
@@ -217,21 +228,7 @@ def main():
         required_one_of=[("cluster_name", "issuer_url")],
         supports_check_mode=True,
     )
-    try:
-        result = run(
-            module.params,
-            eks=module.client("eks") if not module.params["issuer_url"] else None,
-            iam=module.client("iam"),
-            sts=module.client("sts"),
-            region=module.region,
-            check_mode=module.check_mode,
-        )
-    except KarpenterError as err:
-        fail_from(module, err)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

@@ -62,27 +62,23 @@ role:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.service_linked_role import ensure_present
 
 
+def execute(module):
+    changed, role = ensure_present(module.client("iam"), module.params["aws_service_name"],
+                                   module.params["description"], check_mode=module.check_mode)
+    return {"changed": changed, "role": role, "diff": {"before": {} if changed else role, "after": role}}
+
+
 def main():
-    module = AnsibleAWSModule(
-        argument_spec={
-            "aws_service_name": {"type": "str", "required": True},
-            "description": {"type": "str"},
-        },
-        supports_check_mode=True,
-    )
-    try:
-        changed, role = ensure_present(module.client("iam"), module.params["aws_service_name"],
-                                       module.params["description"], check_mode=module.check_mode)
-    except KarpenterError as err:
-        fail_from(module, err)
-    result = {"changed": changed, "role": role}
-    if module._diff:
-        result["diff"] = {"before": {} if changed else role, "after": role}
-    module.exit_json(**result)
+    argument_spec = {
+        "aws_service_name": {"type": "str", "required": True},
+        "description": {"type": "str"},
+    }
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

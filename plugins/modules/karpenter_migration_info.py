@@ -115,8 +115,20 @@ instance_profiles:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._migration import LegacyObjects, read_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import HAS_KUBERNETES, api_client, kube_argument_spec
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec, require_kubernetes
+
+
+def execute(module):
+    plan = read_cluster(
+        LegacyObjects(api_client(module.params)),
+        module.client("ec2"),
+        module.client("iam"),
+        module.params["cluster_name"],
+        default_profile=module.params["default_instance_profile"],
+        max_unavailable=module.params["max_unavailable"],
+    )
+    return dict(changed=False, **plan)
 
 
 def main():
@@ -128,21 +140,10 @@ def main():
         default_instance_profile={"type": "str"},
         max_unavailable={"type": "int", "default": 1},
     )
+    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg="The Python library kubernetes is required")
-    try:
-        plan = read_cluster(
-            LegacyObjects(api_client(module.params)),
-            module.client("ec2"),
-            module.client("iam"),
-            module.params["cluster_name"],
-            default_profile=module.params["default_instance_profile"],
-            max_unavailable=module.params["max_unavailable"],
-        )
-    except KarpenterError as err:
-        fail_from(module, err)
-    module.exit_json(changed=False, **plan)
+    require_kubernetes(module)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

@@ -105,9 +105,25 @@ controller:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import HAS_KUBERNETES, api_client, kube_argument_spec
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec, require_kubernetes
 from ansible_collections.jit.karpenter.plugins.module_utils.teardown import KarpenterObjects, ensure_absent
+
+
+def execute(module):
+    changed, state = ensure_absent(
+        KarpenterObjects(api_client(module.params)),
+        module.client("ec2"),
+        module.client("iam"),
+        module.region,
+        module.params["cluster_name"],
+        wait_timeout=module.params["wait_timeout"],
+        discovery_tags=module.params["discovery_tags"],
+        check_mode=module.check_mode,
+    )
+    result = dict(changed=changed, **state)
+    result["diff"] = {"before": {"resources": state["removed"] + state["left_over"]}, "after": {"resources": state["left_over"]}}
+    return result
 
 
 def main():
@@ -119,26 +135,10 @@ def main():
         wait_timeout={"type": "int", "default": 600},
         discovery_tags={"type": "bool", "default": True},
     )
+    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg="The Python library kubernetes is required")
-    try:
-        changed, state = ensure_absent(
-            KarpenterObjects(api_client(module.params)),
-            module.client("ec2"),
-            module.client("iam"),
-            module.region,
-            module.params["cluster_name"],
-            wait_timeout=module.params["wait_timeout"],
-            discovery_tags=module.params["discovery_tags"],
-            check_mode=module.check_mode,
-        )
-    except KarpenterError as err:
-        fail_from(module, err)
-    result = dict(changed=changed, **state)
-    if module._diff:
-        result["diff"] = {"before": {"resources": state["removed"] + state["left_over"]}, "after": {"resources": state["left_over"]}}
-    module.exit_json(**result)
+    require_kubernetes(module)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

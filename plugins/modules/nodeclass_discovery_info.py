@@ -138,38 +138,37 @@ discovery:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.discovery import discover
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, summarize
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+
+
+def execute(module):
+    eks = module.client("eks")
+    cluster = summarize(describe_cluster(eks, module.params["cluster_name"], module.region))
+    result = discover(eks, module.client("ec2"), module.client("ssm"), cluster, module.params["nodeclasses"],
+                      module.params["discovery"])
+    return {"changed": False, "discovery": result}
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec={
-            "cluster_name": {"type": "str", "required": True, "aliases": ["name"]},
-            "discovery": {"type": "str", "choices": ["cluster", "tag"], "default": "cluster"},
-            "nodeclasses": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "options": {
-                    "name": {"type": "str", "required": True},
-                    "subnet_selector_terms": {"type": "list", "elements": "dict"},
-                    "security_group_selector_terms": {"type": "list", "elements": "dict"},
-                    "ami_selector_terms": {"type": "list", "elements": "dict"},
-                },
+    argument_spec = {
+        "cluster_name": {"type": "str", "required": True, "aliases": ["name"]},
+        "discovery": {"type": "str", "choices": ["cluster", "tag"], "default": "cluster"},
+        "nodeclasses": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "name": {"type": "str", "required": True},
+                "subnet_selector_terms": {"type": "list", "elements": "dict"},
+                "security_group_selector_terms": {"type": "list", "elements": "dict"},
+                "ami_selector_terms": {"type": "list", "elements": "dict"},
             },
         },
-        supports_check_mode=True,
-    )
-    try:
-        eks = module.client("eks")
-        cluster = summarize(describe_cluster(eks, module.params["cluster_name"], module.region))
-        result = discover(eks, module.client("ec2"), module.client("ssm"), cluster, module.params["nodeclasses"],
-                          module.params["discovery"])
-    except KarpenterError as err:
-        fail_from(module, err)
-    module.exit_json(changed=False, discovery=result)
+    }
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

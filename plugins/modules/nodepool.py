@@ -512,16 +512,9 @@ nodeclass_kept_for:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import (
-    KarpenterError,
-    fail_from,
-)
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
-    HAS_KUBERNETES,
-    api_client,
-    kube_argument_spec,
-)
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import kube_argument_spec, api_client
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import (
     argument_spec as nodepool_argument_spec,
 )
@@ -534,30 +527,26 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"))
-
+def execute(module):
     from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import (
         ensure_absent,
         ensure_present,
         resolve_api,
     )
 
-    try:
-        client = api_client(module.params)
-        api = resolve_api(client, module.params)
-        ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-        changed, state = ensure(client, module.params, module.check_mode, api=api)
-        state["api"] = api
-    except KarpenterError as err:
-        fail_from(module, err)
-
+    client = api_client(module.params)
+    api = resolve_api(client, module.params)
+    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    changed, state = ensure(client, module.params, module.check_mode, api=api)
+    state["api"] = api
     before, after = state.pop("before"), state.pop("after")
-    if module._diff:
-        state["diff"] = {"before": before, "after": after}
-    module.exit_json(changed=changed, **state)
+    return dict(state, changed=changed, diff={"before": before, "after": after})
+
+
+def main():
+    # kubernetes.core's module class: fails without the kubernetes library; PyYAML is not needed here.
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_pyyaml=False)
+    run_module(module, execute)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 try:
     from kubernetes.client import CoreV1Api, CustomObjectsApi
     from kubernetes.client.exceptions import ApiException
-except ImportError:  # reported by the module through HAS_KUBERNETES
+except ImportError:  # reported by the module (AnsibleK8SModule checks for kubernetes)
     ApiException = Exception
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError

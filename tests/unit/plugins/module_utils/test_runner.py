@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The modules' shared tail (``_runner.run_module``): a KarpenterError becomes fail_json with its
+details and traceback, ``diff`` is returned only under --diff, warnings are emitted."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from ansible.module_utils import basic
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+
+
+class Exited(Exception):
+    """What a fake module raises where AnsibleModule would sys.exit()."""
+
+
+class FakeModule:
+    """Records what the runner asks of the module; exits like AnsibleModule does."""
+
+    def __init__(self, diff=False):
+        self._diff = diff
+        self.warnings = []
+        self.exited = None
+        self.failed = None
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def exit_json(self, **kwargs):
+        self.exited = kwargs
+        raise Exited()
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise Exited()
+
+
+def raising_entry(module):
+    raise KarpenterError("Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException")
+
+
+def entry_with(result):
+    def entry(module):
+        return dict(result)
+
+    return entry
+
+
+def run(module, entry):
+    with pytest.raises(Exited):
+        run_module(module, entry)
+    return module
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def test_error_fails_with_message_details_and_traceback():
+    module = run(FakeModule(), raising_entry)
+    assert module.exited is None
+    failed = module.failed
+    assert failed["msg"] == "Describing EKS cluster 'demo' in us-east-1 failed: not found"
+    assert failed["error_code"] == "ResourceNotFoundException"
+    tb = failed["exception"]
+    assert tb.startswith("Traceback (most recent call last):")
+    assert "in raising_entry" in tb  # the frame that raised it
+    assert tb.rstrip().endswith("KarpenterError: Describing EKS cluster 'demo' in us-east-1 failed: not found")
+
+
+def test_error_details_reach_fail_json_unchanged():
+    def entry(module):
+        raise KarpenterError("Replacing NodePool default failed: conflict (HTTP 409)", status=409, attempts=8)
+
+    failed = run(FakeModule(diff=True), entry).failed
+    assert set(failed) == {"msg", "status", "attempts", "exception"}
+    assert (failed["status"], failed["attempts"]) == (409, 8)
+
+
+def test_error_discards_warnings_and_diff_of_the_failed_run():
+    module = run(FakeModule(diff=True), raising_entry)
+    assert module.warnings == []
+    assert "diff" not in module.failed
+
+
+def test_other_exceptions_are_left_to_ansible():
+    def entry(module):
+        raise ValueError("a bug")
+
+    module = FakeModule()
+    with pytest.raises(ValueError, match="a bug"):
+        run_module(module, entry)
+    assert module.failed is None and module.exited is None
+
+
+def test_fail_from_names_the_raising_frame_outside_an_except_block():
+    with pytest.raises(KarpenterError) as caught:
+        raising_entry(None)
+    module = FakeModule()
+    with pytest.raises(Exited):
+        fail_from(module, caught.value)
+    assert "in raising_entry" in module.failed["exception"]
+    assert module.failed["msg"].startswith("Describing EKS cluster")
+
+
+# --- diff -----------------------------------------------------------------------------------------
+
+DIFF = {"before": {"tags": {}}, "after": {"tags": {"karpenter.sh/discovery": "demo"}}}
+
+
+def test_diff_dropped_without_diff_mode():
+    module = run(FakeModule(diff=False), entry_with({"changed": True, "tags": ["subnet-1"], "diff": DIFF}))
+    assert module.exited == {"changed": True, "tags": ["subnet-1"]}
+
+
+def test_diff_returned_under_diff_mode():
+    module = run(FakeModule(diff=True), entry_with({"changed": True, "tags": ["subnet-1"], "diff": DIFF}))
+    assert module.exited == {"changed": True, "tags": ["subnet-1"], "diff": DIFF}
+
+
+def test_diff_mode_adds_no_diff_the_entry_did_not_give():
+    module = run(FakeModule(diff=True), entry_with({"changed": False, "cluster": {"name": "demo"}}))
+    assert module.exited == {"changed": False, "cluster": {"name": "demo"}}
+
+
+# --- warnings -------------------------------------------------------------------------------------
+
+
+def test_warnings_emitted_in_order_and_not_returned():
+    warnings = ["role ARN path removed: /system/", "arn also mapped under mapUsers"]
+    module = run(FakeModule(), entry_with({"changed": True, "warnings": warnings, "backup_name": None}))
+    assert module.warnings == warnings
+    assert module.exited == {"changed": True, "backup_name": None}
+
+
+def test_no_warnings_key_no_warnings():
+    module = run(FakeModule(), entry_with({"changed": False, "warnings": []}))
+    assert module.warnings == []
+    assert module.exited == {"changed": False}
+
+
+# --- with Ansible's own AnsibleModule, in a Python process of its own as Ansible runs modules -------
+
+MODULE = """
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+
+
+def entry(module):
+    if module.params["fail"]:
+        raise KarpenterError("Reading the cluster failed: boom", error_code="AccessDenied")
+    return {"changed": True, "diff": {"before": {"a": 1}, "after": {"a": 2}}, "warnings": ["mind the gap"]}
+
+
+def main():
+    module = AnsibleModule(argument_spec={"fail": {"type": "bool", "default": False}}, supports_check_mode=True)
+    run_module(module, entry)
+
+
+main()
+"""
+
+
+def run_real(tmp_path, fail=False, diff=False):
+    args = {"fail": fail, "_ansible_diff": diff}
+    if hasattr(basic, "_traceback"):  # ansible-core 2.19+ returns tracebacks only when asked to
+        args["_ansible_tracebacks_for"] = ["error"]
+    (tmp_path / "module.py").write_text(MODULE)
+    (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, str(tmp_path / "module.py"), str(tmp_path / "args.json")],
+                          capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert proc.returncode == (1 if fail else 0), proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("diff", [False, True])
+def test_ansible_module_diff_and_warnings(tmp_path, diff):
+    result = run_real(tmp_path, diff=diff)
+    assert result["changed"] is True
+    assert ("diff" in result) is diff
+    if diff:
+        assert result["diff"] == {"before": {"a": 1}, "after": {"a": 2}}
+    assert "mind the gap" in json.dumps(result["warnings"])
+
+
+def test_ansible_module_error(tmp_path):
+    result = run_real(tmp_path, fail=True, diff=True)
+    assert result["failed"] is True
+    assert result["msg"] == "Reading the cluster failed: boom"
+    assert result["error_code"] == "AccessDenied"
+    assert "diff" not in result and "warnings" not in result
+    assert "in entry" in result["exception"]
+    assert "KarpenterError: Reading the cluster failed: boom" in result["exception"]
