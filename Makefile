@@ -117,9 +117,9 @@ molecule-profiles: deps  ## molecule terraform and karpenter-guide, side by side
 # molecule scenarios and the authentication tests. On 2 cores the lanes overlap each other's waits.
 check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests, no sandbox
 
-E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions molecule-adopt-eksctl molecule-adopt-terraform
-E2E_LANE_A := molecule molecule-jit molecule-legacy test-auth
-E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade sanity units
+E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
+E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl test-auth
+E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
 e2e-a: deps
