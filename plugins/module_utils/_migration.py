@@ -15,22 +15,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert import convert_provisioner
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import PROVISIONER_LABEL
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_error
 from ansible_collections.jit.karpenter.plugins.module_utils.teardown import (
-    GONE_STATES,
     KarpenterObjects,
     LEGACY_KINDS,
     LEGACY_PROVISIONER_TAG,
     instance_id,
-    is_karpenter_instance,
+    live_instances,
     tag_map,
 )
 
 PROVISIONERS, _MACHINES, NODE_TEMPLATES = LEGACY_KINDS
-PROVISIONER_LABEL = LEGACY_PROVISIONER_TAG  # 0.16 labels its nodes and tags its instances with the same key
 
 
 def _name(obj):
@@ -142,21 +141,10 @@ class LegacyObjects(KarpenterObjects):
 
 def legacy_instances(ec2, cluster):
     """0.16's live instances of ``cluster``: ``{id: {"state": ..., "provisioner": ...}}``."""
-    found, token = {}, None
-    while True:
-        kwargs = {"Filters": [{"Name": "tag-key", "Values": [LEGACY_PROVISIONER_TAG]}]}
-        if token:
-            kwargs["NextToken"] = token
-        page = _call("Listing Karpenter 0.16's instances (ec2:DescribeInstances)", ec2.describe_instances, **kwargs)
-        for reservation in page.get("Reservations") or []:
-            for inst in reservation.get("Instances") or []:
-                state = (inst.get("State") or {}).get("Name")
-                if state not in GONE_STATES and is_karpenter_instance(inst.get("Tags"), cluster):
-                    found[inst["InstanceId"]] = {"state": state,
-                                                 "provisioner": tag_map(inst.get("Tags")).get(LEGACY_PROVISIONER_TAG)}
-        token = page.get("NextToken")
-        if not token:
-            return found
+    found = live_instances(ec2, cluster, keys=(LEGACY_PROVISIONER_TAG,))
+    return {ident: {"state": (inst.get("State") or {}).get("Name"),
+                    "provisioner": tag_map(inst.get("Tags")).get(LEGACY_PROVISIONER_TAG)}
+            for ident, inst in found.items()}
 
 
 def profile_roles(iam, names):

@@ -241,10 +241,11 @@ def _names(items):
 # ------------------------------------------------------------------------- AWS
 
 
-def karpenter_instances(ec2, cluster):
-    """Karpenter's instances of ``cluster`` that are not (being) terminated: ``{id: state}``."""
+def live_instances(ec2, cluster, keys=(NODEPOOL_TAG, LEGACY_PROVISIONER_TAG)):
+    """Karpenter's instances of ``cluster`` tagged with one of ``keys`` and not (being) terminated:
+    ``{id: instance}`` as DescribeInstances gives them."""
     found = {}
-    for key in (NODEPOOL_TAG, LEGACY_PROVISIONER_TAG):
+    for key in keys:
         filters = [{"Name": "tag-key", "Values": [key]}]
         token = None
         while True:
@@ -256,11 +257,16 @@ def karpenter_instances(ec2, cluster):
                 for inst in reservation.get("Instances") or []:
                     state = (inst.get("State") or {}).get("Name")
                     if state not in GONE_STATES and is_karpenter_instance(inst.get("Tags"), cluster):
-                        found[inst["InstanceId"]] = state
+                        found[inst["InstanceId"]] = inst
             token = page.get("NextToken")
             if not token:
                 break
     return found
+
+
+def karpenter_instances(ec2, cluster):
+    """Karpenter's instances of ``cluster`` that are not (being) terminated: ``{id: state}``."""
+    return {ident: (inst.get("State") or {}).get("Name") for ident, inst in live_instances(ec2, cluster).items()}
 
 
 def karpenter_launch_templates(ec2, cluster):

@@ -50,6 +50,16 @@ def drop_none(value):
     return value
 
 
+def manifest(api, name, spec):
+    """A Kubernetes object of ``api`` (an ``APIS`` entry: group, version, kind) named ``name``."""
+    return {
+        "apiVersion": "{group}/{version}".format(**api),
+        "kind": api["kind"],
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
 def get_path(obj, path):
     for key in path:
         if not isinstance(obj, dict) or key not in obj:

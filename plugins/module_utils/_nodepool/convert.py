@@ -23,6 +23,7 @@ import itertools
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
+    manifest,
     get_path,
     seconds_duration,
     set_path,
@@ -436,18 +437,8 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
     resources = build_limits((limits or {}).get("resources"))
     if resources:
         pool_spec["limits"] = resources
-    nodepool = {
-        "apiVersion": "{group}/{version}".format(**v1["nodepool"]),
-        "kind": v1["nodepool"]["kind"],
-        "metadata": {"name": name},
-        "spec": pool_spec,
-    }
+    nodepool = manifest(v1["nodepool"], name, pool_spec)
     if kubelet:
         class_spec["kubelet"] = kubelet
-    nodeclass = {
-        "apiVersion": "{group}/{version}".format(**v1["nodeclass"]),
-        "kind": v1["nodeclass"]["kind"],
-        "metadata": {"name": class_name},
-        "spec": class_spec,
-    }
+    nodeclass = manifest(v1["nodeclass"], class_name, class_spec)
     return nodepool, nodeclass, notes

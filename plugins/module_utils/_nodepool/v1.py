@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
+    manifest,
     drop_none,
     check_duration,
     parse_quantity,
@@ -380,12 +381,7 @@ def build_v1(params):
             }
         )
     )
-    nodepool = {
-        "apiVersion": "{group}/{version}".format(**api["nodepool"]),
-        "kind": api["nodepool"]["kind"],
-        "metadata": {"name": name},
-        "spec": spec,
-    }
+    nodepool = manifest(api["nodepool"], name, spec)
 
     if not nodeclass_params.get("manage", True):
         return nodepool, None
@@ -425,10 +421,5 @@ def build_v1(params):
             }
         )
     )
-    nodeclass = {
-        "apiVersion": "{group}/{version}".format(**api["nodeclass"]),
-        "kind": api["nodeclass"]["kind"],
-        "metadata": {"name": class_name},
-        "spec": class_spec,
-    }
+    nodeclass = manifest(api["nodeclass"], class_name, class_spec)
     return nodepool, nodeclass

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
+    manifest,
     drop_none,
     duration_seconds,
     string_map,
@@ -202,12 +203,7 @@ def build_v1alpha5(params):
             }
         )
     )
-    provisioner = {
-        "apiVersion": "{group}/{version}".format(**api["nodepool"]),
-        "kind": api["nodepool"]["kind"],
-        "metadata": {"name": name},
-        "spec": spec,
-    }
+    provisioner = manifest(api["nodepool"], name, spec)
 
     if not nodeclass_params.get("manage", True):
         return provisioner, None
@@ -254,10 +250,5 @@ def build_v1alpha5(params):
             "metadataOptions": build_metadata_options(nodeclass_params.get("metadata_options")),
         }
     )
-    nodeclass = {
-        "apiVersion": "{group}/{version}".format(**api["nodeclass"]),
-        "kind": api["nodeclass"]["kind"],
-        "metadata": {"name": class_name},
-        "spec": class_spec,
-    }
+    nodeclass = manifest(api["nodeclass"], class_name, class_spec)
     return provisioner, nodeclass
