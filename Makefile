@@ -163,6 +163,10 @@ bench: deps  ## benchmarks/RESULTS.md: converge, no-op, API calls, aws-auth and 
 	$(BIN)/python benchmarks/collection.py --out benchmarks/RESULTS.md
 
 # Scale-up latency with the real Karpenter controller: inflate 0 -> 1, 10, 50 until all pods run.
+.PHONY: bench-emulator
+bench-emulator: deps  ## benchmarks/EMULATOR.md: the AWS emulator's catalogue cache against moto alone (server CPU)
+	$(BIN)/python benchmarks/emulator.py --out benchmarks/EMULATOR.md
+
 .PHONY: bench-scaleup
 bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real controller
 	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md

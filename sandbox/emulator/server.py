@@ -20,8 +20,8 @@ class SandboxApplication:
     header moto reads its service and caller from (``presign.authorization_from_query``).
     """
 
-    def __init__(self, moto_app, request_log=None):
-        from . import admin, oplog, pod_identity
+    def __init__(self, moto_app, request_log=None, catalogue_cache=True):
+        from . import admin, catalogue_cache as cache, oplog, pod_identity
 
         self._admin = admin
         self._moto = moto_app
@@ -32,6 +32,8 @@ class SandboxApplication:
                 return pod_identity.handle(environ, start_response)
             return moto_app(environ, start_response)
 
+        if catalogue_cache:
+            aws = cache.CatalogueCacheMiddleware(aws)
         self._aws = oplog.RequestLogMiddleware(aws, request_log) if request_log else aws
 
     def __call__(self, environ, start_response):
@@ -46,7 +48,7 @@ class SandboxApplication:
         return self._aws(environ, start_response)
 
 
-def build_app(request_log_path=None):
+def build_app(request_log_path=None, catalogue_cache=True):
     """Configure moto, apply the patches, and return the WSGI application."""
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.moto_server.werkzeug_app import (
@@ -58,7 +60,7 @@ def build_app(request_log_path=None):
 
     patches.apply()
     log = oplog.RequestLog(request_log_path) if request_log_path else None
-    return SandboxApplication(DomainDispatcherApplication(create_backend_app), log)
+    return SandboxApplication(DomainDispatcherApplication(create_backend_app), log, catalogue_cache)
 
 
 def warm_up():
@@ -79,6 +81,10 @@ def main(argv=None):
     parser.add_argument(
         "--ec2-prices", help="karpenter-provider-aws's zz_generated.pricing_aws.go: fleets launch the cheapest type"
     )
+    parser.add_argument(
+        "--no-catalogue-cache", action="store_true",
+        help="render EC2's instance-type and spot-price reads afresh each time, as moto alone does",
+    )
     args = parser.parse_args(argv)
     if args.host not in LOOPBACK_HOSTS:
         parser.error(
@@ -89,7 +95,7 @@ def main(argv=None):
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import run_simple
 
-    app = build_app(args.request_log)
+    app = build_app(args.request_log, catalogue_cache=not args.no_catalogue_cache)
     if args.ec2_prices:
         from . import ec2_fleet
 
