@@ -402,6 +402,6 @@ def run(eks, params, check_mode=False, region=None):
         changed, state = ensure_present(eks, cluster_name, params, check_mode=check_mode, region=region)
     return {
         "changed": changed,
-        "access_entry": state["after"] or {},
+        "access_entry": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }

@@ -154,7 +154,7 @@ def identity(arn=None, account=None, username=None, groups=None):
         if not _ACCOUNT.match(account):
             raise KarpenterError(f"account {account!r} is not an AWS account ID (expected 12 digits)")
         if username is not None or groups:
-            raise KarpenterError("username and groups do not apply to an account mapping")
+            raise KarpenterError("mapped_username and groups do not apply to an account mapping")
         return Identity(ACCOUNTS, account, account)
     key, canonical, warnings = canonical_arn(arn)
     entry = {ARN_FIELD[key]: canonical}
@@ -582,7 +582,7 @@ def plan(data, ident, state="present", force=False, purge_groups=False):
     """
     if state == "present" and ident.key != ACCOUNTS and "username" not in ident.entry and not ident.entry.get("groups"):
         # An entry with neither maps the identity to its own ARN with no groups.
-        raise KarpenterError(f"state=present for {ident.match} needs username or groups; nothing was written")
+        raise KarpenterError(f"state=present for {ident.match} needs mapped_username or groups; nothing was written")
     parsed = parse_data(data)
     target = parsed[ident.key]
     result = Plan(ident.key)
@@ -755,7 +755,7 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
     ``core`` is a ``kubernetes.client.CoreV1Api``. Every write carries the
     ``resourceVersion`` that was read; on 409 Conflict the ConfigMap is read and merged
     again, and on 429 or a 5xx the read, merge and write are sent again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
-    (``mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
+    (``identity_mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
     In check mode the write is a server-side dry run.
     """
     run = _Run()
@@ -777,7 +777,7 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
         raise err
     where = f"{namespace}/{name} {result.key}"
     out = {
-        "mapping": copy.deepcopy(result.mapping) if state == "present" else None,
+        "identity_mapping": copy.deepcopy(result.mapping) if state == "present" else None,
         "changes": result.changes,
         "warnings": result.warnings,
         "backup_name": run.backup_name if run.backup_created else None,
@@ -789,8 +789,8 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
             "after": render_entries(result.after_entries, result.key),
         },
     }
-    if out["mapping"] is not None and result.key == ACCOUNTS:
-        out["mapping"] = {"account": str(out["mapping"])}
+    if out["identity_mapping"] is not None and result.key == ACCOUNTS:
+        out["identity_mapping"] = {"account": str(out["identity_mapping"])}
     return result.changed, out
 
 

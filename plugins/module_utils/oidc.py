@@ -453,7 +453,7 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
         "changed": changed,
         "issuer": issuer,
         "issuer_host_path": provider_url(issuer),
-        "oidc_provider": state["after"] or {},
+        "oidc_provider": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }
     if note:

@@ -198,6 +198,6 @@ def run(eks, params, check_mode=False, region=None):
         changed, state = ensure_present(eks, params["cluster_name"], params, check_mode=check_mode, region=region)
     return {
         "changed": changed,
-        "association": state["after"] or {},
+        "pod_identity_association": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }

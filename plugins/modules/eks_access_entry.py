@@ -159,7 +159,7 @@ RETURN = r"""
 access_entry:
   description:
     - The entry after the task; in check mode the predicted entry (then RV(access_entry.access_entry_arn) of a new
-      entry is null). Empty when O(state=absent).
+      entry is null). V(null) when O(state=absent).
   returned: always
   type: dict
   contains:

@@ -80,7 +80,7 @@ EXAMPLES = r"""
 
 - name: Show the association
   ansible.builtin.debug:
-    msg: "{{ pia.association.association_id }} -> {{ pia.association.role_arn }}"
+    msg: "{{ pia.pod_identity_association.association_id }} -> {{ pia.pod_identity_association.role_arn }}"
 
 - name: Remove it
   jit.karpenter.eks_pod_identity_association:
@@ -91,10 +91,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-association:
+pod_identity_association:
   description:
     - The association after the task; in check mode the predicted one (then the ARN and ID of a new association
-      are null). Empty when O(state=absent).
+      are null). V(null) when O(state=absent).
   returned: always
   type: dict
   contains:

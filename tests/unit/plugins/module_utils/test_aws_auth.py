@@ -512,7 +512,7 @@ def test_present_keeps_groups_it_was_not_asked_to_remove():
 
 
 def test_present_without_username_or_groups_is_refused():
-    with pytest.raises(KarpenterError, match="needs username or groups"):
+    with pytest.raises(KarpenterError, match="needs mapped_username or groups"):
         aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN))
     assert aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN), "absent") is not None
 
