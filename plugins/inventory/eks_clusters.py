@@ -140,6 +140,7 @@ from ansible.errors import AnsibleError
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
+from ansible_collections.jit.karpenter.plugins.module_utils._names import parse_arn
 
 GROUP = "eks_clusters"
 _COMPARISON_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*v?(\d+)\.(\d+)\s*$")
@@ -203,13 +204,13 @@ def keep(cluster, name_patterns=(), tags=None, versions=((), ()), modes=(), stat
 def record(description, region, role_arn=None):
     """The host's view of a ``DescribeCluster`` result: plain, JSON-able fields under snake_case names."""
     arn = description.get("arn") or ""
-    parts = arn.split(":")
+    parsed = parse_arn(arn)
     access = description.get("accessConfig") or {}
     oidc = ((description.get("identity") or {}).get("oidc") or {}).get("issuer")
     return {
         "name": description["name"],
         "arn": arn,
-        "account": parts[4] if len(parts) > 5 else "",
+        "account": parsed.account if parsed else "",
         "region": region,
         "version": description.get("version") or "",
         "platform_version": description.get("platformVersion") or "",

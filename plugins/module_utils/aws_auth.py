@@ -50,6 +50,7 @@ except ImportError:  # urllib3 comes with kubernetes; without it nothing here ru
         pass
 
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, is_partition, parse_arn
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
     TRANSIENT_STATUSES,
@@ -71,9 +72,6 @@ _FIELDS = ("rolearn", "userarn", "username", "groups")
 # pkg/mapper/configmap/configmap.go isSkippable: these values of a key hold no entries.
 _SKIPPABLE = ("", "``", '""', "''")
 
-_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
-_PARTITION = re.compile(r"^aws(-[a-z]+)*$")
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
 _IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _IAM_PATH_PART = re.compile(r"^[\x21-\x2e\x30-\x7e]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -106,20 +104,20 @@ def canonical_arn(arn):
     """
     if not isinstance(arn, str) or not arn:
         raise KarpenterError(f"arn must be a non-empty string, got {arn!r}")
-    m = _ARN.match(arn)
+    m = parse_arn(arn)
     if not m:
         raise KarpenterError(f"arn {arn!r} is not an ARN (expected arn:<partition>:iam::<account>:role/<name> or :user/<name>)")
-    if not _PARTITION.match(m.group("partition")):
-        raise KarpenterError("arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.group("partition")))
-    if m.group("service") != "iam" or m.group("region"):
+    if not is_partition(m.partition):
+        raise KarpenterError("arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.partition))
+    if m.service != "iam" or m.region:
         raise KarpenterError(
             "arn {!r} is not an IAM ARN (expected arn:{}:iam::<account>:...; an sts assumed-role ARN must be given as its role ARN)".format(
-                arn, m.group("partition")
+                arn, m.partition
             )
         )
-    if not _ACCOUNT.match(m.group("account")):
-        raise KarpenterError("arn {!r} has an invalid account ID {!r} (expected 12 digits)".format(arn, m.group("account")))
-    kind, _sep, rest = m.group("resource").partition("/")
+    if not is_account_id(m.account):
+        raise KarpenterError("arn {!r} has an invalid account ID {!r} (expected 12 digits)".format(arn, m.account))
+    kind, _sep, rest = m.resource.partition("/")
     if kind not in ("role", "user") or not rest:
         raise KarpenterError(f"arn {arn!r} names neither a role nor a user (expected role/<name> or user/<name>)")
     parts = rest.split("/")
@@ -128,7 +126,7 @@ def canonical_arn(arn):
         raise KarpenterError(f"arn {arn!r} has an invalid {kind} name {name!r}")
     if any(not _IAM_PATH_PART.match(p) for p in path):
         raise KarpenterError(f"arn {arn!r} has an invalid IAM path")
-    prefix = "arn:{}:iam::{}:".format(m.group("partition"), m.group("account"))
+    prefix = "arn:{}:iam::{}:".format(m.partition, m.account)
     warnings = []
     if kind == "role":
         canonical = prefix + "role/" + name
@@ -151,7 +149,7 @@ def identity(arn=None, account=None, username=None, groups=None):
         raise KarpenterError("exactly one of arn and account is required")
     if account is not None:
         account = str(account)
-        if not _ACCOUNT.match(account):
+        if not is_account_id(account):
             raise KarpenterError(f"account {account!r} is not an AWS account ID (expected 12 digits)")
         if username is not None or groups:
             raise KarpenterError("mapped_username and groups do not apply to an account mapping")

@@ -21,6 +21,7 @@ try:
 except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import urlsplit
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, parse_arn
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
@@ -73,7 +74,7 @@ def provider_url(issuer):
 
 def provider_arn(issuer, account_id, partition="aws"):
     """``arn:<partition>:iam::<account>:oidc-provider/<host><path>``."""
-    if not re.match(r"^\d{12}$", str(account_id or "")):
+    if not is_account_id(str(account_id or "")):
         raise KarpenterError(f"'{account_id}' is not a 12-digit AWS account ID")
     return f"arn:{partition}:iam::{account_id}:oidc-provider/{provider_url(issuer)}"
 
@@ -272,7 +273,7 @@ def cluster_issuer(eks, cluster_name, region):
 
 def account_and_partition(sts):
     identity = _call("Looking up the AWS account (sts:GetCallerIdentity)", sts.get_caller_identity)
-    return identity["Account"], identity["Arn"].split(":")[1]
+    return identity["Account"], parse_arn(identity["Arn"]).partition
 
 
 def get_provider(iam, arn):
