@@ -128,30 +128,22 @@ pod_identity_association:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.pod_identity import run
 
 
-def execute(module):
-    return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-
-
 def main():
-    argument_spec = {
-        "cluster_name": {"type": "str", "required": True},
+    argument_spec = eks_resource_argument_spec({
         "namespace": {"type": "str", "required": True},
         "service_account": {"type": "str", "required": True},
         "role_arn": {"type": "str"},
-        "tags": {"type": "dict", "aliases": ["resource_tags"]},
-        "purge_tags": {"type": "bool", "default": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }
+    })
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["role_arn"])],
         supports_check_mode=True,
     )
-    run_module(module, execute)
+    run_module(module, eks_entry(run))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 from ansible.module_utils import basic
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
 
 
@@ -151,7 +151,7 @@ def test_no_warnings_key_no_warnings():
 
 MODULE = """
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 
@@ -201,3 +201,27 @@ def test_ansible_module_error(tmp_path):
     assert "diff" not in result and "warnings" not in result
     assert "in entry" in result["exception"]
     assert "KarpenterError: Reading the cluster failed: boom" in result["exception"]
+
+
+def test_eks_resource_argument_spec_wraps_the_modules_own_options():
+    spec = eks_resource_argument_spec({"namespace": {"type": "str", "required": True}})
+    assert list(spec) == ["cluster_name", "namespace", "tags", "purge_tags", "state"]
+    assert spec["cluster_name"] == {"type": "str", "required": True}
+    assert spec["tags"] == {"type": "dict", "aliases": ["resource_tags"]}
+    assert spec["purge_tags"] == {"type": "bool", "default": True}
+    assert spec["state"] == {"type": "str", "choices": ["present", "absent"], "default": "present"}
+
+
+def test_eks_entry_calls_the_util_with_the_eks_client_params_check_mode_and_region():
+    class Module:
+        params = {"cluster_name": "demo"}
+        check_mode = True
+        region = "us-west-2"
+
+        def client(self, service):
+            return "client:" + service
+
+    def run(eks, params, check_mode=False, region=None):
+        return {"called": (eks, params, check_mode, region)}
+
+    assert eks_entry(run)(Module()) == {"called": ("client:eks", {"cluster_name": "demo"}, True, "us-west-2")}
