@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps venv system-deps link sandbox sandbox-down sandbox-status sandbox-build demo test \
-        lint unit test-sandbox test-emulator test-auth integration molecule molecule-profiles check \
+        format lint unit test-sandbox test-emulator test-auth integration molecule molecule-profiles check \
         e2e e2e-shared e2e-a e2e-b clean
 
 help:  ## this list (made from the comments after each target); molecule-<scenario> for each scenario listed above its rule
@@ -70,8 +70,15 @@ demo: sandbox  ## karpenter.yml on the sandbox with the canary, then inflate 0 -
 	$(BIN)/python -m sandbox.show && \
 	$(BIN)/python -m sandbox.timeline --replicas $(DEMO_REPLICAS)
 
-lint: deps  ## ruff, yamllint, ansible-lint (production profile) over the whole collection
-	$(BIN)/ruff check plugins sandbox tests
+# The Python that ruff checks and formats.
+PY_SOURCES := plugins sandbox tests
+
+format: deps  ## format the Python code with ruff format (config in ruff.toml); make lint checks it
+	$(BIN)/ruff format $(PY_SOURCES)
+
+lint: deps  ## ruff (checks and format), yamllint, ansible-lint (production profile) over the whole collection
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline --profile production .
 
