@@ -169,6 +169,7 @@ def _selector_rows(option, keys):
     v1alpha5 = Converted(("aws-ids",), "terms of ids only become a comma-separated aws-ids")
     rows = []
     for key in keys:
+        key, field = key if isinstance(key, tuple) else (key, key)  # (option, v1 field) where they differ
         if key == "id":
             rows.append(_row(f"{option}.id", "id", v1alpha5))
         elif key == "tags":
@@ -176,11 +177,18 @@ def _selector_rows(option, keys):
                 _row(f"{option}.tags", "tags", Converted((), "one term of tags becomes the selector map"), type="dict")
             )
         else:
-            rows.append(_row(f"{option}.{key}", key, REJECTED))
+            rows.append(_row(f"{option}.{key}", field, REJECTED))
     return tuple(rows)
 
 
 _SELECTOR = "a single map: one term of tags becomes the map, terms of ids only become aws-ids"
+
+
+def _selector_terms(option, v1_path, v1alpha5_path, keys, note=_SELECTOR):
+    """A selector term list (v1) and its suboptions; v1alpha5 has a single map in ``v1alpha5_path`` instead."""
+    row = _row(option, v1_path, Converted((v1alpha5_path,), note), type="list", elements="dict")
+    return (row,) + _selector_rows(option, keys)
+
 
 # Row order: within each object, the order of OWNED_FIELDS (and so of changed_fields).
 OPTIONS = (
@@ -246,20 +254,12 @@ OPTIONS = (
     _row("nodeclass.manage", type="bool", default=True),
     _row("nodeclass.role", "spec.role", REJECTED),
     _row("nodeclass.instance_profile", "spec.instanceProfile", "spec.instanceProfile"),
-    _row("nodeclass.subnet_selector_terms", "spec.subnetSelectorTerms",
-         Converted(("spec.subnetSelector",), _SELECTOR), type="list", elements="dict"),
-    *_selector_rows("nodeclass.subnet_selector_terms", ("id", "tags")),
-    _row("nodeclass.security_group_selector_terms", "spec.securityGroupSelectorTerms",
-         Converted(("spec.securityGroupSelector",), _SELECTOR), type="list", elements="dict"),
-    *_selector_rows("nodeclass.security_group_selector_terms", ("id", "name", "tags")),
-    _row("nodeclass.ami_selector_terms", "spec.amiSelectorTerms",
-         Converted(("spec.amiSelector",), _SELECTOR + "; no default"), type="list", elements="dict"),
-    _row("nodeclass.ami_selector_terms.alias", "alias", REJECTED),
-    *_selector_rows("nodeclass.ami_selector_terms", ("id",)),
-    _row("nodeclass.ami_selector_terms.name", "name", REJECTED),
-    _row("nodeclass.ami_selector_terms.owner", "owner", REJECTED),
-    _row("nodeclass.ami_selector_terms.ssm_parameter", "ssmParameter", REJECTED),
-    *_selector_rows("nodeclass.ami_selector_terms", ("tags",)),
+    *_selector_terms("nodeclass.subnet_selector_terms", "spec.subnetSelectorTerms", "spec.subnetSelector", ("id", "tags")),
+    *_selector_terms("nodeclass.security_group_selector_terms", "spec.securityGroupSelectorTerms",
+                     "spec.securityGroupSelector", ("id", "name", "tags")),
+    *_selector_terms("nodeclass.ami_selector_terms", "spec.amiSelectorTerms", "spec.amiSelector",
+                     ("alias", "id", "name", "owner", ("ssm_parameter", "ssmParameter"), "tags"),
+                     note=_SELECTOR + "; no default"),
     _row("nodeclass.ami_family", "spec.amiFamily", "spec.amiFamily", choices=list(AMI_FAMILIES)),
     _row("nodeclass.tags", "spec.tags", "spec.tags", type="dict"),
     _row("nodeclass.block_device_mappings", "spec.blockDeviceMappings", "spec.blockDeviceMappings",
