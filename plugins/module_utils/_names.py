@@ -26,7 +26,9 @@ __metaclass__ = type
 import re
 from collections import namedtuple
 
-_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
+_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$"
+)
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

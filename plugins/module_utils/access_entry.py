@@ -291,8 +291,11 @@ def get_entry(eks, cluster_name, principal_arn, region=None):
     """The normalised entry with its associated policies, or ``None``."""
     action = "Reading the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name)
     found = _call(
-        action, eks.describe_access_entry, missing=("ResourceNotFoundException",),
-        clusterName=cluster_name, principalArn=principal_arn,
+        action,
+        eks.describe_access_entry,
+        missing=("ResourceNotFoundException",),
+        clusterName=cluster_name,
+        principalArn=principal_arn,
     )
     if found is MISSING:
         # The same code means "no such cluster"; DescribeCluster tells the two apart and names the region.
@@ -386,8 +389,10 @@ def ensure_absent(eks, cluster_name, principal_arn, check_mode=False, region=Non
     if not check_mode:
         _call(
             "Deleting the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name),
-            eks.delete_access_entry, missing=("ResourceNotFoundException",),  # gone already: that is success
-            clusterName=cluster_name, principalArn=principal_arn,
+            eks.delete_access_entry,
+            missing=("ResourceNotFoundException",),  # gone already: that is success
+            clusterName=cluster_name,
+            principalArn=principal_arn,
         )
     return True, {"before": current, "after": None}
 

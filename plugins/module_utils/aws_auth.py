@@ -106,9 +106,13 @@ def canonical_arn(arn):
         raise KarpenterError(f"arn must be a non-empty string, got {arn!r}")
     m = parse_arn(arn)
     if not m:
-        raise KarpenterError(f"arn {arn!r} is not an ARN (expected arn:<partition>:iam::<account>:role/<name> or :user/<name>)")
+        raise KarpenterError(
+            f"arn {arn!r} is not an ARN (expected arn:<partition>:iam::<account>:role/<name> or :user/<name>)"
+        )
     if not is_partition(m.partition):
-        raise KarpenterError("arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.partition))
+        raise KarpenterError(
+            "arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.partition)
+        )
     if m.service != "iam" or m.region:
         raise KarpenterError(
             "arn {!r} is not an IAM ARN (expected arn:{}:iam::<account>:...; an sts assumed-role ARN must be given as its role ARN)".format(
@@ -210,7 +214,9 @@ def view(entry, key):
     # for that field only): the entry maps with no groups.
     groups = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
     username = folded.get("username")
-    other = tuple(sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS))
+    other = tuple(
+        sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS)
+    )
     return (_match_key(folded.get(ARN_FIELD[key])), None if username is None else str(username), groups, other)
 
 
@@ -304,7 +310,9 @@ def parse_key(key, text):
         except yaml.YAMLError as e:
             raise KarpenterError(f"aws-auth {key} does not parse as YAML; nothing was written: {e}", key=key) from e
         if found is not None:
-            raise KarpenterError(f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key)
+            raise KarpenterError(
+                f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key
+            )
         root = None
     items = list(root.value) if root is not None else []
     want = yaml.ScalarNode if key == ACCOUNTS else yaml.MappingNode
@@ -314,12 +322,16 @@ def parse_key(key, text):
             value = _construct(node)
         except yaml.YAMLError as e:
             raise KarpenterError(
-                "aws-auth {} item {}{} cannot be read: {}; nothing was written".format(key, i, _label(node, key), str(e).replace("\n", " ")),
+                "aws-auth {} item {}{} cannot be read: {}; nothing was written".format(
+                    key, i, _label(node, key), str(e).replace("\n", " ")
+                ),
                 key=key,
             ) from e
         if not isinstance(node, want):
             raise KarpenterError(
-                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(key, i, "an account ID" if key == ACCOUNTS else "a mapping", value),
+                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(
+                    key, i, "an account ID" if key == ACCOUNTS else "a mapping", value
+                ),
                 key=key,
             )
         if key == ACCOUNTS:
@@ -614,7 +626,9 @@ def plan(data, ident, state="present", force=False, purge_groups=False):
         # EKS would still map the identity through these: absent removes them too.
         other_edits = {i: None for i in also}
         result.changes.extend(dict(action="removed", **ident.label) for _i in also)
-        result.warnings.append(f"Removed {len(also)} {other} entries for {ident.match}: EKS looks every ARN up in both mapRoles and mapUsers")
+        result.warnings.append(
+            f"Removed {len(also)} {other} entries for {ident.match}: EKS looks every ARN up in both mapRoles and mapUsers"
+        )
     elif also:
         result.warnings.extend(
             f"aws-auth {other} item {i} also maps {ident.match} (EKS looks every ARN up in mapRoles first, then mapUsers); "
@@ -701,7 +715,10 @@ def _backup(core, namespace, name, cm, run, now):
     """Save ``cm``'s data as a new ConfigMap; on a later attempt, overwrite this run's own backup."""
     if run.backup_name is None:
         run.backup_name = backup_name(name, now)
-    annotations = {"jit.karpenter/backup-of": name, "jit.karpenter/backup-of-resource-version": cm.metadata.resource_version}
+    annotations = {
+        "jit.karpenter/backup-of": name,
+        "jit.karpenter/backup-of-resource-version": cm.metadata.resource_version,
+    }
     for attempt in range(5):
         body = _config_map(namespace, run.backup_name, dict(cm.data or {}), annotations)
         try:
@@ -746,8 +763,20 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
     return result
 
 
-def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth", force=False, backup=False,
-           check_mode=False, attempts=12, sleep=time.sleep, now=None, purge_groups=False):
+def ensure(
+    core,
+    ident,
+    state="present",
+    namespace="kube-system",
+    name="aws-auth",
+    force=False,
+    backup=False,
+    check_mode=False,
+    attempts=12,
+    sleep=time.sleep,
+    now=None,
+    purge_groups=False,
+):
     """Bring ``namespace/name`` to hold (``present``) or not hold (``absent``) ``ident``.
 
     ``core`` is a ``kubernetes.client.CoreV1Api``. Every write carries the

@@ -178,7 +178,11 @@ def trusting_principals(document):
     for statement in statements:
         if statement.get("Effect") != "Allow":
             continue
-        federated = (statement.get("Principal") or {}).get("Federated") if isinstance(statement.get("Principal"), dict) else None
+        federated = (
+            (statement.get("Principal") or {}).get("Federated")
+            if isinstance(statement.get("Principal"), dict)
+            else None
+        )
         if isinstance(federated, str):
             federated = [federated]
         found.extend(federated or [])
@@ -199,7 +203,9 @@ def keep_reason(arn, tags, required_tags, trusting_roles):
         )
     if trusting_roles:
         return "IAM role{0} {1} still trust{2} it".format(
-            "s" if len(trusting_roles) > 1 else "", ", ".join(sorted(trusting_roles)), "" if len(trusting_roles) > 1 else "s"
+            "s" if len(trusting_roles) > 1 else "",
+            ", ".join(sorted(trusting_roles)),
+            "" if len(trusting_roles) > 1 else "s",
         )
     return None
 
@@ -279,7 +285,9 @@ def account_and_partition(sts):
 def get_provider(iam, arn):
     """The normalized provider, or ``None`` when it does not exist."""
     response = _call(
-        f"Reading OIDC provider {arn}", iam.get_open_id_connect_provider, missing=("NoSuchEntity",),
+        f"Reading OIDC provider {arn}",
+        iam.get_open_id_connect_provider,
+        missing=("NoSuchEntity",),
         OpenIDConnectProviderArn=arn,
     )
     if response is MISSING:
@@ -353,8 +361,10 @@ def ensure_present(
                 params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
             # EntityAlreadyExists: created concurrently, which is success.
             _call(
-                f"Creating OIDC provider for {issuer}", iam.create_open_id_connect_provider,
-                missing=("EntityAlreadyExists",), **params,
+                f"Creating OIDC provider for {issuer}",
+                iam.create_open_id_connect_provider,
+                missing=("EntityAlreadyExists",),
+                **params,
             )
             after = get_provider(iam, arn) or after
         return True, {"before": None, "after": after, "note": note}
@@ -408,7 +418,9 @@ def ensure_absent(iam, arn, check_mode=False, required_tags=None, keep_if_truste
             return False, {"before": current, "after": current, "kept": reason}
     if not check_mode:
         _call(
-            f"Deleting OIDC provider {arn}", iam.delete_open_id_connect_provider, missing=("NoSuchEntity",),
+            f"Deleting OIDC provider {arn}",
+            iam.delete_open_id_connect_provider,
+            missing=("NoSuchEntity",),
             OpenIDConnectProviderArn=arn,
         )
     return True, {"before": current, "after": None, "kept": None}

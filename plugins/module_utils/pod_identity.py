@@ -167,8 +167,9 @@ def ensure_present(eks, cluster_name, params, check_mode=False, region=None):
             associationId=current["association_id"],
             roleArn=changes["role_arn"],
         )
-    apply_tags(eks, current["association_arn"], changes["tag"], changes["untag"],
-               "the Pod Identity association of " + where)
+    apply_tags(
+        eks, current["association_arn"], changes["tag"], changes["untag"], "the Pod Identity association of " + where
+    )
     return True, {
         "before": current,
         "after": find(eks, cluster_name, desired["namespace"], desired["service_account"], region),
@@ -183,8 +184,10 @@ def ensure_absent(eks, cluster_name, params, check_mode=False, region=None):
     if not check_mode:
         _call(
             "Deleting the Pod Identity association " + current["association_id"],
-            eks.delete_pod_identity_association, missing=("ResourceNotFoundException",),  # gone already
-            clusterName=cluster_name, associationId=current["association_id"],
+            eks.delete_pod_identity_association,
+            missing=("ResourceNotFoundException",),  # gone already
+            clusterName=cluster_name,
+            associationId=current["association_id"],
         )
     return True, {"before": current, "after": None}
 

@@ -197,32 +197,38 @@ access_entry:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.access_entry import TYPES, run
 
 
 def main():
-    argument_spec = eks_resource_argument_spec({
-        "principal_arn": {"type": "str", "required": True},
-        "type": {"type": "str", "choices": list(TYPES), "default": "STANDARD"},
-        "kubernetes_groups": {"type": "list", "elements": "str"},
-        "username": {"type": "str"},
-        "access_policies": {
-            "type": "list",
-            "elements": "dict",
-            "options": {
-                "policy_arn": {"type": "str", "required": True},
-                "access_scope": {
-                    "type": "dict",
-                    "options": {
-                        "type": {"type": "str", "choices": ["cluster", "namespace"], "default": "cluster"},
-                        "namespaces": {"type": "list", "elements": "str"},
+    argument_spec = eks_resource_argument_spec(
+        {
+            "principal_arn": {"type": "str", "required": True},
+            "type": {"type": "str", "choices": list(TYPES), "default": "STANDARD"},
+            "kubernetes_groups": {"type": "list", "elements": "str"},
+            "username": {"type": "str"},
+            "access_policies": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "policy_arn": {"type": "str", "required": True},
+                    "access_scope": {
+                        "type": "dict",
+                        "options": {
+                            "type": {"type": "str", "choices": ["cluster", "namespace"], "default": "cluster"},
+                            "namespaces": {"type": "list", "elements": "str"},
+                        },
                     },
                 },
             },
-        },
-        "node_role": {"type": "bool", "default": False},
-    })
+            "node_role": {"type": "bool", "default": False},
+        }
+    )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, eks_entry(run))
 

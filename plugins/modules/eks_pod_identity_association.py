@@ -128,16 +128,22 @@ pod_identity_association:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.pod_identity import run
 
 
 def main():
-    argument_spec = eks_resource_argument_spec({
-        "namespace": {"type": "str", "required": True},
-        "service_account": {"type": "str", "required": True},
-        "role_arn": {"type": "str"},
-    })
+    argument_spec = eks_resource_argument_spec(
+        {
+            "namespace": {"type": "str", "required": True},
+            "service_account": {"type": "str", "required": True},
+            "role_arn": {"type": "str"},
+        }
+    )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["role_arn"])],

@@ -67,8 +67,12 @@ from ansible_collections.jit.karpenter.plugins.module_utils.service_linked_role 
 
 
 def execute(module):
-    changed, role = ensure_present(module.client("iam"), module.params["aws_service_name"],
-                                   module.params["description"], check_mode=module.check_mode)
+    changed, role = ensure_present(
+        module.client("iam"),
+        module.params["aws_service_name"],
+        module.params["description"],
+        check_mode=module.check_mode,
+    )
     return {"changed": changed, "service_linked_role": role, "diff": {"before": {} if changed else role, "after": role}}
 
 

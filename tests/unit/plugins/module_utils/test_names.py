@@ -27,25 +27,39 @@ ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
         (f"arn:aws-cn:iam::{ACCOUNT}:role/S3Access", ("aws-cn", "iam", "", ACCOUNT, "role/S3Access")),
         (f"arn:aws-us-gov:iam::{ACCOUNT}:role/S3Access", ("aws-us-gov", "iam", "", ACCOUNT, "role/S3Access")),
         # resource-type:resource-id, with colons in the resource.
-        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:my-log-group:*",
-         ("aws", "logs", "us-east-1", ACCOUNT, "log-group:my-log-group:*")),
+        (
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:my-log-group:*",
+            ("aws", "logs", "us-east-1", ACCOUNT, "log-group:my-log-group:*"),
+        ),
         # S3: neither region nor account.
-        ("arn:aws:s3:::amzn-s3-demo-bucket/exampleobject.png", ("aws", "s3", "", "", "amzn-s3-demo-bucket/exampleobject.png")),
-        (f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/my-cluster", ("aws", "eks", "us-west-2", ACCOUNT, "cluster/my-cluster")),
-        ("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-         ("aws", "eks", "", "aws", "cluster-access-policy/AmazonEKSViewPolicy")),
+        (
+            "arn:aws:s3:::amzn-s3-demo-bucket/exampleobject.png",
+            ("aws", "s3", "", "", "amzn-s3-demo-bucket/exampleobject.png"),
+        ),
+        (
+            f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/my-cluster",
+            ("aws", "eks", "us-west-2", ACCOUNT, "cluster/my-cluster"),
+        ),
+        (
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+            ("aws", "eks", "", "aws", "cluster-access-policy/AmazonEKSViewPolicy"),
+        ),
     ],
 )
 def test_parse_arn_splits_the_documented_shapes(arn, fields):
     assert tuple(_names.parse_arn(arn)) == fields
 
 
-@pytest.mark.parametrize("value", [None, "", 42, "not-an-arn", f"arn:aws:iam::{ACCOUNT}", "aws:iam::123456789012:role/x"])
+@pytest.mark.parametrize(
+    "value", [None, "", 42, "not-an-arn", f"arn:aws:iam::{ACCOUNT}", "aws:iam::123456789012:role/x"]
+)
 def test_parse_arn_refuses_what_is_not_an_arn(value):
     assert _names.parse_arn(value) is None
 
 
-@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"])
+@pytest.mark.parametrize(
+    "partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"]
+)
 def test_known_partitions(partition):
     assert _names.is_partition(partition)
 
@@ -57,8 +71,17 @@ def test_unknown_partitions(partition):
 
 @pytest.mark.parametrize(
     "value, ok",
-    [(ACCOUNT, True), ("000000000000", True), ("12345678901", False), ("1234567890123", False),
-     ("12345678901a", False), (" 123456789012", False), (123456789012, False), (None, False), ("", False)],
+    [
+        (ACCOUNT, True),
+        ("000000000000", True),
+        ("12345678901", False),
+        ("1234567890123", False),
+        ("12345678901a", False),
+        (" 123456789012", False),
+        (123456789012, False),
+        (None, False),
+        ("", False),
+    ],
 )
 def test_account_id_is_twelve_digits_as_a_string(value, ok):
     assert _names.is_account_id(value) is ok
@@ -69,16 +92,36 @@ def test_account_id_is_twelve_digits_as_a_string(value, ok):
     [
         (f"arn:aws:iam::{ACCOUNT}:role/S3Access", ("role",), ("iam",), ("aws", "iam", ACCOUNT, "role", [], "S3Access")),
         # A role path (IAM identifiers: role/application_abc/component_xyz/S3Access).
-        (f"arn:aws:iam::{ACCOUNT}:role/application_abc/component_xyz/S3Access", ("role",), ("iam",),
-         ("aws", "iam", ACCOUNT, "role", ["application_abc", "component_xyz"], "S3Access")),
-        (f"arn:aws-us-gov:iam::{ACCOUNT}:user/division_abc/subdivision_xyz/JaneDoe", ("role", "user"), ("iam",),
-         ("aws-us-gov", "iam", ACCOUNT, "user", ["division_abc", "subdivision_xyz"], "JaneDoe")),
-        (f"arn:aws-cn:iam::{ACCOUNT}:oidc-provider/{ISSUER}", ("oidc-provider",), ("iam",),
-         ("aws-cn", "iam", ACCOUNT, "oidc-provider", ISSUER.split("/")[:-1], ISSUER.rsplit("/", maxsplit=1)[-1])),
-        (f"arn:aws:sts::{ACCOUNT}:assumed-role/Accounting-Role/Mary", ("assumed-role",), ("iam", "sts"),
-         ("aws", "sts", ACCOUNT, "assumed-role", ["Accounting-Role"], "Mary")),
-        (f"arn:aws:sts::{ACCOUNT}:federated-user/Bob", ("federated-user",), ("sts",),
-         ("aws", "sts", ACCOUNT, "federated-user", [], "Bob")),
+        (
+            f"arn:aws:iam::{ACCOUNT}:role/application_abc/component_xyz/S3Access",
+            ("role",),
+            ("iam",),
+            ("aws", "iam", ACCOUNT, "role", ["application_abc", "component_xyz"], "S3Access"),
+        ),
+        (
+            f"arn:aws-us-gov:iam::{ACCOUNT}:user/division_abc/subdivision_xyz/JaneDoe",
+            ("role", "user"),
+            ("iam",),
+            ("aws-us-gov", "iam", ACCOUNT, "user", ["division_abc", "subdivision_xyz"], "JaneDoe"),
+        ),
+        (
+            f"arn:aws-cn:iam::{ACCOUNT}:oidc-provider/{ISSUER}",
+            ("oidc-provider",),
+            ("iam",),
+            ("aws-cn", "iam", ACCOUNT, "oidc-provider", ISSUER.split("/")[:-1], ISSUER.rsplit("/", maxsplit=1)[-1]),
+        ),
+        (
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/Accounting-Role/Mary",
+            ("assumed-role",),
+            ("iam", "sts"),
+            ("aws", "sts", ACCOUNT, "assumed-role", ["Accounting-Role"], "Mary"),
+        ),
+        (
+            f"arn:aws:sts::{ACCOUNT}:federated-user/Bob",
+            ("federated-user",),
+            ("sts",),
+            ("aws", "sts", ACCOUNT, "federated-user", [], "Bob"),
+        ),
     ],
 )
 def test_parse_iam_arn(arn, kinds, services, parsed):
@@ -139,8 +182,9 @@ BAD_ROLE = f"arn:aws:iam::{ACCOUNT}:group/Admins"
     [
         lambda: aws_auth.canonical_arn(BAD_ROLE),
         lambda: access_entry.validate({"principal_arn": BAD_ROLE}),
-        lambda: pod_identity.validate({"namespace": "kube-system", "service_account": "karpenter",
-                                       "role_arn": BAD_ROLE, "tags": None}),
+        lambda: pod_identity.validate(
+            {"namespace": "kube-system", "service_account": "karpenter", "role_arn": BAD_ROLE, "tags": None}
+        ),
         lambda: iam_policies.parse_oidc_provider_arn(BAD_ROLE),
     ],
     ids=["aws_auth", "access_entry", "pod_identity", "iam_policies"],
@@ -166,14 +210,32 @@ def test_module_errors_name_the_bad_account(call, bad):
 @pytest.mark.parametrize(
     "call, bad",
     [
-        (lambda: pod_identity.validate({"namespace": "Kube_System", "service_account": "karpenter", "role_arn": None,
-                                        "tags": None}, state="absent"), "Kube_System"),
-        (lambda: pod_identity.validate({"namespace": "kube-system", "service_account": "Karpenter", "role_arn": None,
-                                        "tags": None}, state="absent"), "Karpenter"),
-        (lambda: iam_policies.irsa_trust_policy(f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}", "Kube_System", "k"),
-         "Kube_System"),
-        (lambda: iam_policies.irsa_trust_policy(f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}", "kube-system", "K_"),
-         "K_"),
+        (
+            lambda: pod_identity.validate(
+                {"namespace": "Kube_System", "service_account": "karpenter", "role_arn": None, "tags": None},
+                state="absent",
+            ),
+            "Kube_System",
+        ),
+        (
+            lambda: pod_identity.validate(
+                {"namespace": "kube-system", "service_account": "Karpenter", "role_arn": None, "tags": None},
+                state="absent",
+            ),
+            "Karpenter",
+        ),
+        (
+            lambda: iam_policies.irsa_trust_policy(
+                f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}", "Kube_System", "k"
+            ),
+            "Kube_System",
+        ),
+        (
+            lambda: iam_policies.irsa_trust_policy(
+                f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}", "kube-system", "K_"
+            ),
+            "K_",
+        ),
     ],
 )
 def test_module_errors_name_the_bad_kubernetes_name(call, bad):
@@ -182,8 +244,14 @@ def test_module_errors_name_the_bad_kubernetes_name(call, bad):
 
 
 def test_partitions_other_than_aws_pass_through():
-    assert aws_auth.canonical_arn(f"arn:aws-cn:iam::{ACCOUNT}:role/a/b/Node")[1] == f"arn:aws-cn:iam::{ACCOUNT}:role/Node"
+    assert (
+        aws_auth.canonical_arn(f"arn:aws-cn:iam::{ACCOUNT}:role/a/b/Node")[1] == f"arn:aws-cn:iam::{ACCOUNT}:role/Node"
+    )
     assert iam_policies.parse_oidc_provider_arn(f"arn:aws-us-gov:iam::{ACCOUNT}:oidc-provider/{ISSUER}/") == (
-        "aws-us-gov", ACCOUNT, ISSUER)
+        "aws-us-gov",
+        ACCOUNT,
+        ISSUER,
+    )
     assert access_entry.validate({"principal_arn": f"arn:aws-cn:iam::{ACCOUNT}:role/x/y/Admin"})["principal_arn"] == (
-        f"arn:aws-cn:iam::{ACCOUNT}:role/x/y/Admin")
+        f"arn:aws-cn:iam::{ACCOUNT}:role/x/y/Admin"
+    )

@@ -15,7 +15,11 @@ import sys
 
 import pytest
 from ansible.module_utils import basic
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
 
 
@@ -45,7 +49,9 @@ class FakeModule:
 
 
 def raising_entry(module):
-    raise KarpenterError("Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException")
+    raise KarpenterError(
+        "Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException"
+    )
 
 
 def entry_with(result):
@@ -177,8 +183,14 @@ def run_real(tmp_path, fail=False, diff=False):
     (tmp_path / "module.py").write_text(MODULE)
     (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, str(tmp_path / "module.py"), str(tmp_path / "args.json")],
-                          capture_output=True, text=True, env=env, check=False, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(tmp_path / "module.py"), str(tmp_path / "args.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == (1 if fail else 0), proc.stderr
     return json.loads(proc.stdout)
 
