@@ -367,7 +367,7 @@ def phase_aws_auth(box, work, reps=4):
                 "name": "aws-auth %d entries, add %d" % (n, rep),
                 "jit.karpenter.iam_identity_mapping": {
                     "arn": "arn:aws:iam::111122223333:role/bench-added-%d" % rep,
-                    "username": "bench-added-%d" % rep, "groups": ["bench"],
+                    "mapped_username": "bench-added-%d" % rep, "groups": ["bench"],
                     "namespace": ns, "name": "aws-auth-%d" % n, "kubeconfig": kubeconfig,
                 },
             })

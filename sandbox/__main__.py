@@ -19,27 +19,55 @@ def main(argv=None):
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
-    p.add_argument("--profile", choices=PROFILES, default=None,
-                   help="the cluster the sandbox starts from, as the tool that made it left it (default %s; "
-                        "a running sandbox keeps its own)" % DEFAULT_PROFILE)
-    p.add_argument("--authentication-mode", choices=AUTHENTICATION_MODES, default=None,
-                   help="the cluster's accessConfig.authenticationMode when it is created (default: the "
-                        "profile's, CONFIG_MAP for eksctl, API_AND_CONFIG_MAP for terraform and karpenter-guide)")
-    p.add_argument("--port-base", type=int, default=None,
-                   help="first port of the range of a new sandbox (default: $SANDBOX_PORT_BASE or 26400); "
-                        "an existing sandbox keeps the one in its state directory")
-    p.add_argument("--karpenter-version", default=None,
-                   help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)")
-    p.add_argument("--extra-karpenter-version", action="append", default=None, metavar="X.Y.Z",
-                   help="also serve this Karpenter release (its charts, and its controller for pods of its image), "
-                        "built from sandbox/go/karpenter-<minor>/; repeatable; a new sandbox only")
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="the cluster the sandbox starts from, as the tool that made it left it (default %s; "
+        "a running sandbox keeps its own)" % DEFAULT_PROFILE,
+    )
+    p.add_argument(
+        "--authentication-mode",
+        choices=AUTHENTICATION_MODES,
+        default=None,
+        help="the cluster's accessConfig.authenticationMode when it is created (default: the "
+        "profile's, CONFIG_MAP for eksctl, API_AND_CONFIG_MAP for terraform and karpenter-guide)",
+    )
+    p.add_argument(
+        "--port-base",
+        type=int,
+        default=None,
+        help="first port of the range of a new sandbox (default: $SANDBOX_PORT_BASE or 26400); "
+        "an existing sandbox keeps the one in its state directory",
+    )
+    p.add_argument(
+        "--karpenter-version",
+        default=None,
+        help="Karpenter version written to vars.yml: the pinned one (default) or a 0.16.x (legacy profile)",
+    )
+    p.add_argument(
+        "--extra-karpenter-version",
+        action="append",
+        default=None,
+        metavar="X.Y.Z",
+        help="also serve this Karpenter release (its charts, and its controller for pods of its image), "
+        "built from sandbox/go/karpenter-<minor>/; repeatable; a new sandbox only",
+    )
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
     try:
-        sb = Sandbox(state_dir=state_dir, cluster=args.cluster, region=args.region, port_base=args.port_base, log=log,
-                     authentication_mode=args.authentication_mode, karpenter_version=args.karpenter_version,
-                     profile=args.profile, extra_karpenter_versions=args.extra_karpenter_version)
+        sb = Sandbox(
+            state_dir=state_dir,
+            cluster=args.cluster,
+            region=args.region,
+            port_base=args.port_base,
+            log=log,
+            authentication_mode=args.authentication_mode,
+            karpenter_version=args.karpenter_version,
+            profile=args.profile,
+            extra_karpenter_versions=args.extra_karpenter_version,
+        )
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):
                 print("%-24s %s" % (name, path))
@@ -77,9 +105,20 @@ def _print_pods(sb):
     rows = controller.pod_rows(sb)
     for r in rows:
         state = "emulated" if r["emulated"] else ("running" if r["pid"] else (r["waiting"] or "starting"))
-        detail = "pid %s ports %s" % (r["pid"], ",".join(str(p) for p in sorted(r["ports"].values()))) if r["pid"] else ""
-        print("pod %s  %s%s, %s%s%s" % (r["pod"], state, " " + r["version"] if r.get("version") else "", "ready" if r["ready"] else "not ready",
-                                       ", " + detail if detail else "", ", terminating" if r["terminating"] else ""))
+        detail = (
+            "pid %s ports %s" % (r["pid"], ",".join(str(p) for p in sorted(r["ports"].values()))) if r["pid"] else ""
+        )
+        print(
+            "pod %s  %s%s, %s%s%s"
+            % (
+                r["pod"],
+                state,
+                " " + r["version"] if r.get("version") else "",
+                "ready" if r["ready"] else "not ready",
+                ", " + detail if detail else "",
+                ", terminating" if r["terminating"] else "",
+            )
+        )
     return len(rows)
 
 

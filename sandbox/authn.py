@@ -51,7 +51,9 @@ import yaml
 MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 NODE_GROUPS = ("system:bootstrappers", "system:nodes")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
-_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)$")
+_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)$"
+)
 _INSTANCE_ID = re.compile(r"^i-(\w{8}|\w{17})$")  # pkg/server/server.go instanceIDPattern
 _FIELDS = ("rolearn", "userarn", "username", "groups")
 _SKIPPABLE = ("", "``", '""', "''")  # pkg/mapper/configmap/configmap.go isSkippable
@@ -107,8 +109,13 @@ def parse_arn(arn):
             if len(parts) < 3 or not all(parts[1:]):
                 raise ValueError("assumed-role arn %r does not have a role" % arn)
             role = "/".join(parts[1:-1])
-            return Principal(kind="role", name=parts[-2], session_name=parts[-1],
-                             canonical="arn:%s:iam::%s:role/%s" % (partition, account, role), **common)
+            return Principal(
+                kind="role",
+                name=parts[-2],
+                session_name=parts[-1],
+                canonical="arn:%s:iam::%s:role/%s" % (partition, account, role),
+                **common,
+            )
         raise ValueError("unrecognized resource %s for service sts: %r" % (m.group("resource"), arn))
     if m.group("service") == "iam":
         if parts[0] in ("role", "user") and len(parts) > 1 and parts[-1]:
@@ -138,7 +145,6 @@ def render_template(template, principal, private_dns_name=None, access_key_id=""
     template = template.replace("{{SessionName}}", principal.session_name.replace("@", "-"))
     template = template.replace("{{SessionNameRaw}}", principal.session_name)
     return template.replace("{{AccessKeyID}}", access_key_id or "")
-
 
 
 @dataclass
@@ -238,22 +244,36 @@ def _from_aws_auth(principal, aws_auth, private_dns_name, access_key_id=""):
     canonical = principal.canonical_arn.lower()
     # pkg/mapper/configmap/mapper.go Map: mapRoles first, then mapUsers, both by the lower-cased
     # canonical ARN with strings.EqualFold, whatever kind of principal it is.
-    for where, entries, arn_field in (("aws-auth mapRoles", view.roles, "rolearn"),
-                                      ("aws-auth mapUsers", view.users, "userarn")):
+    for where, entries, arn_field in (
+        ("aws-auth mapRoles", view.roles, "rolearn"),
+        ("aws-auth mapUsers", view.users, "userarn"),
+    ):
         found = [e for e in entries.values() if e[arn_field].lower() == canonical]
         if found:
             return _mapped(found[-1], principal, private_dns_name, "aws_auth", where, access_key_id)
     if principal.account in view.accounts:
-        return Decision(True, "aws-auth mapAccounts lists %s" % principal.account, username=principal.canonical_arn,
-                        groups=[], source="aws_auth")
+        return Decision(
+            True,
+            "aws-auth mapAccounts lists %s" % principal.account,
+            username=principal.canonical_arn,
+            groups=[],
+            source="aws_auth",
+        )
     if principal.kind == "role":
-        with_path = [r["rolearn"] for r in view.roles.values() if _role_has_path(r["rolearn"])
-                     and r["rolearn"].split("/")[-1].lower() == principal.name.lower()
-                     and r["rolearn"].split(":")[4] == principal.account]
+        with_path = [
+            r["rolearn"]
+            for r in view.roles.values()
+            if _role_has_path(r["rolearn"])
+            and r["rolearn"].split("/")[-1].lower() == principal.name.lower()
+            and r["rolearn"].split(":")[4] == principal.account
+        ]
         if with_path:
-            return Decision(False, "aws-auth maps %s with an IAM path; aws-iam-authenticator compares %s, "
-                                   "so the entry never matches (map the role without its path)%s"
-                            % (with_path[0], principal.canonical_arn, bad))
+            return Decision(
+                False,
+                "aws-auth maps %s with an IAM path; aws-iam-authenticator compares %s, "
+                "so the entry never matches (map the role without its path)%s"
+                % (with_path[0], principal.canonical_arn, bad),
+            )
     return Decision(False, "aws-auth has no entry for %s%s" % (principal.canonical_arn, bad))
 
 
@@ -264,8 +284,9 @@ def _mapped(entry, principal, private_dns_name, source, where, access_key_id="")
         groups = [render_template(g, principal, private_dns_name, access_key_id) for g in entry.get("groups") or []]
     except ValueError as e:
         return Decision(False, "%s entry for %s: %s" % (where, principal.canonical_arn, e))
-    return Decision(True, "%s maps %s" % (where, principal.canonical_arn), username=username, groups=groups,
-                    source=source)
+    return Decision(
+        True, "%s maps %s" % (where, principal.canonical_arn), username=username, groups=groups, source=source
+    )
 
 
 def _entry_matches(entry, principal):
@@ -273,8 +294,11 @@ def _entry_matches(entry, principal):
         target = parse_arn(entry.get("principalArn", ""))
     except ValueError:
         return False
-    return (target.kind, target.account, target.name.lower()) == (principal.kind, principal.account,
-                                                                   principal.name.lower())
+    return (target.kind, target.account, target.name.lower()) == (
+        principal.kind,
+        principal.account,
+        principal.name.lower(),
+    )
 
 
 def _from_access_entry(entry, principal, private_dns_name, access_key_id=""):
@@ -284,8 +308,12 @@ def _from_access_entry(entry, principal, private_dns_name, access_key_id=""):
     if kind == "EC2_LINUX":
         template, groups = "system:node:{{EC2PrivateDNSName}}", ["system:nodes"]
     elif kind == "STANDARD":
-        default = principal.arn if principal.kind != "role" else "arn:%s:sts::%s:assumed-role/%s/{{SessionName}}" % (
-            principal.partition, principal.account, principal.name)
+        default = (
+            principal.arn
+            if principal.kind != "role"
+            else "arn:%s:sts::%s:assumed-role/%s/{{SessionName}}"
+            % (principal.partition, principal.account, principal.name)
+        )
         template, groups = entry.get("username") or default, list(entry.get("kubernetesGroups") or [])
     else:
         return Decision(False, "%s: type %s is not served by this cluster's authenticator" % (where, kind))
@@ -293,12 +321,26 @@ def _from_access_entry(entry, principal, private_dns_name, access_key_id=""):
         username = render_template(template, principal, private_dns_name, access_key_id)
     except ValueError as e:
         return Decision(False, "%s: %s" % (where, e))
-    return Decision(True, "%s maps %s" % (where, principal.canonical_arn), username=username, groups=groups,
-                    source="access_entry", access_policies=policies)
+    return Decision(
+        True,
+        "%s maps %s" % (where, principal.canonical_arn),
+        username=username,
+        groups=groups,
+        source="access_entry",
+        access_policies=policies,
+    )
 
 
-def resolve(caller_arn, *, authentication_mode, aws_auth=None, access_entries=(), cluster_creator_arn=None,
-            private_dns_name=None, access_key_id=""):
+def resolve(
+    caller_arn,
+    *,
+    authentication_mode,
+    aws_auth=None,
+    access_entries=(),
+    cluster_creator_arn=None,
+    private_dns_name=None,
+    access_key_id="",
+):
     """Decide who ``caller_arn`` is in the cluster. Never raises for cluster data; ValueError for bad arguments."""
     if authentication_mode not in MODES:
         raise ValueError("authentication_mode must be one of %s, got %r" % (", ".join(MODES), authentication_mode))
@@ -313,14 +355,20 @@ def resolve(caller_arn, *, authentication_mode, aws_auth=None, access_entries=()
         except ValueError:
             creator = None
         if creator and creator.canonical_arn.lower() == principal.canonical_arn.lower():
-            return Decision(True, "%s created the cluster" % principal.canonical_arn, username="kubernetes-admin",
-                            groups=["system:masters"], source="cluster_creator")
+            return Decision(
+                True,
+                "%s created the cluster" % principal.canonical_arn,
+                username="kubernetes-admin",
+                groups=["system:masters"],
+                source="cluster_creator",
+            )
 
     if authentication_mode != "CONFIG_MAP":
         for entry in access_entries or ():
             if _entry_matches(entry, principal):
                 return _from_access_entry(entry, principal, private_dns_name, access_key_id)
         if authentication_mode == "API":
-            return Decision(False, "no access entry for %s (authentication mode API ignores aws-auth)"
-                            % principal.canonical_arn)
+            return Decision(
+                False, "no access entry for %s (authentication mode API ignores aws-auth)" % principal.canonical_arn
+            )
     return _from_aws_auth(principal, aws_auth, private_dns_name, access_key_id)

@@ -43,15 +43,21 @@ def chart_version():
 def registry_binary():
     exe = shutil.which("docker-registry") or shutil.which("registry")
     if not exe:
-        raise SandboxError("the OCI registry is not installed: `apt-get install docker-registry` (Debian) "
-                           "or `make deps` installs it")
+        raise SandboxError(
+            "the OCI registry is not installed: `apt-get install docker-registry` (Debian) or `make deps` installs it"
+        )
     return exe
 
 
 def _module_dir(group, module):
     version = tools.module_version(group, module)
-    res = subprocess.run(["go", "mod", "download", "-json", "%s@%s" % (module, version)],
-                         cwd=tools.GO_DIR / group, env=tools._go_env(), capture_output=True, text=True)
+    res = subprocess.run(
+        ["go", "mod", "download", "-json", "%s@%s" % (module, version)],
+        cwd=tools.GO_DIR / group,
+        env=tools._go_env(),
+        capture_output=True,
+        text=True,
+    )
     if res.returncode != 0:
         raise SandboxError("downloading %s@%s failed: %s" % (module, version, res.stdout + res.stderr))
     return Path(json.loads(res.stdout)["Dir"])
@@ -92,15 +98,19 @@ def exclude_sandbox_run_pods(stages):
 # How the charts are packaged (part of the cache path: a change here packages them afresh).
 PACKAGING = 2
 
-_IMAGE_RE = re.compile(r"^(controller:\n(?:(?:[ #].*)?\n)*?  image:\n(?:(?:    .*)?\n)*?)    tag: .*\n((?:(?:    .*)?\n)*?)"
-                       r"    digest: .*\n", re.M)
+_IMAGE_RE = re.compile(
+    r"^(controller:\n(?:(?:[ #].*)?\n)*?  image:\n(?:(?:    .*)?\n)*?)    tag: .*\n((?:(?:    .*)?\n)*?)"
+    r"    digest: .*\n",
+    re.M,
+)
 
 
 def release_values(text, version):
     """The karpenter chart's values.yaml text with the controller image tag set to ``version`` and no digest,
     comments and everything else kept."""
-    new, count = _IMAGE_RE.subn(lambda m: "%s    tag: %s\n%s    digest: \"\"\n" % (m.group(1), version, m.group(2)),
-                                text, count=1)
+    new, count = _IMAGE_RE.subn(
+        lambda m: '%s    tag: %s\n%s    digest: ""\n' % (m.group(1), version, m.group(2)), text, count=1
+    )
     if count != 1:
         raise SandboxError("the karpenter chart's values.yaml has no controller.image.tag and digest")
     return new
@@ -131,8 +141,11 @@ def packaged_charts(helm, version=None):
                 for f in sorted((mod / "pkg" / "apis" / "crds").glob("*.yaml")):
                     shutil.copy(f, crds / f.name)
                     (crds / f.name).chmod(0o644)
-            res = subprocess.run([helm, "package", str(dst), "--version", version, "--app-version", version,
-                                  "-d", str(out)], capture_output=True, text=True)
+            res = subprocess.run(
+                [helm, "package", str(dst), "--version", version, "--app-version", version, "-d", str(out)],
+                capture_output=True,
+                text=True,
+            )
             if res.returncode != 0:
                 raise SandboxError("helm package %s failed: %s" % (name, res.stderr))
     return wanted
@@ -185,15 +198,18 @@ def _chart_digest(registry_host, repo, version):
     """The digest of the chart layer the registry holds for ``repo:version``, or None."""
     if version not in _tags(registry_host, repo):
         return None
-    req = urllib.request.Request("http://%s/v2/%s/manifests/%s" % (registry_host, repo, version),
-                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    req = urllib.request.Request(
+        "http://%s/v2/%s/manifests/%s" % (registry_host, repo, version),
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=3) as r:
             layers = json.loads(r.read()).get("layers") or []
     except Exception:  # noqa: BLE001 (then push it again)
         return None
-    return next((layer["digest"] for layer in layers if layer.get("mediaType", "").endswith("chart.content.v1.tar+gzip")),
-                None)
+    return next(
+        (layer["digest"] for layer in layers if layer.get("mediaType", "").endswith("chart.content.v1.tar+gzip")), None
+    )
 
 
 def _sha256(path):
@@ -219,10 +235,18 @@ def _push(sandbox, helm, version, env, log):
             import os
 
             home = Path(sandbox.state) / "helm"
-            env = dict(os.environ, HELM_CONFIG_HOME=str(home / "config"), HELM_CACHE_HOME=str(home / "cache"),
-                       HELM_DATA_HOME=str(home / "data"))
-        res = subprocess.run([helm, "push", str(tgz), "oci://%s/karpenter" % sandbox.registry_host, "--plain-http"],
-                             capture_output=True, text=True, env=env)
+            env = dict(
+                os.environ,
+                HELM_CONFIG_HOME=str(home / "config"),
+                HELM_CACHE_HOME=str(home / "cache"),
+                HELM_DATA_HOME=str(home / "data"),
+            )
+        res = subprocess.run(
+            [helm, "push", str(tgz), "oci://%s/karpenter" % sandbox.registry_host, "--plain-http"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if res.returncode != 0:
             raise SandboxError("helm push %s failed: %s" % (tgz.name, res.stderr))
         log("pushed %s to oci://%s/karpenter" % (tgz.name, sandbox.registry_host))

@@ -61,8 +61,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE = ROOT / ".sandbox"
 
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
-COMPONENTS = ["aws", "etcd", "webhook", "apiserver", "cluster-network", "controller-manager", "scheduler", "kwok",
-              "registry", "legacy-charts"]
+COMPONENTS = [
+    "aws",
+    "etcd",
+    "webhook",
+    "apiserver",
+    "cluster-network",
+    "controller-manager",
+    "scheduler",
+    "kwok",
+    "registry",
+    "legacy-charts",
+]
 # Started once the cluster is seeded (they need its kubeconfig); stopped first.
 AGENTS = ["node-agent", "karpenter-pods"]
 DEFAULT_PORT_BASE = 26400
@@ -73,8 +83,10 @@ AUDIT_POLICY = {
     "omitStages": ["RequestReceived"],
     "rules": [
         # Control-plane chatter is not what the collection does; keep the log about clients.
-        {"level": "None", "users": ["system:kube-controller-manager", "system:kube-scheduler",
-                                    "system:apiserver", "kwok-controller"]},
+        {
+            "level": "None",
+            "users": ["system:kube-controller-manager", "system:kube-scheduler", "system:apiserver", "kwok-controller"],
+        },
         {"level": "None", "userGroups": ["system:serviceaccounts:kube-system", "system:nodes"]},
         {"level": "None", "nonResourceURLs": ["/healthz*", "/readyz*", "/livez*", "/version", "/openapi/*"]},
         {"level": "Metadata"},
@@ -83,16 +95,29 @@ AUDIT_POLICY = {
 
 
 class Sandbox(object):
-    def __init__(self, state_dir=DEFAULT_STATE, cluster="demo", region="us-east-1", port_base=None, log=print,
-                 authentication_mode=None, karpenter_version=None, profile=None, extra_karpenter_versions=None):
+    def __init__(
+        self,
+        state_dir=DEFAULT_STATE,
+        cluster="demo",
+        region="us-east-1",
+        port_base=None,
+        log=print,
+        authentication_mode=None,
+        karpenter_version=None,
+        profile=None,
+        extra_karpenter_versions=None,
+    ):
         self.state = Path(state_dir)
         self.karpenter_version = karpenter_version
-        self.requested_extra = sorted({v.lstrip("v") for v in extra_karpenter_versions or []} - {charts.chart_version()})
+        self.requested_extra = sorted(
+            {v.lstrip("v") for v in extra_karpenter_versions or []} - {charts.chart_version()}
+        )
         self.cluster = cluster
         self.region = region
         if authentication_mode is not None and authentication_mode not in AUTHENTICATION_MODES:
-            raise SandboxError("authentication mode must be one of %s, not %r"
-                               % (", ".join(AUTHENTICATION_MODES), authentication_mode))
+            raise SandboxError(
+                "authentication mode must be one of %s, not %r" % (", ".join(AUTHENTICATION_MODES), authentication_mode)
+            )
         self.requested_mode = authentication_mode
         if profile is not None and profile not in PROFILES:
             raise SandboxError("profile must be one of %s, not %r" % (", ".join(PROFILES), profile))
@@ -102,14 +127,23 @@ class Sandbox(object):
         # of another process can hold a sandbox port; a base must stay under 32600.
         saved = saved_port_base(self.state)
         if saved is not None and port_base is not None and int(port_base) != saved:
-            raise SandboxError("the sandbox in %s uses port base %d, not %s; run `make sandbox-down` first to "
-                               "start one on other ports" % (self.state, saved, port_base))
+            raise SandboxError(
+                "the sandbox in %s uses port base %d, not %s; run `make sandbox-down` first to "
+                "start one on other ports" % (self.state, saved, port_base)
+            )
         base = saved if saved is not None else int(port_base or os.environ.get("SANDBOX_PORT_BASE", DEFAULT_PORT_BASE))
         self.port_base = base
         self.ports = {
-            "etcd": base + 1, "etcd-peer": base + 2, "apiserver": base + 43,
-            "controller-manager": base + 57, "scheduler": base + 59, "kwok": base + 10,
-            "aws": base + 50, "registry": base + 60, "webhook": base + 70, "legacy-charts": base + 80,
+            "etcd": base + 1,
+            "etcd-peer": base + 2,
+            "apiserver": base + 43,
+            "controller-manager": base + 57,
+            "scheduler": base + 59,
+            "kwok": base + 10,
+            "aws": base + 50,
+            "registry": base + 60,
+            "webhook": base + 70,
+            "legacy-charts": base + 80,
             "cluster-network": base + 82,  # the webhook stand-in
         }
         self.logs = self.state / "logs"
@@ -193,13 +227,19 @@ class Sandbox(object):
 
     def _spawn(self, name, argv, env=None, port=None, base_env=None):
         if port is not None and not self._port_free(port):
-            raise SandboxError("port %d (for %s) is taken by another process; free it or set SANDBOX_PORT_BASE" % (port, name))
+            raise SandboxError(
+                "port %d (for %s) is taken by another process; free it or set SANDBOX_PORT_BASE" % (port, name)
+            )
         self.logs.mkdir(parents=True, exist_ok=True)
         self.run.mkdir(parents=True, exist_ok=True)
         logf = open(self.logs / ("%s.log" % name), "ab")
         proc = subprocess.Popen(
-            argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dict(os.environ if base_env is None else base_env, **(env or {})), cwd=str(ROOT),
+            argv,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ if base_env is None else base_env, **(env or {})),
+            cwd=str(ROOT),
             start_new_session=True,
         )
         (self.run / ("%s.pid" % name)).write_text(str(proc.pid))
@@ -218,7 +258,9 @@ class Sandbox(object):
             except Exception as e:  # noqa: BLE001 - readiness probes fail in many ways
                 last = e
             time.sleep(0.2)
-        raise SandboxError("%s did not become ready in %ds (%s); see %s" % (name, timeout, last, self.logs / (name + ".log")))
+        raise SandboxError(
+            "%s did not become ready in %ds (%s); see %s" % (name, timeout, last, self.logs / (name + ".log"))
+        )
 
     def _log_tail(self, name, lines=15):
         f = self.logs / ("%s.log" % name)
@@ -257,8 +299,12 @@ class Sandbox(object):
     def _kubeconfig_for(self, stem, user, name=None):
         path = self.state / ("%s.kubeconfig" % (name or stem))
         doc = pki.kubeconfig(
-            self.apiserver_url, (self.pki / "ca.crt").read_bytes(), (self.pki / ("%s.crt" % stem)).read_bytes(),
-            (self.pki / ("%s.key" % stem)).read_bytes(), self.cluster, user,
+            self.apiserver_url,
+            (self.pki / "ca.crt").read_bytes(),
+            (self.pki / ("%s.crt" % stem)).read_bytes(),
+            (self.pki / ("%s.key" % stem)).read_bytes(),
+            self.cluster,
+            user,
         )
         path.write_text(yaml.safe_dump(doc))
         path.chmod(0o600)
@@ -269,56 +315,107 @@ class Sandbox(object):
         if name == "aws":
             # Karpenter's own static on-demand prices: fleets launch the cheapest type, as EC2's lowest-price does.
             prices = tools.karpenter_module_dir() / "pkg" / "providers" / "pricing" / "zz_generated.pricing_aws.go"
-            self._spawn(name, [sys.executable, "-m", "sandbox.emulator.server", "--host", "127.0.0.1",
-                               "--port", str(p["aws"]), "--request-log", str(self.logs / "aws-requests.jsonl"),
-                               "--ec2-prices", str(prices)],
-                        port=p["aws"])
+            self._spawn(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.emulator.server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(p["aws"]),
+                    "--request-log",
+                    str(self.logs / "aws-requests.jsonl"),
+                    "--ec2-prices",
+                    str(prices),
+                ],
+                port=p["aws"],
+            )
             self._wait(name, lambda: self._http_ok(self.aws_url + "/_sandbox/health"))
         elif name == "etcd":
             url = "http://127.0.0.1:%d" % p["etcd"]
             peer = "http://127.0.0.1:%d" % p["etcd-peer"]
-            self._spawn(name, [bins["etcd"], "--name", "sandbox", "--data-dir", str(self.state / "etcd"),
-                               "--listen-client-urls", url, "--advertise-client-urls", url,
-                               "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                               "--initial-cluster", "sandbox=" + peer, "--unsafe-no-fsync",
-                               "--log-level", "warn"], port=p["etcd"])
+            self._spawn(
+                name,
+                [
+                    bins["etcd"],
+                    "--name",
+                    "sandbox",
+                    "--data-dir",
+                    str(self.state / "etcd"),
+                    "--listen-client-urls",
+                    url,
+                    "--advertise-client-urls",
+                    url,
+                    "--listen-peer-urls",
+                    peer,
+                    "--initial-advertise-peer-urls",
+                    peer,
+                    "--initial-cluster",
+                    "sandbox=" + peer,
+                    "--unsafe-no-fsync",
+                    "--log-level",
+                    "warn",
+                ],
+                port=p["etcd"],
+            )
             self._wait(name, lambda: self._http_ok(url + "/health"))
         elif name == "webhook":
             cert, key = pki.ensure_server_cert(self.pki, "webhook", "sandbox-token-webhook")
             conf = self.state / "webhook.json"
-            conf.write_text(json.dumps({
-                "cluster": self.cluster, "region": self.region, "aws_url": self.aws_url, "port": p["webhook"],
-                "cert": str(cert), "key": str(key),
-                "kubeconfig": str(self._kubeconfig_for("admin", "kubernetes-admin", name="webhook-client")),
-            }, indent=2))
+            conf.write_text(
+                json.dumps(
+                    {
+                        "cluster": self.cluster,
+                        "region": self.region,
+                        "aws_url": self.aws_url,
+                        "port": p["webhook"],
+                        "cert": str(cert),
+                        "key": str(key),
+                        "kubeconfig": str(self._kubeconfig_for("admin", "kubernetes-admin", name="webhook-client")),
+                    },
+                    indent=2,
+                )
+            )
             self._spawn(name, [sys.executable, "-m", "sandbox.webhook", "--config", str(conf)], port=p["webhook"])
             self._wait(name, lambda: self._https_ok(self.webhook_url + "/healthz", client=False))
         elif name == "apiserver":
             audit = self.state / "audit-policy.yaml"
             hook = self.state / "webhook.kubeconfig"
-            hook.write_text(yaml.safe_dump(webhook.webhook_kubeconfig(self.webhook_url + "/authenticate",
-                                                                      self.pki / "ca.crt")))
+            hook.write_text(
+                yaml.safe_dump(webhook.webhook_kubeconfig(self.webhook_url + "/authenticate", self.pki / "ca.crt"))
+            )
             audit.write_text(yaml.safe_dump(AUDIT_POLICY))
             egress = self.state / "egress-selector.yaml"
             egress.write_text(yaml.safe_dump(clusternet.egress_selector_config(self.network_socket)))
             k = self.pki
             argv = [
-                bins["kube-apiserver"], "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-                "--secure-port=%d" % p["apiserver"], "--etcd-servers=http://127.0.0.1:%d" % p["etcd"],
-                "--client-ca-file=%s" % (k / "ca.crt"), "--tls-cert-file=%s" % (k / "apiserver.crt"),
+                bins["kube-apiserver"],
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                "--secure-port=%d" % p["apiserver"],
+                "--etcd-servers=http://127.0.0.1:%d" % p["etcd"],
+                "--client-ca-file=%s" % (k / "ca.crt"),
+                "--tls-cert-file=%s" % (k / "apiserver.crt"),
                 "--tls-private-key-file=%s" % (k / "apiserver.key"),
                 "--service-account-issuer=%s" % cfg["oidc_issuer"],
                 "--service-account-key-file=%s" % (k / "sa.pub"),
                 "--service-account-signing-key-file=%s" % (k / "sa.key"),
                 "--service-account-jwks-uri=%s/openid/v1/jwks" % self.apiserver_url,
                 "--api-audiences=https://kubernetes.default.svc,sts.amazonaws.com",
-                "--authorization-mode=Node,RBAC", "--service-cluster-ip-range=10.100.0.0/16",
-                "--allow-privileged=true", "--endpoint-reconciler-type=none",
-                "--audit-policy-file=%s" % audit, "--audit-log-path=%s" % (self.logs / "audit.log"),
-                "--audit-log-format=json", "--audit-log-maxsize=200",
+                "--authorization-mode=Node,RBAC",
+                "--service-cluster-ip-range=10.100.0.0/16",
+                "--allow-privileged=true",
+                "--endpoint-reconciler-type=none",
+                "--audit-policy-file=%s" % audit,
+                "--audit-log-path=%s" % (self.logs / "audit.log"),
+                "--audit-log-format=json",
+                "--audit-log-maxsize=200",
                 # EKS tokens: the token webhook, with a short cache so mapping changes show within seconds.
                 "--authentication-token-webhook-config-file=%s" % hook,
-                "--authentication-token-webhook-version=v1", "--authentication-token-webhook-cache-ttl=5s",
+                "--authentication-token-webhook-version=v1",
+                "--authentication-token-webhook-cache-ttl=5s",
                 "--egress-selector-config-file=%s" % egress,
             ]
             # Service names (webhooks) go through the egress selector, never an HTTP(S) proxy of the host.
@@ -328,57 +425,121 @@ class Sandbox(object):
         elif name in ("controller-manager", "scheduler"):
             stem = "kube-" + name
             kc = self._kubeconfig_for(stem, "system:" + stem)
-            argv = [bins[stem], "--kubeconfig=%s" % kc, "--authentication-kubeconfig=%s" % kc,
-                    "--authorization-kubeconfig=%s" % kc, "--bind-address=127.0.0.1",
-                    "--secure-port=%d" % p[name], "--leader-elect=false"]
+            argv = [
+                bins[stem],
+                "--kubeconfig=%s" % kc,
+                "--authentication-kubeconfig=%s" % kc,
+                "--authorization-kubeconfig=%s" % kc,
+                "--bind-address=127.0.0.1",
+                "--secure-port=%d" % p[name],
+                "--leader-elect=false",
+            ]
             if name == "controller-manager":
-                argv += ["--service-account-private-key-file=%s" % (self.pki / "sa.key"),
-                         "--root-ca-file=%s" % (self.pki / "ca.crt"),
-                         "--cluster-signing-cert-file=%s" % (self.pki / "ca.crt"),
-                         "--cluster-signing-key-file=%s" % (self.pki / "ca.key"),
-                         "--use-service-account-credentials=true", "--cluster-name=%s" % self.cluster,
-                         "--controllers=*"]
+                argv += [
+                    "--service-account-private-key-file=%s" % (self.pki / "sa.key"),
+                    "--root-ca-file=%s" % (self.pki / "ca.crt"),
+                    "--cluster-signing-cert-file=%s" % (self.pki / "ca.crt"),
+                    "--cluster-signing-key-file=%s" % (self.pki / "ca.key"),
+                    "--use-service-account-credentials=true",
+                    "--cluster-name=%s" % self.cluster,
+                    "--controllers=*",
+                ]
             self._spawn(name, argv, port=p[name])
             self._wait(name, lambda: self._insecure_ok("https://127.0.0.1:%d/healthz" % p[name]))
         elif name == "kwok":
             kc = self._kubeconfig_for("kwok", "kwok-controller")
-            argv = [bins["kwok"], "--kubeconfig=%s" % kc, "--manage-all-nodes=false",
-                    "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                    "--server-address=127.0.0.1:%d" % p["kwok"], "--cidr=192.168.128.0/17",
-                    "--node-ip=127.0.0.1", "--node-lease-duration-seconds=40",
-                    "--config=%s" % charts.kwok_stages(self.state)]
+            argv = [
+                bins["kwok"],
+                "--kubeconfig=%s" % kc,
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                "--server-address=127.0.0.1:%d" % p["kwok"],
+                "--cidr=192.168.128.0/17",
+                "--node-ip=127.0.0.1",
+                "--node-lease-duration-seconds=40",
+                "--config=%s" % charts.kwok_stages(self.state),
+            ]
             self._spawn(name, argv, port=p["kwok"])
             self._wait(name, lambda: self._http_ok("http://127.0.0.1:%d/healthz" % p["kwok"]))
         elif name == "registry":
             reg = self.state / "registry.yml"
-            reg.write_text(yaml.safe_dump({
-                "version": 0.1, "log": {"level": "warn"},
-                "storage": {"filesystem": {"rootdirectory": str(self.state / "registry")}, "delete": {"enabled": True}},
-                "http": {"addr": self.registry_host},
-            }))
+            reg.write_text(
+                yaml.safe_dump(
+                    {
+                        "version": 0.1,
+                        "log": {"level": "warn"},
+                        "storage": {
+                            "filesystem": {"rootdirectory": str(self.state / "registry")},
+                            "delete": {"enabled": True},
+                        },
+                        "http": {"addr": self.registry_host},
+                    }
+                )
+            )
             exe = charts.registry_binary()
             self._spawn(name, [exe, "serve", str(reg)], port=p["registry"])
             self._wait(name, lambda: self._http_ok("http://%s/v2/" % self.registry_host))
         elif name == "cluster-network":
             kc = self._kubeconfig_for("admin", "kubernetes-admin")
-            self._spawn(name, [sys.executable, "-m", "sandbox.clusternet", "--socket", str(self.network_socket),
-                               "--webhook-port", str(p["cluster-network"]), "--kubeconfig", str(kc),
-                               "--pki", str(self.pki)], port=p["cluster-network"])
+            self._spawn(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.clusternet",
+                    "--socket",
+                    str(self.network_socket),
+                    "--webhook-port",
+                    str(p["cluster-network"]),
+                    "--kubeconfig",
+                    str(kc),
+                    "--pki",
+                    str(self.pki),
+                ],
+                port=p["cluster-network"],
+            )
             self._wait(name, lambda: self.network_socket.exists() and self._tcp_ok(p["cluster-network"]))
         elif name == "legacy-charts":
             root = charts.legacy_repository(self.state)
-            self._spawn(name, [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                               "--directory", str(root), str(p[name])], port=p[name])
+            self._spawn(
+                name,
+                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(p[name])],
+                port=p[name],
+            )
             self._wait(name, lambda: self._http_ok(self.legacy_chart_repository + "/index.yaml"))
         elif name == "node-agent":
-            self._spawn(name, [sys.executable, "-u", "-m", "sandbox.nodeagent",
-                               "--kubeconfig", str(self.state / "kubeconfig"), "--pki-dir", str(self.pki),
-                               "--cluster", self.cluster, "--endpoint-url", self.aws_url, "--region", self.region],
-                        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+            self._spawn(
+                name,
+                [
+                    sys.executable,
+                    "-u",
+                    "-m",
+                    "sandbox.nodeagent",
+                    "--kubeconfig",
+                    str(self.state / "kubeconfig"),
+                    "--pki-dir",
+                    str(self.pki),
+                    "--cluster",
+                    self.cluster,
+                    "--endpoint-url",
+                    self.aws_url,
+                    "--region",
+                    self.region,
+                ],
+                env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+            )
             self._wait(name, lambda: "watching NodeClaims" in self._log_tail(name), timeout=30)
         elif name == "karpenter-pods":
-            argv = [sys.executable, "-u", "-m", "sandbox.controller", "--state-dir", str(self.state),
-                    "--binary", bins["karpenter-controller"]]
+            argv = [
+                sys.executable,
+                "-u",
+                "-m",
+                "sandbox.controller",
+                "--state-dir",
+                str(self.state),
+                "--binary",
+                bins["karpenter-controller"],
+            ]
             for version in cfg.get("extra_karpenter_versions") or []:
                 argv += ["--binary", "%s=%s" % (version, tools.ensure_karpenter(version, log=self.log))]
             self._spawn(name, argv)
@@ -393,8 +554,10 @@ class Sandbox(object):
             return
         known = charts.legacy_versions()
         if wanted.lstrip("v") not in known:
-            raise SandboxError("Karpenter %s: the sandbox serves %s (OCI) and %s (the old HTTP repository)"
-                               % (wanted, charts.chart_version(), ", ".join(known)))
+            raise SandboxError(
+                "Karpenter %s: the sandbox serves %s (OCI) and %s (the old HTTP repository)"
+                % (wanted, charts.chart_version(), ", ".join(known))
+            )
 
     def up(self):
         t0 = time.time()
@@ -411,32 +574,50 @@ class Sandbox(object):
             from sandbox.emulator.seed import new_oidc_issuer
 
             profile = self.requested_profile or DEFAULT_PROFILE
-            cfg = {"cluster": self.cluster, "region": self.region, "oidc_issuer": new_oidc_issuer(self.region),
-                   "port_base": self.port_base, "ports": self.ports, "profile": profile,
-                   "authentication_mode": self.requested_mode or default_authentication_mode(profile),
-                   "extra_karpenter_versions": self.requested_extra}
+            cfg = {
+                "cluster": self.cluster,
+                "region": self.region,
+                "oidc_issuer": new_oidc_issuer(self.region),
+                "port_base": self.port_base,
+                "ports": self.ports,
+                "profile": profile,
+                "authentication_mode": self.requested_mode or default_authentication_mode(profile),
+                "extra_karpenter_versions": self.requested_extra,
+            }
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
-            raise SandboxError("a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
-                               % (cfg["cluster"], self.state))
+            raise SandboxError(
+                "a sandbox for cluster %r already exists in %s; run `make sandbox-down` first"
+                % (cfg["cluster"], self.state)
+            )
         elif self.requested_profile and self.requested_profile != cfg.get("profile", DEFAULT_PROFILE):
-            raise SandboxError("the sandbox in %s was started with profile %s; run `make sandbox-down` first to "
-                               "start one with profile %s" % (self.state, cfg.get("profile", DEFAULT_PROFILE),
-                                                              self.requested_profile))
+            raise SandboxError(
+                "the sandbox in %s was started with profile %s; run `make sandbox-down` first to "
+                "start one with profile %s" % (self.state, cfg.get("profile", DEFAULT_PROFILE), self.requested_profile)
+            )
         elif self.requested_mode and self.requested_mode != cfg.get("authentication_mode", "CONFIG_MAP"):
-            raise SandboxError("the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
-                               "first to start one in %s" % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"),
-                                                             self.requested_mode))
+            raise SandboxError(
+                "the sandbox in %s was started in authentication mode %s; run `make sandbox-down` "
+                "first to start one in %s"
+                % (self.state, cfg.get("authentication_mode", "CONFIG_MAP"), self.requested_mode)
+            )
         elif self.requested_extra and self.requested_extra != cfg.get("extra_karpenter_versions", []):
-            raise SandboxError("the sandbox in %s serves Karpenter %s; run `make sandbox-down` first to start one "
-                               "that also serves %s" % (self.state, ", ".join(
-                                   [charts.chart_version()] + cfg.get("extra_karpenter_versions", [])),
-                                   ", ".join(self.requested_extra)))
+            raise SandboxError(
+                "the sandbox in %s serves Karpenter %s; run `make sandbox-down` first to start one "
+                "that also serves %s"
+                % (
+                    self.state,
+                    ", ".join([charts.chart_version()] + cfg.get("extra_karpenter_versions", [])),
+                    ", ".join(self.requested_extra),
+                )
+            )
         pki.ensure_pki(self.pki)
         taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
         if taken:
-            raise SandboxError("; ".join("port %d (for %s) is taken by another process" % (p, n) for n, p in taken)
-                               + "; free it or set SANDBOX_PORT_BASE")
+            raise SandboxError(
+                "; ".join("port %d (for %s) is taken by another process" % (p, n) for n, p in taken)
+                + "; free it or set SANDBOX_PORT_BASE"
+            )
         started = []
         for name in COMPONENTS:
             if self.alive(name):
@@ -454,7 +635,9 @@ class Sandbox(object):
         self._write_env(bins, cfg)
         self.wait_nodes_ready()
         took = time.time() - t0
-        self.log("sandbox %s up in %.1fs (started: %s)" % (self.cluster, took, ", ".join(started) or "nothing, all running"))
+        self.log(
+            "sandbox %s up in %.1fs (started: %s)" % (self.cluster, took, ", ".join(started) or "nothing, all running")
+        )
         return took
 
     def _seed_aws(self, cfg):
@@ -462,9 +645,13 @@ class Sandbox(object):
 
         minor = tools.module_version("kube", "k8s.io/kubernetes").lstrip("v").split(".")[:2]
         seeded = seed_cluster(
-            endpoint_url=self.aws_url, region=self.region, cluster_name=self.cluster,
-            kubernetes_version=".".join(minor), apiserver_url=self.apiserver_url,
-            ca_pem=(self.pki / "ca.crt").read_bytes(), oidc_issuer=cfg["oidc_issuer"],
+            endpoint_url=self.aws_url,
+            region=self.region,
+            cluster_name=self.cluster,
+            kubernetes_version=".".join(minor),
+            apiserver_url=self.apiserver_url,
+            ca_pem=(self.pki / "ca.crt").read_bytes(),
+            oidc_issuer=cfg["oidc_issuer"],
             authentication_mode=cfg.get("authentication_mode", "CONFIG_MAP"),
             profile=cfg.get("profile", DEFAULT_PROFILE),
         )
@@ -503,18 +690,28 @@ class Sandbox(object):
             if e.status != 404:
                 raise
             if map_roles:
-                api.create_namespaced_config_map("kube-system", {
-                    "metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}})
+                api.create_namespaced_config_map(
+                    "kube-system",
+                    {"metadata": {"name": "aws-auth", "namespace": "kube-system"}, "data": {"mapRoles": map_roles}},
+                )
         # EKS serves the issuer's discovery document and keys publicly (oidc.eks.<region>.amazonaws.com);
         # here the kube-apiserver serves them, to anyone, for the emulator's STS.
         rbac = client.RbacAuthorizationV1Api(self.kube())
         try:
-            rbac.create_cluster_role_binding({
-                "metadata": {"name": "service-account-issuer-discovery-public"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                            "name": "system:service-account-issuer-discovery"},
-                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"},
-                             {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}]})
+            rbac.create_cluster_role_binding(
+                {
+                    "metadata": {"name": "service-account-issuer-discovery-public"},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "ClusterRole",
+                        "name": "system:service-account-issuer-discovery",
+                    },
+                    "subjects": [
+                        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:unauthenticated"},
+                        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"},
+                    ],
+                }
+            )
         except ApiException as e:
             if e.status != 409:
                 raise
@@ -532,7 +729,9 @@ class Sandbox(object):
         deadline = time.time() + timeout
         while time.time() < deadline:
             nodes = api.list_node().items
-            ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))]
+            ready = [
+                n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
+            ]
             if nodes and len(ready) == len(nodes):
                 return len(ready)
             time.sleep(0.3)
@@ -571,8 +770,10 @@ class Sandbox(object):
             "sandbox_authentication_mode": seeded.get("authentication_mode", "CONFIG_MAP"),
             "sandbox_profile": seeded.get("profile", DEFAULT_PROFILE),
             # The Karpenter releases whose charts and controller the sandbox serves, oldest first.
-            "sandbox_karpenter_versions": sorted([charts.chart_version()] + (cfg.get("extra_karpenter_versions") or []),
-                                                 key=lambda v: tuple(int(p) for p in v.split("."))),
+            "sandbox_karpenter_versions": sorted(
+                [charts.chart_version()] + (cfg.get("extra_karpenter_versions") or []),
+                key=lambda v: tuple(int(p) for p in v.split(".")),
+            ),
         }
         (self.state / "vars.yml").write_text("---\n" + yaml.safe_dump(vars_, sort_keys=True))
 
@@ -598,7 +799,9 @@ class Sandbox(object):
         rows = []
         for name in COMPONENTS + AGENTS:
             pid = self._pid(name)
-            rows.append((name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid))
+            rows.append(
+                (name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid)
+            )
         return rows
 
     def down(self):
@@ -635,10 +838,13 @@ def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
             "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
             "labels": {
                 "kubernetes.io/hostname": inst["private_dns_name"],
-                "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
                 "node.kubernetes.io/instance-type": itype,
-                "topology.kubernetes.io/region": az[:-1], "topology.kubernetes.io/zone": az,
-                "eks.amazonaws.com/nodegroup": nodegroup, "eks.amazonaws.com/capacityType": "ON_DEMAND",
+                "topology.kubernetes.io/region": az[:-1],
+                "topology.kubernetes.io/zone": az,
+                "eks.amazonaws.com/nodegroup": nodegroup,
+                "eks.amazonaws.com/capacityType": "ON_DEMAND",
                 "type": "kwok",
                 **(labels or {}),
             },
@@ -647,10 +853,18 @@ def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
         "status": {
             "capacity": {"cpu": "2", "memory": "7935Mi", "pods": "29", "ephemeral-storage": "20Gi"},
             "allocatable": {"cpu": "1930m", "memory": "7220Mi", "pods": "29", "ephemeral-storage": "18Gi"},
-            "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": tools.module_version("kube", "k8s.io/kubernetes"),
-                         "containerRuntimeVersion": "containerd://1.7.0", "osImage": "Amazon Linux 2023",
-                         "kernelVersion": "6.1.0", "machineID": "", "systemUUID": "", "bootID": "",
-                         "kubeProxyVersion": ""},
+            "nodeInfo": {
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+                "kubeletVersion": tools.module_version("kube", "k8s.io/kubernetes"),
+                "containerRuntimeVersion": "containerd://1.7.0",
+                "osImage": "Amazon Linux 2023",
+                "kernelVersion": "6.1.0",
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+                "kubeProxyVersion": "",
+            },
         },
     }
 

@@ -72,8 +72,13 @@ def default_patch(request):
         requirements = []
     for key, value in DEFAULT_REQUIREMENTS:
         if key not in labels and not any(r.get("key") == key for r in requirements):
-            ops.append({"op": "add", "path": "/spec/requirements/-",
-                        "value": {"key": key, "operator": "In", "values": [value]}})
+            ops.append(
+                {
+                    "op": "add",
+                    "path": "/spec/requirements/-",
+                    "value": {"key": key, "operator": "In", "values": [value]},
+                }
+            )
     if len(ops) == 1 and ops[0]["path"] == "/spec/requirements":
         return []
     return ops
@@ -233,10 +238,12 @@ def egress_selector_config(socket_path):
     return {
         "apiVersion": "apiserver.k8s.io/v1beta1",
         "kind": "EgressSelectorConfiguration",
-        "egressSelections": [{
-            "name": "cluster",
-            "connection": {"proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": str(socket_path)}}},
-        }],
+        "egressSelections": [
+            {
+                "name": "cluster",
+                "connection": {"proxyProtocol": "HTTPConnect", "transport": {"uds": {"udsName": str(socket_path)}}},
+            }
+        ],
     }
 
 
@@ -246,8 +253,9 @@ def main(argv=None):
     p.add_argument("--webhook-port", type=int, required=True)
     p.add_argument("--kubeconfig", required=True)
     p.add_argument("--pki", required=True)
-    p.add_argument("--service", default="karpenter.karpenter.svc",
-                   help="DNS name of the webhook Service the certificate is for")
+    p.add_argument(
+        "--service", default="karpenter.karpenter.svc", help="DNS name of the webhook Service the certificate is for"
+    )
     args = p.parse_args(argv)
 
     from kubernetes import config

@@ -71,8 +71,22 @@ SLOT_OFFSET = 84  # slots of len(PORT_ENV) ports from base + 84
 SLOTS = 4
 BACKOFF = (10, 300)  # the kubelet's crash-loop back-off: 10 s, doubling, at most 5 min
 _QUANTITY_SUFFIXES = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+    "n": 1e-9,
+    "u": 1e-6,
+    "m": 1e-3,
+    "": 1,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "E": 1e18,
 }
 
 
@@ -87,10 +101,13 @@ def quantity(text):
 
 
 _FIELD_PATHS = {
-    "metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace"),
-    "metadata.uid": ("metadata", "uid"), "spec.nodeName": ("spec", "nodeName"),
+    "metadata.name": ("metadata", "name"),
+    "metadata.namespace": ("metadata", "namespace"),
+    "metadata.uid": ("metadata", "uid"),
+    "spec.nodeName": ("spec", "nodeName"),
     "spec.serviceAccountName": ("spec", "serviceAccountName"),
-    "status.hostIP": ("status", "hostIP"), "status.podIP": ("status", "podIP"),
+    "status.hostIP": ("status", "hostIP"),
+    "status.podIP": ("status", "podIP"),
 }
 
 
@@ -128,8 +145,7 @@ def resolve_env(container, pod_namespace, node_allocatable=None, pod=None):
             divisor = divisor if divisor else 1
             env[name] = str(int(-(-quantity(value) // divisor)))  # the kubelet rounds up
         else:
-            raise SandboxError("env %s: source %s is not supported by the sandbox"
-                               % (name, field or sorted(source)))
+            raise SandboxError("env %s: source %s is not supported by the sandbox" % (name, field or sorted(source)))
     if container.get("envFrom"):
         raise SandboxError("envFrom is not supported by the sandbox")
     return env
@@ -181,21 +197,35 @@ def pod_status(pod, *, now, host_ip, started_at=None, ready=False, restarts=0, w
     containers = pod["spec"]["containers"]
     statuses = []
     for c in containers:
-        st = {"name": c["name"], "image": c["image"], "imageID": "", "restartCount": restarts,
-              "ready": bool(ready and not waiting), "started": bool(started_at and not waiting)}
+        st = {
+            "name": c["name"],
+            "image": c["image"],
+            "imageID": "",
+            "restartCount": restarts,
+            "ready": bool(ready and not waiting),
+            "started": bool(started_at and not waiting),
+        }
         if waiting:
             st["state"] = {"waiting": {"reason": waiting[0], "message": waiting[1]}}
         else:
             st["state"] = {"running": {"startedAt": started_at or now}}
         if last_exit:
-            st["lastState"] = {"terminated": {"exitCode": last_exit[0], "reason": "Error" if last_exit[0] else "Completed",
-                                              "finishedAt": last_exit[1], "startedAt": last_exit[2]}}
+            st["lastState"] = {
+                "terminated": {
+                    "exitCode": last_exit[0],
+                    "reason": "Error" if last_exit[0] else "Completed",
+                    "finishedAt": last_exit[1],
+                    "startedAt": last_exit[2],
+                }
+            }
         statuses.append(st)
     is_ready = "True" if ready and not waiting else "False"
-    conditions = [{"type": "PodReadyToStartContainers", "status": "True"},
-                  {"type": "Initialized", "status": "True"},
-                  {"type": "ContainersReady", "status": is_ready},
-                  {"type": "Ready", "status": is_ready}]
+    conditions = [
+        {"type": "PodReadyToStartContainers", "status": "True"},
+        {"type": "Initialized", "status": "True"},
+        {"type": "ContainersReady", "status": is_ready},
+        {"type": "Ready", "status": is_ready},
+    ]
     old = {c["type"]: c for c in (pod.get("status") or {}).get("conditions") or []}
     for cond in conditions:
         before = old.get(cond["type"])
@@ -203,9 +233,16 @@ def pod_status(pod, *, now, host_ip, started_at=None, ready=False, restarts=0, w
         cond["lastTransitionTime"] = before.get("lastTransitionTime") if same else now
         cond["lastProbeTime"] = None
     ip = (pod.get("status") or {}).get("podIP") or pod_ip(pod["metadata"]["uid"])
-    return {"phase": "Running", "hostIP": host_ip, "hostIPs": [{"ip": host_ip}], "podIP": ip, "podIPs": [{"ip": ip}],
-            "startTime": (pod.get("status") or {}).get("startTime") or now,
-            "conditions": conditions, "containerStatuses": statuses}
+    return {
+        "phase": "Running",
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
+        "startTime": (pod.get("status") or {}).get("startTime") or now,
+        "conditions": conditions,
+        "containerStatuses": statuses,
+    }
 
 
 def irsa_role(pod_env, service_account_annotations):
@@ -254,11 +291,19 @@ class PodProcess(object):
         return "%s/%s" % (self.namespace, self.name)
 
     def row(self):
-        return {"pod": self.key, "uid": self.uid, "node": self.node,
-                "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
-                "ports": self.ports, "ready": self.ready, "restarts": self.restarts,
-                "version": self.version, "emulated": self.emulated, "waiting": self.waiting[0] if self.waiting else None,
-                "terminating": self.terminating_until is not None}
+        return {
+            "pod": self.key,
+            "uid": self.uid,
+            "node": self.node,
+            "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
+            "ports": self.ports,
+            "ready": self.ready,
+            "restarts": self.restarts,
+            "version": self.version,
+            "emulated": self.emulated,
+            "waiting": self.waiting[0] if self.waiting else None,
+            "terminating": self.terminating_until is not None,
+        }
 
 
 class Watcher(object):
@@ -278,8 +323,9 @@ class Watcher(object):
         self.kubelets = {}
         self.said = {}
         self.stopping = False
-        self.agent = podidentity.Agent(sandbox.aws_url, sandbox.region, sandbox.cluster,
-                                       self.port_base + podidentity.PORT_OFFSET)
+        self.agent = podidentity.Agent(
+            sandbox.aws_url, sandbox.region, sandbox.cluster, self.port_base + podidentity.PORT_OFFSET
+        )
 
     # -- helpers ---------------------------------------------------------------------------
     def say(self, key, message, level=logging.INFO):
@@ -315,11 +361,20 @@ class Watcher(object):
         return internal[0] if internal else "127.0.0.1"
 
     def patch_status(self, run, pod, **kw):
-        status = pod_status(pod, now=_now(), host_ip=self.host_ip(run.node), started_at=run.started_at,
-                            restarts=run.restarts, last_exit=run.last_exit, waiting=run.waiting, **kw)
+        status = pod_status(
+            pod,
+            now=_now(),
+            host_ip=self.host_ip(run.node),
+            started_at=run.started_at,
+            restarts=run.restarts,
+            last_exit=run.last_exit,
+            waiting=run.waiting,
+            **kw,
+        )
         # A strategic merge, as the kubelet's status manager sends: conditions merge by type (PodScheduled stays).
-        self.kubelet(run.node).patch_namespaced_pod_status(run.name, run.namespace, {"status": status},
-                                                           _content_type="application/strategic-merge-patch+json")
+        self.kubelet(run.node).patch_namespaced_pod_status(
+            run.name, run.namespace, {"status": status}, _content_type="application/strategic-merge-patch+json"
+        )
 
     def free_slot(self):
         used = {p.slot for p in self.pods.values() if p.slot is not None}
@@ -336,8 +391,10 @@ class Watcher(object):
         container = controller_container(pod)
         version = image_version(container["image"]) or self.chart_version(pod)
         if version not in self.binaries:
-            run.emulated = ("Karpenter %s (image %s) is not a release the sandbox builds (%s); the pod is marked "
-                            "Ready as kwok would" % (version, container["image"], ", ".join(sorted(self.binaries))))
+            run.emulated = (
+                "Karpenter %s (image %s) is not a release the sandbox builds (%s); the pod is marked "
+                "Ready as kwok would" % (version, container["image"], ", ".join(sorted(self.binaries)))
+            )
             return
         node = self.core.read_node(run.node).status.allocatable
         try:
@@ -352,9 +409,11 @@ class Watcher(object):
             role = self.agent.association(run.namespace, account)
             run.pod_identity = bool(role)
         if not role:
-            run.emulated = ("service account %s/%s has no %s annotation, the pod no AWS_ROLE_ARN and the cluster no "
-                            "Pod Identity association for it: no credentials; the controller is not run and the pod "
-                            "is marked Ready as kwok would" % (run.namespace, account, ROLE_ARN_ANNOTATION))
+            run.emulated = (
+                "service account %s/%s has no %s annotation, the pod no AWS_ROLE_ARN and the cluster no "
+                "Pod Identity association for it: no credentials; the controller is not run and the pod "
+                "is marked Ready as kwok would" % (run.namespace, account, ROLE_ARN_ANNOTATION)
+            )
             return
         run.account, run.role = account, role
         run.version = version
@@ -383,11 +442,17 @@ class Watcher(object):
         """The pod's two service-account tokens, bound to the pod, as files the controller re-reads."""
         kubelet = self.kubelet(run.node)
         bound = {"kind": "Pod", "apiVersion": "v1", "name": run.name, "uid": run.uid}
-        aws_token = (([podidentity.AUDIENCE], podidentity.TOKEN_SECONDS, podidentity.TOKEN_FILE) if run.pod_identity
-                     else (["sts.amazonaws.com"], STS_TOKEN_SECONDS, "web-identity-token"))
+        aws_token = (
+            ([podidentity.AUDIENCE], podidentity.TOKEN_SECONDS, podidentity.TOKEN_FILE)
+            if run.pod_identity
+            else (["sts.amazonaws.com"], STS_TOKEN_SECONDS, "web-identity-token")
+        )
         for audiences, seconds, name in (([], KUBE_TOKEN_SECONDS, "token"), aws_token):
-            res = kubelet.create_namespaced_service_account_token(run.account, run.namespace, {
-                "spec": {"audiences": audiences, "expirationSeconds": seconds, "boundObjectRef": bound}})
+            res = kubelet.create_namespaced_service_account_token(
+                run.account,
+                run.namespace,
+                {"spec": {"audiences": audiences, "expirationSeconds": seconds, "boundObjectRef": bound}},
+            )
             tmp = pod_dir / (name + ".tmp")
             tmp.write_text(res.status.token)
             tmp.chmod(0o600)
@@ -399,8 +464,14 @@ class Watcher(object):
         pod_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.write_tokens(run, pod_dir)
         kubeconfig = pod_dir / "kubeconfig"
-        doc = pki.kubeconfig(self.sb.apiserver_url, (self.sb.pki / "ca.crt").read_bytes(), b"", b"", self.sb.cluster,
-                             "system:serviceaccount:%s:%s" % (run.namespace, run.account))
+        doc = pki.kubeconfig(
+            self.sb.apiserver_url,
+            (self.sb.pki / "ca.crt").read_bytes(),
+            b"",
+            b"",
+            self.sb.cluster,
+            "system:serviceaccount:%s:%s" % (run.namespace, run.account),
+        )
         user = doc["users"][0]["user"]
         user.clear()
         user["tokenFile"] = str(pod_dir / "token")
@@ -408,38 +479,57 @@ class Watcher(object):
         kubeconfig.chmod(0o600)
         env = dict(run.env)
         env.update({name: str(port) for name, port in run.ports.items()})
-        env.update({
-            "KUBECONFIG": str(kubeconfig),
-            # In a pod, the namespace comes from the mounted service-account token's directory.
-            "LEADER_ELECTION_NAMESPACE": run.namespace,
-            "AWS_STS_REGIONAL_ENDPOINTS": "regional",
-            "AWS_REGION": self.sb.region,
-            "AWS_DEFAULT_REGION": self.sb.region,
-            # The emulator stands for AWS's endpoints; the SDK resolves web identity before AWS_ENDPOINT_URL.
-            "AWS_ENDPOINT_URL": self.sb.aws_url,
-            "AWS_ENDPOINT_URL_STS": self.sb.aws_url,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        })
+        env.update(
+            {
+                "KUBECONFIG": str(kubeconfig),
+                # In a pod, the namespace comes from the mounted service-account token's directory.
+                "LEADER_ELECTION_NAMESPACE": run.namespace,
+                "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+                "AWS_REGION": self.sb.region,
+                "AWS_DEFAULT_REGION": self.sb.region,
+                # The emulator stands for AWS's endpoints; the SDK resolves web identity before AWS_ENDPOINT_URL.
+                "AWS_ENDPOINT_URL": self.sb.aws_url,
+                "AWS_ENDPOINT_URL_STS": self.sb.aws_url,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
         if run.pod_identity:  # what EKS's Pod Identity webhook injects
             env.update(self.agent.pod_env(pod_dir / podidentity.TOKEN_FILE))
         else:  # what EKS's pod identity webhook injects for IRSA
             env.update({"AWS_ROLE_ARN": run.role, "AWS_WEB_IDENTITY_TOKEN_FILE": str(pod_dir / "web-identity-token")})
-        (pod_dir / "settings.json").write_text(json.dumps(
-            {"pod": run.key, "uid": run.uid, "env": {k: v for k, v in env.items() if "TOKEN" not in k}},
-            indent=2, sort_keys=True))
+        (pod_dir / "settings.json").write_text(
+            json.dumps(
+                {"pod": run.key, "uid": run.uid, "env": {k: v for k, v in env.items() if "TOKEN" not in k}},
+                indent=2,
+                sort_keys=True,
+            )
+        )
         # A container's environment is its own: nothing of the sandbox's (no static AWS keys).
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pod_dir)}
         logf = open(self.sb.logs / ("karpenter-%s.log" % run.name), "ab")
-        run.proc = subprocess.Popen([self.binaries[run.version]], env=dict(base, **env), stdout=logf, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=str(pod_dir))
+        run.proc = subprocess.Popen(
+            [self.binaries[run.version]],
+            env=dict(base, **env),
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(pod_dir),
+        )
         logf.close()
         run.started_at = _now()
         run.ready = False
         run.failures = 0
-        probe = (run.container.get("readinessProbe") or {})
+        probe = run.container.get("readinessProbe") or {}
         run.next_probe = time.time() + int(probe.get("initialDelaySeconds") or 0)
-        log.info("pod %s (uid %s): karpenter controller %s pid %d, ports %s, log %s", run.key, run.uid, run.version,
-                 run.proc.pid, run.ports, self.sb.logs / ("karpenter-%s.log" % run.name))
+        log.info(
+            "pod %s (uid %s): karpenter controller %s pid %d, ports %s, log %s",
+            run.key,
+            run.uid,
+            run.version,
+            run.proc.pid,
+            run.ports,
+            self.sb.logs / ("karpenter-%s.log" % run.name),
+        )
 
     def start(self, run, pod):
         self.plan(run, pod)
@@ -455,8 +545,12 @@ class Watcher(object):
             return
         run.slot = self.free_slot()
         if run.slot is None:
-            self.say(run.uid, "pod %s: waiting for a free port slot (%d slots from port %d)"
-                     % (run.key, SLOTS, self.port_base + SLOT_OFFSET), logging.WARNING)
+            self.say(
+                run.uid,
+                "pod %s: waiting for a free port slot (%d slots from port %d)"
+                % (run.key, SLOTS, self.port_base + SLOT_OFFSET),
+                logging.WARNING,
+            )
             return
         run.ports = slot_ports(self.port_base, run.slot)
         run.probe = probe_url(run.container, run.env, run.ports)
@@ -477,9 +571,14 @@ class Watcher(object):
             run.last_exit = (code, _now(), run.started_at)
             run.restart_after = now + backoff(run.restarts)
             run.ready = False
-            run.waiting = ("CrashLoopBackOff", "back-off %ds restarting failed container=%s pod=%s"
-                           % (backoff(run.restarts), run.container["name"], run.name))
-            log.warning("pod %s: the controller exited with %d; restarting in %ds", run.key, code, backoff(run.restarts))
+            run.waiting = (
+                "CrashLoopBackOff",
+                "back-off %ds restarting failed container=%s pod=%s"
+                % (backoff(run.restarts), run.container["name"], run.name),
+            )
+            log.warning(
+                "pod %s: the controller exited with %d; restarting in %ds", run.key, code, backoff(run.restarts)
+            )
             self.patch_status(run, pod)
             return
         if run.restart_after is not None:
@@ -525,8 +624,9 @@ class Watcher(object):
 
             try:
                 # DeleteOptions in the body: the API server takes them over the query's.
-                self.kubelet(run.node).delete_namespaced_pod(run.name, run.namespace, body={
-                    "gracePeriodSeconds": 0, "preconditions": {"uid": run.uid}})
+                self.kubelet(run.node).delete_namespaced_pod(
+                    run.name, run.namespace, body={"gracePeriodSeconds": 0, "preconditions": {"uid": run.uid}}
+                )
             except ApiException as e:
                 if e.status not in (404, 409):
                     raise
@@ -586,8 +686,12 @@ class Watcher(object):
         self.agent.stop()
 
     def run(self):
-        log.info("watching pods labelled %s=%s (Karpenter %s)", LABEL[0], LABEL[1],
-                 ", ".join("%s: %s" % item for item in sorted(self.binaries.items())))
+        log.info(
+            "watching pods labelled %s=%s (Karpenter %s)",
+            LABEL[0],
+            LABEL[1],
+            ", ".join("%s: %s" % item for item in sorted(self.binaries.items())),
+        )
         while not self.stopping:
             try:
                 self.reconcile()
@@ -630,8 +734,12 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--state-dir", required=True)
-    p.add_argument("--binary", required=True, action="append",
-                   help="a karpenter controller binary, VERSION=PATH (PATH alone: the pinned version); repeatable")
+    p.add_argument(
+        "--binary",
+        required=True,
+        action="append",
+        help="a karpenter controller binary, VERSION=PATH (PATH alone: the pinned version); repeatable",
+    )
     p.add_argument("--interval", type=float, default=1.0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(message)s")

@@ -46,12 +46,14 @@ def node_for(claim, instance, kubelet_version=KUBELET_VERSION):
     name = instance["PrivateDnsName"]
     zone = instance["Placement"]["AvailabilityZone"]
     labels = dict(claim["metadata"].get("labels") or {})
-    labels.update({
-        "kubernetes.io/hostname": name,
-        "node.kubernetes.io/instance-type": instance["InstanceType"],
-        "topology.kubernetes.io/zone": zone,
-        "topology.kubernetes.io/region": zone[:-1],
-    })
+    labels.update(
+        {
+            "kubernetes.io/hostname": name,
+            "node.kubernetes.io/instance-type": instance["InstanceType"],
+            "topology.kubernetes.io/zone": zone,
+            "topology.kubernetes.io/region": zone[:-1],
+        }
+    )
     labels.setdefault("kubernetes.io/os", "linux")
     taints = [dict(t) for t in (claim["spec"].get("taints") or []) + (claim["spec"].get("startupTaints") or [])]
     if not any(t["key"] == UNREGISTERED_TAINT["key"] for t in taints):
@@ -70,28 +72,52 @@ def node_for(claim, instance, kubelet_version=KUBELET_VERSION):
         "status": {
             "capacity": dict(status.get("capacity") or {}),
             "allocatable": dict(status.get("allocatable") or {}),
-            "addresses": [{"type": "InternalIP", "address": instance.get("PrivateIpAddress", "")},
-                          {"type": "InternalDNS", "address": name}, {"type": "Hostname", "address": name}],
-            "nodeInfo": {"architecture": arch, "operatingSystem": "linux", "kubeletVersion": kubelet_version,
-                         "containerRuntimeVersion": "containerd://2.1.0", "osImage": "Amazon Linux 2023",
-                         "kernelVersion": "6.12.0", "machineID": "", "systemUUID": "", "bootID": "",
-                         "kubeProxyVersion": ""},
+            "addresses": [
+                {"type": "InternalIP", "address": instance.get("PrivateIpAddress", "")},
+                {"type": "InternalDNS", "address": name},
+                {"type": "Hostname", "address": name},
+            ],
+            "nodeInfo": {
+                "architecture": arch,
+                "operatingSystem": "linux",
+                "kubeletVersion": kubelet_version,
+                "containerRuntimeVersion": "containerd://2.1.0",
+                "osImage": "Amazon Linux 2023",
+                "kernelVersion": "6.12.0",
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+                "kubeProxyVersion": "",
+            },
         },
     }
 
 
 def join_decision(caller_arn, node_name, *, authentication_mode, aws_auth, access_entries):
     """(may join, reason, decision): the instance may register Node ``node_name`` only as that node, in system:nodes."""
-    decision = authn.resolve(caller_arn, authentication_mode=authentication_mode, aws_auth=aws_auth,
-                             access_entries=access_entries, private_dns_name=node_name)
+    decision = authn.resolve(
+        caller_arn,
+        authentication_mode=authentication_mode,
+        aws_auth=aws_auth,
+        access_entries=access_entries,
+        private_dns_name=node_name,
+    )
     if not decision.allowed:
         return False, "%s is not authorised in the cluster: %s" % (caller_arn, decision.reason), decision
     if not decision.is_node:
-        return False, "%s maps to %s in groups %s, not system:nodes (%s)" % (
-            caller_arn, decision.username, decision.groups, decision.source), decision
+        return (
+            False,
+            "%s maps to %s in groups %s, not system:nodes (%s)"
+            % (caller_arn, decision.username, decision.groups, decision.source),
+            decision,
+        )
     if decision.username != "system:node:" + node_name:
-        return False, "%s maps to username %s, which may not register Node %s (Node authorizer)" % (
-            caller_arn, decision.username, node_name), decision
+        return (
+            False,
+            "%s maps to username %s, which may not register Node %s (Node authorizer)"
+            % (caller_arn, decision.username, node_name),
+            decision,
+        )
     return True, "%s joins as %s (%s)" % (caller_arn, decision.username, decision.source), decision
 
 
@@ -131,7 +157,9 @@ class Agent(object):
             paginator = self.eks.get_paginator("list_access_entries")
             for page in paginator.paginate(clusterName=self.cluster):
                 for arn in page["accessEntries"]:
-                    entries.append(self.eks.describe_access_entry(clusterName=self.cluster, principalArn=arn)["accessEntry"])
+                    entries.append(
+                        self.eks.describe_access_entry(clusterName=self.cluster, principalArn=arn)["accessEntry"]
+                    )
         return mode, aws_auth, entries
 
     def kubelet_client(self, decision, node_name):
@@ -159,8 +187,13 @@ class Agent(object):
     def reconcile(self):
         claims = self.custom.list_cluster_custom_object("karpenter.sh", "v1", "nodeclaims")["items"]
         registered = {n.spec.provider_id for n in self.core.list_node().items if n.spec.provider_id}
-        pending = [c for c in claims if (c.get("status") or {}).get("providerID")
-                   and not c["metadata"].get("deletionTimestamp") and c["status"]["providerID"] not in registered]
+        pending = [
+            c
+            for c in claims
+            if (c.get("status") or {}).get("providerID")
+            and not c["metadata"].get("deletionTimestamp")
+            and c["status"]["providerID"] not in registered
+        ]
         if not pending:
             return 0
         ids = {c["status"]["providerID"].rsplit("/", 1)[-1]: c for c in pending}
@@ -178,16 +211,24 @@ class Agent(object):
                 continue
             role = self._instance_role(instance)
             if role is None:
-                self.say(key, "%s: not joining: the instance has no instance profile with a role" % where, logging.WARNING)
+                self.say(
+                    key, "%s: not joining: the instance has no instance profile with a role" % where, logging.WARNING
+                )
                 continue
             account = role["Arn"].split(":")[4]
             partition = role["Arn"].split(":")[1]
-            caller = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, account, role["RoleName"], instance["InstanceId"])
+            caller = "arn:%s:sts::%s:assumed-role/%s/%s" % (
+                partition,
+                account,
+                role["RoleName"],
+                instance["InstanceId"],
+            )
             if identity is None:
                 identity = self._cluster_identity()
             mode, aws_auth, entries = identity
-            ok, reason, decision = join_decision(caller, instance["PrivateDnsName"], authentication_mode=mode,
-                                                 aws_auth=aws_auth, access_entries=entries)
+            ok, reason, decision = join_decision(
+                caller, instance["PrivateDnsName"], authentication_mode=mode, aws_auth=aws_auth, access_entries=entries
+            )
             if not ok:
                 self.say(key, "%s: not joining: %s" % (where, reason), logging.WARNING)
                 continue
@@ -198,8 +239,12 @@ class Agent(object):
                 kubelet.create_node(body)
             except ApiException as e:
                 if e.status == 403:
-                    self.say(key, "%s: the API server refused Node %s to %s: %s" % (
-                        where, body["metadata"]["name"], decision.username, e.reason), logging.WARNING)
+                    self.say(
+                        key,
+                        "%s: the API server refused Node %s to %s: %s"
+                        % (where, body["metadata"]["name"], decision.username, e.reason),
+                        logging.WARNING,
+                    )
                     continue
                 if e.status != 409:
                     raise
@@ -234,4 +279,3 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -27,7 +27,7 @@ def _write_key(path, key):
 
 def _name(cn, org=None):
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    for o in ([org] if isinstance(org, str) else org or []):
+    for o in [org] if isinstance(org, str) else org or []:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, o))
     return x509.Name(attrs)
 
@@ -56,7 +56,9 @@ def _cert(subject, key, issuer, issuer_key, ca=False, server_names=(), server_ip
             x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
         ).add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         if server_names or server_ips:
-            sans = [x509.DNSName(n) for n in server_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in server_ips]
+            sans = [x509.DNSName(n) for n in server_names] + [
+                x509.IPAddress(ipaddress.ip_address(i)) for i in server_ips
+            ]
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -75,8 +77,9 @@ def client_credentials(pki_dir, username, groups=()):
     ca = x509.load_pem_x509_certificate((d / "ca.crt").read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _cert(_name(username, list(groups)), key, ca.subject, ca_key, client=True)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return _pem(cert), key_pem
 
 
@@ -96,9 +99,16 @@ def ensure_pki(pki_dir, service_ip="10.100.0.1"):
     (d / "ca.crt").write_bytes(_pem(ca))
 
     key = ec.generate_private_key(ec.SECP256R1())
-    names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-             "kubernetes.default.svc.cluster.local"]
-    cert = _cert(_name("kube-apiserver"), key, ca_name, ca_key, server_names=names, server_ips=["127.0.0.1", service_ip])
+    names = [
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    ]
+    cert = _cert(
+        _name("kube-apiserver"), key, ca_name, ca_key, server_names=names, server_ips=["127.0.0.1", service_ip]
+    )
     _write_key(d / "apiserver.key", key)
     (d / "apiserver.crt").write_bytes(_pem(cert))
 

@@ -69,8 +69,10 @@ class Agent(object):
 
     def pod_env(self, token_path):
         """What the webhook injects into a pod with an association."""
-        return {"AWS_CONTAINER_CREDENTIALS_FULL_URI": self.url,
-                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_path)}
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": self.url,
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_path),
+        }
 
     # -- the agent ------------------------------------------------------------------------------
     def sync(self):
@@ -122,21 +124,33 @@ class Agent(object):
         if not token:
             return 400, {"message": "the Authorization header with the service account token is required"}
         # The agent calls EKS Auth with its node's credentials (AmazonEKSWorkerNodePolicy allows it).
-        client = boto3.client("eks-auth", endpoint_url=self.aws_url, region_name=self.region,
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client = boto3.client(
+            "eks-auth",
+            endpoint_url=self.aws_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         try:
             answer = client.assume_role_for_pod_identity(clusterName=self.cluster, token=token.strip())
         except ClientError as err:
             error = err.response.get("Error") or {}
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500
             log.warning("pod identity agent: %s: %s", error.get("Code"), error.get("Message"))
-            return (status if 400 <= status < 500 else 500), {"code": error.get("Code"), "message": error.get("Message")}
+            return (status if 400 <= status < 500 else 500), {
+                "code": error.get("Code"),
+                "message": error.get("Message"),
+            }
         creds = answer["credentials"]
         expiration = creds["expiration"]
         if isinstance(expiration, datetime):
             expiration = expiration.astimezone(timezone.utc)
         else:
             expiration = datetime.fromtimestamp(float(expiration), timezone.utc)
-        return 200, {"AccessKeyId": creds["accessKeyId"], "SecretAccessKey": creds["secretAccessKey"],
-                     "Token": creds["sessionToken"], "AccountId": answer["assumedRoleUser"]["arn"].split(":")[4],
-                     "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return 200, {
+            "AccessKeyId": creds["accessKeyId"],
+            "SecretAccessKey": creds["secretAccessKey"],
+            "Token": creds["sessionToken"],
+            "AccountId": answer["assumedRoleUser"]["arn"].split(":")[4],
+            "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }

@@ -37,13 +37,21 @@ class Observer(object):
         deadline = time.time() + timeout
         while True:
             pools = self.custom.list_cluster_custom_object("karpenter.sh", "v1", "nodepools")["items"]
-            ready = [p for p in pools if any(c["type"] == "Ready" and c["status"] == "True"
-                                             for c in (p.get("status") or {}).get("conditions") or [])]
+            ready = [
+                p
+                for p in pools
+                if any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in (p.get("status") or {}).get("conditions") or []
+                )
+            ]
             if pools and len(ready) == len(pools):
                 return [p["metadata"]["name"] for p in pools]
             if time.time() > deadline:
-                raise TimeoutError("NodePools not Ready after %ds: %s" % (
-                    timeout, [p["metadata"]["name"] for p in pools if p not in ready] or "none exists"))
+                raise TimeoutError(
+                    "NodePools not Ready after %ds: %s"
+                    % (timeout, [p["metadata"]["name"] for p in pools if p not in ready] or "none exists")
+                )
             time.sleep(1)
 
     def scale(self, replicas):
@@ -52,11 +60,16 @@ class Observer(object):
     def instances(self):
         """Karpenter's instances of this cluster in the emulator, not terminated: {id: (state, nodepool)}."""
         found = {}
-        pages = self.ec2.get_paginator("describe_instances").paginate(Filters=[
-            {"Name": "tag-key", "Values": [NODEPOOL_LABEL]},
-            {"Name": "tag:kubernetes.io/cluster/%s" % self.cluster, "Values": ["owned"]},
-            {"Name": "instance-state-name", "Values": ["pending", "running", "shutting-down", "stopping", "stopped"]},
-        ])
+        pages = self.ec2.get_paginator("describe_instances").paginate(
+            Filters=[
+                {"Name": "tag-key", "Values": [NODEPOOL_LABEL]},
+                {"Name": "tag:kubernetes.io/cluster/%s" % self.cluster, "Values": ["owned"]},
+                {
+                    "Name": "instance-state-name",
+                    "Values": ["pending", "running", "shutting-down", "stopping", "stopped"],
+                },
+            ]
+        )
         for page in pages:
             for reservation in page["Reservations"]:
                 for inst in reservation["Instances"]:
@@ -71,7 +84,9 @@ class Observer(object):
         nodes = self.core.list_node(label_selector=NODEPOOL_LABEL).items
 
         def cond(obj, kind):
-            return any(c["type"] == kind and c["status"] == "True" for c in (obj.get("status") or {}).get("conditions") or [])
+            return any(
+                c["type"] == kind and c["status"] == "True" for c in (obj.get("status") or {}).get("conditions") or []
+            )
 
         return {
             "pods pending": sum(1 for p in pods if p.status.phase == "Pending"),
@@ -81,7 +96,9 @@ class Observer(object):
             "registered": sum(1 for c in claims if cond(c, "Registered")),
             "instances": len(self.instances()),
             "nodes": len(nodes),
-            "nodes ready": sum(1 for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])),
+            "nodes ready": sum(
+                1 for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+            ),
         }
 
 
@@ -113,7 +130,9 @@ def follow(observer, done, timeout, out=print, interval=0.5):
 def scale_up(observer, replicas, timeout=300, out=print):
     """Scale to ``replicas`` and follow until every pod runs; return (seconds, milestones)."""
     observer.scale(replicas)
-    elapsed, firsts, _ = follow(observer, lambda s: s["pods running"] == replicas and s["pods pending"] == 0, timeout, out)
+    elapsed, firsts, _ = follow(
+        observer, lambda s: s["pods running"] == replicas and s["pods pending"] == 0, timeout, out
+    )
     return elapsed, firsts
 
 

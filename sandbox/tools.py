@@ -50,11 +50,16 @@ def _k8s_ldflags():
     flags = ["-s", "-w"]
     for pkg in ("k8s.io/client-go/pkg/version", "k8s.io/component-base/version"):
         flags += [
-            "-X", "%s.gitVersion=%s" % (pkg, version),
-            "-X", "%s.gitMajor=%s" % (pkg, major),
-            "-X", "%s.gitMinor=%s" % (pkg, minor),
-            "-X", "%s.gitTreeState=clean" % pkg,
-            "-X", "%s.buildDate=1970-01-01T00:00:00Z" % pkg,
+            "-X",
+            "%s.gitVersion=%s" % (pkg, version),
+            "-X",
+            "%s.gitMajor=%s" % (pkg, major),
+            "-X",
+            "%s.gitMinor=%s" % (pkg, minor),
+            "-X",
+            "%s.gitTreeState=clean" % pkg,
+            "-X",
+            "%s.buildDate=1970-01-01T00:00:00Z" % pkg,
         ]
     return flags
 
@@ -80,7 +85,12 @@ GROUPS = {
     "helm": (
         "helm.sh/helm/v3",
         {"helm": "helm.sh/helm/v3/cmd/helm"},
-        lambda: ["-s", "-w", "-X", "helm.sh/helm/v3/internal/version.version=" + module_version("helm", "helm.sh/helm/v3")],
+        lambda: [
+            "-s",
+            "-w",
+            "-X",
+            "helm.sh/helm/v3/internal/version.version=" + module_version("helm", "helm.sh/helm/v3"),
+        ],
     ),
     # The real AWS Karpenter controller; the sandbox runs it as a local process (sandbox/controller.py).
     "karpenter": (
@@ -112,8 +122,10 @@ def karpenter_group(version):
     groups = karpenter_groups()
     wanted = str(version).lstrip("v")
     if wanted not in groups:
-        raise SandboxError("the sandbox builds Karpenter %s, not %s (a module sandbox/go/karpenter-<minor>/ "
-                           "pins each release)" % (", ".join(sorted(groups, key=_version_key)), wanted))
+        raise SandboxError(
+            "the sandbox builds Karpenter %s, not %s (a module sandbox/go/karpenter-<minor>/ "
+            "pins each release)" % (", ".join(sorted(groups, key=_version_key)), wanted)
+        )
     return groups[wanted]
 
 
@@ -161,7 +173,9 @@ def check_proxy():
     try:
         urllib.request.urlopen(first.rstrip("/") + "/k8s.io/kubernetes/@v/list", timeout=15).read(64)
     except Exception as e:  # noqa: BLE001 - any failure means unreachable
-        raise SandboxError("The Go module proxy %s is unreachable (%s); the sandbox builds from it." % (first, e)) from e
+        raise SandboxError(
+            "The Go module proxy %s is unreachable (%s); the sandbox builds from it." % (first, e)
+        ) from e
 
 
 def group_dir(group):
@@ -201,7 +215,10 @@ def ensure_group(group, log=print):
     module, binaries, ldflags = _spec(group)
     version = module_version(group, module)
     if group == "kube":
-        pre = {b: _prebuilt(b, version if b != "etcd" else module_version("kube", "go.etcd.io/etcd/server/v3")) for b in binaries}
+        pre = {
+            b: _prebuilt(b, version if b != "etcd" else module_version("kube", "go.etcd.io/etcd/server/v3"))
+            for b in binaries
+        }
         if all(pre.values()):
             return {b: str(p) for b, p in pre.items()}
     require_go()
@@ -240,11 +257,16 @@ def karpenter_module_dir(version=None):
     version = module_version(group, KARPENTER_MODULE)
     res = subprocess.run(
         ["go", "mod", "download", "-json", "%s@%s" % (KARPENTER_MODULE, version)],
-        cwd=GO_DIR / group, env=_go_env(), capture_output=True, text=True,
+        cwd=GO_DIR / group,
+        env=_go_env(),
+        capture_output=True,
+        text=True,
     )
     m = re.search(r'"Dir":\s*"([^"]+)"', res.stdout)
     if res.returncode != 0 or not m:
-        raise SandboxError("downloading %s@%s failed: %s" % (KARPENTER_MODULE, version, (res.stdout + res.stderr)[-2000:]))
+        raise SandboxError(
+            "downloading %s@%s failed: %s" % (KARPENTER_MODULE, version, (res.stdout + res.stderr)[-2000:])
+        )
     return Path(m.group(1))
 
 

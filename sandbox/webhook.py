@@ -45,8 +45,15 @@ CLUSTER_ID_HEADER = "x-k8s-aws-id"
 TOKEN_MAX_AGE = datetime.timedelta(minutes=15)
 # Query parameters aws-iam-authenticator accepts in the presigned URL.
 ALLOWED_PARAMS = {
-    "action", "version", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
-    "x-amz-security-token", "x-amz-signature", "x-amz-signedheaders",
+    "action",
+    "version",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
 }
 POLICY_GROUP_PREFIX = "sandbox:access-policy:"
 # Cluster-scoped access policy -> the Kubernetes ClusterRole the sandbox binds its group to.
@@ -69,7 +76,7 @@ def decode_token(token):
     """The presigned URL inside an EKS token."""
     if not token.startswith(TOKEN_PREFIX):
         raise Rejected("not an EKS token (no %s prefix)" % TOKEN_PREFIX)
-    body = token[len(TOKEN_PREFIX):]
+    body = token[len(TOKEN_PREFIX) :]
     try:
         return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
@@ -93,7 +100,8 @@ def check_url(url, sts_netloc, now=None):
         raise Rejected("%s is not among the signed headers" % CLUSTER_ID_HEADER)
     try:
         signed_at = datetime.datetime.strptime(query.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(
-            tzinfo=datetime.timezone.utc)
+            tzinfo=datetime.timezone.utc
+        )
     except ValueError:
         raise Rejected("X-Amz-Date is missing or malformed") from None
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -140,20 +148,29 @@ class ClusterState(object):
             import boto3
 
             self._clients[service] = boto3.client(
-                service, endpoint_url=self.cfg["aws_url"], region_name=self.cfg["region"],
-                aws_access_key_id="testing", aws_secret_access_key="testing")
+                service,
+                endpoint_url=self.cfg["aws_url"],
+                region_name=self.cfg["region"],
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
         return self._clients[service]
 
     def admin(self, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.cfg["aws_url"] + path, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.cfg["aws_url"] + path,
+            data=data,
+            method="POST" if data else "GET",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
 
     def verify_signature(self, url):
-        answer = self.admin("/_sandbox/sts/verify-presigned",
-                            {"url": url, "headers": {CLUSTER_ID_HEADER: self.cfg["cluster"]}})
+        answer = self.admin(
+            "/_sandbox/sts/verify-presigned", {"url": url, "headers": {CLUSTER_ID_HEADER: self.cfg["cluster"]}}
+        )
         if not answer.get("valid"):
             raise Rejected("STS refuses the token for cluster %s: %s" % (self.cfg["cluster"], answer.get("reason")))
 
@@ -178,8 +195,9 @@ class ClusterState(object):
         for page in eks.get_paginator("list_access_entries").paginate(clusterName=name):
             for arn in page["accessEntries"]:
                 entry = eks.describe_access_entry(clusterName=name, principalArn=arn)["accessEntry"]
-                entry["accessPolicies"] = eks.list_associated_access_policies(
-                    clusterName=name, principalArn=arn)["associatedAccessPolicies"]
+                entry["accessPolicies"] = eks.list_associated_access_policies(clusterName=name, principalArn=arn)[
+                    "associatedAccessPolicies"
+                ]
                 entries.append(entry)
         return entries
 
@@ -226,16 +244,23 @@ def review(token, state, sts_netloc, now=None):
     if principal and principal.session_name.startswith("i-"):
         dns = state.private_dns_name(principal.session_name)
     decision = authn.resolve(
-        arn, authentication_mode=mode,
+        arn,
+        authentication_mode=mode,
         aws_auth=state.aws_auth() if mode != "API" else None,
         access_entries=state.access_entries() if mode != "CONFIG_MAP" else (),
-        cluster_creator_arn=creator, private_dns_name=dns, access_key_id=access_key_id,
+        cluster_creator_arn=creator,
+        private_dns_name=dns,
+        access_key_id=access_key_id,
     )
     log.info("%s (%s): %s", arn, mode, decision.reason)
     if not decision.allowed:
         return {"authenticated": False, "error": "%s: %s" % (arn, decision.reason)}
-    extra = {"arn": [arn], "canonicalArn": [principal.canonical_arn], "sessionName": [principal.session_name],
-             "accessKeyId": [access_key_id]}
+    extra = {
+        "arn": [arn],
+        "canonicalArn": [principal.canonical_arn],
+        "sessionName": [principal.session_name],
+        "accessKeyId": [access_key_id],
+    }
     return {
         "authenticated": True,
         "user": {
@@ -253,10 +278,14 @@ def policy_bindings():
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
-            "metadata": {"name": "sandbox-access-policy-" + name.lower(),
-                         "labels": {"app.kubernetes.io/managed-by": "sandbox"}},
+            "metadata": {
+                "name": "sandbox-access-policy-" + name.lower(),
+                "labels": {"app.kubernetes.io/managed-by": "sandbox"},
+            },
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": POLICY_GROUP_PREFIX + name}],
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": POLICY_GROUP_PREFIX + name}
+            ],
         }
         for name, role in sorted(POLICY_CLUSTER_ROLES.items())
     ]
@@ -265,8 +294,11 @@ def policy_bindings():
 def webhook_kubeconfig(url, ca_file):
     """The file kube-apiserver's ``--authentication-token-webhook-config-file`` reads."""
     return {
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "aws-iam-authenticator", "cluster": {"server": url, "certificate-authority": str(ca_file)}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "aws-iam-authenticator", "cluster": {"server": url, "certificate-authority": str(ca_file)}}
+        ],
         "users": [{"name": "apiserver", "user": {}}],
         "contexts": [{"name": "webhook", "context": {"cluster": "aws-iam-authenticator", "user": "apiserver"}}],
         "current-context": "webhook",
@@ -303,8 +335,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as e:  # noqa: BLE001 - never fail open; report the error to the API server
             log.exception("review failed")
             status = {"authenticated": False, "error": "the token webhook failed: %s" % e}
-        self._send(200, {"apiVersion": body.get("apiVersion", "authentication.k8s.io/v1"), "kind": "TokenReview",
-                         "status": status})
+        self._send(
+            200,
+            {"apiVersion": body.get("apiVersion", "authentication.k8s.io/v1"), "kind": "TokenReview", "status": status},
+        )
 
 
 def serve(cfg):

@@ -140,6 +140,7 @@ from ansible.errors import AnsibleError
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
+from ansible_collections.jit.karpenter.plugins.module_utils._names import parse_arn
 
 GROUP = "eks_clusters"
 _COMPARISON_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*v?(\d+)\.(\d+)\s*$")
@@ -160,7 +161,8 @@ def parse_version_filters(specs):
         m = _COMPARISON_RE.match(str(spec))
         if not m:
             raise AnsibleError(
-                "kubernetes_versions: %r is not a Kubernetes version such as 1.33 or a comparison such as >=1.30" % (spec,)
+                "kubernetes_versions: %r is not a Kubernetes version such as 1.33 or a comparison such as >=1.30"
+                % (spec,)
             )
         version = (int(m.group(2)), int(m.group(3)))
         if m.group(1) in (None, "=="):
@@ -203,13 +205,13 @@ def keep(cluster, name_patterns=(), tags=None, versions=((), ()), modes=(), stat
 def record(description, region, role_arn=None):
     """The host's view of a ``DescribeCluster`` result: plain, JSON-able fields under snake_case names."""
     arn = description.get("arn") or ""
-    parts = arn.split(":")
+    parsed = parse_arn(arn)
     access = description.get("accessConfig") or {}
     oidc = ((description.get("identity") or {}).get("oidc") or {}).get("issuer")
     return {
         "name": description["name"],
         "arn": arn,
-        "account": parts[4] if len(parts) > 5 else "",
+        "account": parsed.account if parsed else "",
         "region": region,
         "version": description.get("version") or "",
         "platform_version": description.get("platformVersion") or "",
@@ -226,7 +228,9 @@ def hostname(cluster, fmt):
     try:
         return fmt.format(name=cluster["name"], region=cluster["region"], account=cluster["account"])
     except (KeyError, IndexError, ValueError) as e:
-        raise AnsibleError("hostname_format: %r cannot be used (%s); it may name {name}, {region} and {account}" % (fmt, e))
+        raise AnsibleError(
+            "hostname_format: %r cannot be used (%s); it may name {name}, {region} and {account}" % (fmt, e)
+        )
 
 
 def default_group_names(cluster):
@@ -290,17 +294,25 @@ class InventoryModule(AWSInventoryBase):
                 except botocore.exceptions.EndpointConnectionError:
                     self.display.warning("eks_clusters: EKS is not reachable in region %s; skipped" % region)
                 except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-                    raise AnsibleError("eks_clusters: listing the EKS clusters of region %s%s failed: %s"
-                                       % (region, " through role " + role if role else "", e))
+                    raise AnsibleError(
+                        "eks_clusters: listing the EKS clusters of region %s%s failed: %s"
+                        % (region, " through role " + role if role else "", e)
+                    )
         return clusters
 
     def _filter(self, clusters):
         versions = parse_version_filters(self.get_option("kubernetes_versions"))
         kept = [
-            c for c in clusters
-            if keep(c, name_patterns=self.get_option("name_patterns"), tags=self.get_option("tags"),
-                    versions=versions, modes=self.get_option("authentication_modes"),
-                    statuses=self.get_option("statuses"))
+            c
+            for c in clusters
+            if keep(
+                c,
+                name_patterns=self.get_option("name_patterns"),
+                tags=self.get_option("tags"),
+                versions=versions,
+                modes=self.get_option("authentication_modes"),
+                statuses=self.get_option("statuses"),
+            )
         ]
         return sorted(kept, key=lambda c: (c["account"], c["region"], c["name"]))
 
@@ -312,7 +324,8 @@ class InventoryModule(AWSInventoryBase):
             if name in seen:
                 raise AnsibleError(
                     "eks_clusters: clusters %s and %s would both be host %r; set hostname_format, for example to "
-                    "'{name}.{region}.{account}'" % (seen[name], cluster["arn"], name))
+                    "'{name}.{region}.{account}'" % (seen[name], cluster["arn"], name)
+                )
             seen[name] = cluster["arn"]
         self.inventory.add_group(GROUP)
         strict = self.get_option("strict")

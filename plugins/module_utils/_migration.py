@@ -71,14 +71,21 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
         ref = ((provisioner.get("spec") or {}).get("providerRef") or {}).get("name")
         template = templates.get(ref) if ref else None
         if ref and template is None:
-            problems.append("Provisioner {0}: spec.providerRef names AWSNodeTemplate {1}, which does not exist".format(name, ref))
+            problems.append(
+                "Provisioner {0}: spec.providerRef names AWSNodeTemplate {1}, which does not exist".format(name, ref)
+            )
             continue
         profile = _instance_profile(provisioner, template, default_profile)
         role = roles.get(profile) if profile else None
         if not role:
-            problems.append("Provisioner {0}: {1}".format(
-                name, "instance profile {0} has no role".format(profile) if profile
-                else "no instance profile (spec.provider.instanceProfile, or the chart's aws.defaultInstanceProfile)"))
+            problems.append(
+                "Provisioner {0}: {1}".format(
+                    name,
+                    "instance profile {0} has no role".format(profile)
+                    if profile
+                    else "no instance profile (spec.provider.instanceProfile, or the chart's aws.defaultInstanceProfile)",
+                )
+            )
             continue
         try:
             nodepool, nodeclass, converted_notes = convert_provisioner(provisioner, template, role)
@@ -101,12 +108,14 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
     for index, node in enumerate(old):
         ident = instance_id((node.get("spec") or {}).get("providerID"))
         with_nodes.add(ident)
-        planned.append({
-            "name": _name(node),
-            "provisioner": node["metadata"]["labels"][PROVISIONER_LABEL],
-            "instance_id": ident,
-            "batch": index // size + 1,
-        })
+        planned.append(
+            {
+                "name": _name(node),
+                "provisioner": node["metadata"]["labels"][PROVISIONER_LABEL],
+                "instance_id": ident,
+                "batch": index // size + 1,
+            }
+        )
     return {
         "nodepools": nodepools,
         "ec2nodeclasses": [nodeclasses[k] for k in sorted(nodeclasses)],
@@ -131,28 +140,43 @@ class LegacyObjects(KarpenterObjects):
             items = self.core.list_node(label_selector=PROVISIONER_LABEL).items
         except ApiException as e:
             raise api_error(e, "Listing Karpenter 0.16's nodes")
-        return [{
-            "metadata": {"name": n.metadata.name, "labels": dict(n.metadata.labels or {}),
-                         "creationTimestamp": n.metadata.creation_timestamp.isoformat()
-                         if n.metadata.creation_timestamp else None},
-            "spec": {"providerID": n.spec.provider_id},
-        } for n in items]
+        return [
+            {
+                "metadata": {
+                    "name": n.metadata.name,
+                    "labels": dict(n.metadata.labels or {}),
+                    "creationTimestamp": n.metadata.creation_timestamp.isoformat()
+                    if n.metadata.creation_timestamp
+                    else None,
+                },
+                "spec": {"providerID": n.spec.provider_id},
+            }
+            for n in items
+        ]
 
 
 def legacy_instances(ec2, cluster):
     """0.16's live instances of ``cluster``: ``{id: {"state": ..., "provisioner": ...}}``."""
     found = live_instances(ec2, cluster, keys=(LEGACY_PROVISIONER_TAG,))
-    return {ident: {"state": (inst.get("State") or {}).get("Name"),
-                    "provisioner": tag_map(inst.get("Tags")).get(LEGACY_PROVISIONER_TAG)}
-            for ident, inst in found.items()}
+    return {
+        ident: {
+            "state": (inst.get("State") or {}).get("Name"),
+            "provisioner": tag_map(inst.get("Tags")).get(LEGACY_PROVISIONER_TAG),
+        }
+        for ident, inst in found.items()
+    }
 
 
 def profile_roles(iam, names):
     """``{instance profile: its first role's name}``; a profile that does not exist is left out."""
     roles = {}
     for name in names:
-        found = _call("Reading instance profile {0} (iam:GetInstanceProfile)".format(name),
-                      iam.get_instance_profile, missing=("NoSuchEntity",), InstanceProfileName=name)
+        found = _call(
+            "Reading instance profile {0} (iam:GetInstanceProfile)".format(name),
+            iam.get_instance_profile,
+            missing=("NoSuchEntity",),
+            InstanceProfileName=name,
+        )
         if found is MISSING:
             continue
         profile = found["InstanceProfile"]

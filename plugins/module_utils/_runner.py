@@ -44,3 +44,26 @@ def run_module(module, entry):
         result.pop("diff", None)
     module.exit_json(**result)
     return None
+
+
+def eks_resource_argument_spec(options):
+    """The argument spec of a module for one resource of an EKS cluster (an access entry, a Pod
+    Identity association): ``cluster_name``, the module's own ``options``, then ``tags`` (alias
+    ``resource_tags``), ``purge_tags`` and ``state``, as amazon.aws's modules name them."""
+    spec = {"cluster_name": {"type": "str", "required": True}}
+    spec.update(options)
+    spec.update(
+        tags={"type": "dict", "aliases": ["resource_tags"]},
+        purge_tags={"type": "bool", "default": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+    )
+    return spec
+
+
+def eks_entry(run):
+    """The module's entry point for a util whose own is ``run(eks, params, check_mode=..., region=...)``."""
+
+    def entry(module):
+        return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
+
+    return entry

@@ -18,6 +18,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_partition, parse_arn, parse_iam_arn
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING, describe_cluster
@@ -29,8 +30,23 @@ NODE_TYPES = ("EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "HYPE
 # The groups EKS gives nodes itself; in a STANDARD entry they mark a node role put in the wrong type.
 NODE_GROUPS = ("system:nodes", "system:bootstrappers")
 SCOPE_TYPES = ("cluster", "namespace")
-_IAM_ARN_RE = re.compile(r"^arn:(aws[a-z-]*):(iam|sts)::(\d{12}):(role|user|assumed-role|federated-user)/.+$")
-_POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:eks::aws:cluster-access-policy/[A-Za-z0-9_+=,.@-]+$")
+# The principals an access entry names: IAM roles and users, and STS's session principals.
+_PRINCIPAL_KINDS = ("role", "user", "assumed-role", "federated-user")
+_PRINCIPAL_SERVICES = ("iam", "sts")
+_POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9_+=,.@-]+$")
+
+
+def _principal(arn):
+    return parse_iam_arn(arn, kinds=_PRINCIPAL_KINDS, services=_PRINCIPAL_SERVICES)
+
+
+def _is_access_policy_arn(value):
+    """``arn:<partition>:eks::aws:cluster-access-policy/<name>``: AWS owns the policies, so the account is ``aws``."""
+    arn = parse_arn(value)
+    if arn is None or not is_partition(arn.partition) or arn.service != "eks" or arn.region or arn.account != "aws":
+        return False
+    kind, sep, name = arn.resource.partition("/")
+    return kind == "cluster-access-policy" and bool(sep) and bool(_POLICY_NAME_RE.match(name))
 
 
 # ---------------------------------------------------------------- validation
@@ -42,8 +58,8 @@ def validate(params):
     Raises :class:`KarpenterError` naming the option; returns the desired entry (normalised).
     """
     principal = params.get("principal_arn") or ""
-    match = _IAM_ARN_RE.match(principal)
-    if not match:
+    parsed = _principal(principal)
+    if parsed is None:
         raise KarpenterError(
             "principal_arn '{0}' is not an IAM role or user ARN (arn:<partition>:iam::<account>:role/<name>)".format(
                 principal
@@ -58,7 +74,7 @@ def validate(params):
     policies = params.get("access_policies")
 
     if entry_type in NODE_TYPES or entry_type == "EC2":
-        if match.group(4) != "role":
+        if parsed.kind != "role":
             raise KarpenterError(
                 "principal_arn '{0}' is not an IAM role: entries of type {1} are for nodes and accept only roles; "
                 "use type STANDARD for users".format(principal, entry_type),
@@ -124,7 +140,7 @@ def normalize_policies(policies):
     result = {}
     for index, item in enumerate(policies or []):
         arn = (item or {}).get("policy_arn") or ""
-        if not _POLICY_ARN_RE.match(arn):
+        if not _is_access_policy_arn(arn):
             raise KarpenterError(
                 "access_policies[{0}].policy_arn '{1}' is not an EKS access policy ARN "
                 "(arn:aws:eks::aws:cluster-access-policy/<name>)".format(index, arn),
@@ -275,8 +291,11 @@ def get_entry(eks, cluster_name, principal_arn, region=None):
     """The normalised entry with its associated policies, or ``None``."""
     action = "Reading the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name)
     found = _call(
-        action, eks.describe_access_entry, missing=("ResourceNotFoundException",),
-        clusterName=cluster_name, principalArn=principal_arn,
+        action,
+        eks.describe_access_entry,
+        missing=("ResourceNotFoundException",),
+        clusterName=cluster_name,
+        principalArn=principal_arn,
     )
     if found is MISSING:
         # The same code means "no such cluster"; DescribeCluster tells the two apart and names the region.
@@ -370,8 +389,10 @@ def ensure_absent(eks, cluster_name, principal_arn, check_mode=False, region=Non
     if not check_mode:
         _call(
             "Deleting the access entry of '{0}' in cluster '{1}'".format(principal_arn, cluster_name),
-            eks.delete_access_entry, missing=("ResourceNotFoundException",),  # gone already: that is success
-            clusterName=cluster_name, principalArn=principal_arn,
+            eks.delete_access_entry,
+            missing=("ResourceNotFoundException",),  # gone already: that is success
+            clusterName=cluster_name,
+            principalArn=principal_arn,
         )
     return True, {"before": current, "after": None}
 
@@ -393,7 +414,7 @@ def run(eks, params, check_mode=False, region=None):
     cluster_name = params["cluster_name"]
     if params.get("state") == "absent":
         principal = params.get("principal_arn") or ""
-        if not _IAM_ARN_RE.match(principal):
+        if _principal(principal) is None:
             raise KarpenterError(
                 "principal_arn '{0}' is not an IAM role or user ARN".format(principal), principal_arn=principal
             )
@@ -402,6 +423,6 @@ def run(eks, params, check_mode=False, region=None):
         changed, state = ensure_present(eks, cluster_name, params, check_mode=check_mode, region=region)
     return {
         "changed": changed,
-        "access_entry": state["after"] or {},
+        "access_entry": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }

@@ -50,6 +50,7 @@ except ImportError:  # urllib3 comes with kubernetes; without it nothing here ru
         pass
 
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, is_partition, parse_arn
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
     TRANSIENT_STATUSES,
@@ -71,9 +72,6 @@ _FIELDS = ("rolearn", "userarn", "username", "groups")
 # pkg/mapper/configmap/configmap.go isSkippable: these values of a key hold no entries.
 _SKIPPABLE = ("", "``", '""', "''")
 
-_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
-_PARTITION = re.compile(r"^aws(-[a-z]+)*$")
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
 _IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _IAM_PATH_PART = re.compile(r"^[\x21-\x2e\x30-\x7e]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -106,20 +104,24 @@ def canonical_arn(arn):
     """
     if not isinstance(arn, str) or not arn:
         raise KarpenterError(f"arn must be a non-empty string, got {arn!r}")
-    m = _ARN.match(arn)
+    m = parse_arn(arn)
     if not m:
-        raise KarpenterError(f"arn {arn!r} is not an ARN (expected arn:<partition>:iam::<account>:role/<name> or :user/<name>)")
-    if not _PARTITION.match(m.group("partition")):
-        raise KarpenterError("arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.group("partition")))
-    if m.group("service") != "iam" or m.group("region"):
+        raise KarpenterError(
+            f"arn {arn!r} is not an ARN (expected arn:<partition>:iam::<account>:role/<name> or :user/<name>)"
+        )
+    if not is_partition(m.partition):
+        raise KarpenterError(
+            "arn {!r} has an unknown partition {!r} (expected aws, aws-cn, aws-us-gov, ...)".format(arn, m.partition)
+        )
+    if m.service != "iam" or m.region:
         raise KarpenterError(
             "arn {!r} is not an IAM ARN (expected arn:{}:iam::<account>:...; an sts assumed-role ARN must be given as its role ARN)".format(
-                arn, m.group("partition")
+                arn, m.partition
             )
         )
-    if not _ACCOUNT.match(m.group("account")):
-        raise KarpenterError("arn {!r} has an invalid account ID {!r} (expected 12 digits)".format(arn, m.group("account")))
-    kind, _sep, rest = m.group("resource").partition("/")
+    if not is_account_id(m.account):
+        raise KarpenterError("arn {!r} has an invalid account ID {!r} (expected 12 digits)".format(arn, m.account))
+    kind, _sep, rest = m.resource.partition("/")
     if kind not in ("role", "user") or not rest:
         raise KarpenterError(f"arn {arn!r} names neither a role nor a user (expected role/<name> or user/<name>)")
     parts = rest.split("/")
@@ -128,7 +130,7 @@ def canonical_arn(arn):
         raise KarpenterError(f"arn {arn!r} has an invalid {kind} name {name!r}")
     if any(not _IAM_PATH_PART.match(p) for p in path):
         raise KarpenterError(f"arn {arn!r} has an invalid IAM path")
-    prefix = "arn:{}:iam::{}:".format(m.group("partition"), m.group("account"))
+    prefix = "arn:{}:iam::{}:".format(m.partition, m.account)
     warnings = []
     if kind == "role":
         canonical = prefix + "role/" + name
@@ -151,10 +153,10 @@ def identity(arn=None, account=None, username=None, groups=None):
         raise KarpenterError("exactly one of arn and account is required")
     if account is not None:
         account = str(account)
-        if not _ACCOUNT.match(account):
+        if not is_account_id(account):
             raise KarpenterError(f"account {account!r} is not an AWS account ID (expected 12 digits)")
         if username is not None or groups:
-            raise KarpenterError("username and groups do not apply to an account mapping")
+            raise KarpenterError("mapped_username and groups do not apply to an account mapping")
         return Identity(ACCOUNTS, account, account)
     key, canonical, warnings = canonical_arn(arn)
     entry = {ARN_FIELD[key]: canonical}
@@ -212,7 +214,9 @@ def view(entry, key):
     # for that field only): the entry maps with no groups.
     groups = tuple(str(g) for g in groups) if isinstance(groups, list) else ()
     username = folded.get("username")
-    other = tuple(sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS))
+    other = tuple(
+        sorted((str(k), json.dumps(v, sort_keys=True, default=str)) for k, v in folded.items() if k not in _FIELDS)
+    )
     return (_match_key(folded.get(ARN_FIELD[key])), None if username is None else str(username), groups, other)
 
 
@@ -306,7 +310,9 @@ def parse_key(key, text):
         except yaml.YAMLError as e:
             raise KarpenterError(f"aws-auth {key} does not parse as YAML; nothing was written: {e}", key=key) from e
         if found is not None:
-            raise KarpenterError(f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key)
+            raise KarpenterError(
+                f"aws-auth {key} is not a YAML list (found {type(found).__name__}); nothing was written", key=key
+            )
         root = None
     items = list(root.value) if root is not None else []
     want = yaml.ScalarNode if key == ACCOUNTS else yaml.MappingNode
@@ -316,12 +322,16 @@ def parse_key(key, text):
             value = _construct(node)
         except yaml.YAMLError as e:
             raise KarpenterError(
-                "aws-auth {} item {}{} cannot be read: {}; nothing was written".format(key, i, _label(node, key), str(e).replace("\n", " ")),
+                "aws-auth {} item {}{} cannot be read: {}; nothing was written".format(
+                    key, i, _label(node, key), str(e).replace("\n", " ")
+                ),
                 key=key,
             ) from e
         if not isinstance(node, want):
             raise KarpenterError(
-                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(key, i, "an account ID" if key == ACCOUNTS else "a mapping", value),
+                "aws-auth {} item {} is not {}: {!r}; nothing was written".format(
+                    key, i, "an account ID" if key == ACCOUNTS else "a mapping", value
+                ),
                 key=key,
             )
         if key == ACCOUNTS:
@@ -582,7 +592,7 @@ def plan(data, ident, state="present", force=False, purge_groups=False):
     """
     if state == "present" and ident.key != ACCOUNTS and "username" not in ident.entry and not ident.entry.get("groups"):
         # An entry with neither maps the identity to its own ARN with no groups.
-        raise KarpenterError(f"state=present for {ident.match} needs username or groups; nothing was written")
+        raise KarpenterError(f"state=present for {ident.match} needs mapped_username or groups; nothing was written")
     parsed = parse_data(data)
     target = parsed[ident.key]
     result = Plan(ident.key)
@@ -616,7 +626,9 @@ def plan(data, ident, state="present", force=False, purge_groups=False):
         # EKS would still map the identity through these: absent removes them too.
         other_edits = {i: None for i in also}
         result.changes.extend(dict(action="removed", **ident.label) for _i in also)
-        result.warnings.append(f"Removed {len(also)} {other} entries for {ident.match}: EKS looks every ARN up in both mapRoles and mapUsers")
+        result.warnings.append(
+            f"Removed {len(also)} {other} entries for {ident.match}: EKS looks every ARN up in both mapRoles and mapUsers"
+        )
     elif also:
         result.warnings.extend(
             f"aws-auth {other} item {i} also maps {ident.match} (EKS looks every ARN up in mapRoles first, then mapUsers); "
@@ -703,7 +715,10 @@ def _backup(core, namespace, name, cm, run, now):
     """Save ``cm``'s data as a new ConfigMap; on a later attempt, overwrite this run's own backup."""
     if run.backup_name is None:
         run.backup_name = backup_name(name, now)
-    annotations = {"jit.karpenter/backup-of": name, "jit.karpenter/backup-of-resource-version": cm.metadata.resource_version}
+    annotations = {
+        "jit.karpenter/backup-of": name,
+        "jit.karpenter/backup-of-resource-version": cm.metadata.resource_version,
+    }
     for attempt in range(5):
         body = _config_map(namespace, run.backup_name, dict(cm.data or {}), annotations)
         try:
@@ -748,14 +763,26 @@ def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run
     return result
 
 
-def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth", force=False, backup=False,
-           check_mode=False, attempts=12, sleep=time.sleep, now=None, purge_groups=False):
+def ensure(
+    core,
+    ident,
+    state="present",
+    namespace="kube-system",
+    name="aws-auth",
+    force=False,
+    backup=False,
+    check_mode=False,
+    attempts=12,
+    sleep=time.sleep,
+    now=None,
+    purge_groups=False,
+):
     """Bring ``namespace/name`` to hold (``present``) or not hold (``absent``) ``ident``.
 
     ``core`` is a ``kubernetes.client.CoreV1Api``. Every write carries the
     ``resourceVersion`` that was read; on 409 Conflict the ConfigMap is read and merged
     again, and on 429 or a 5xx the read, merge and write are sent again, with bounded backoff. Returns ``(changed, result)`` with ``result`` a dict
-    (``mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
+    (``identity_mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
     In check mode the write is a server-side dry run.
     """
     run = _Run()
@@ -777,7 +804,7 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
         raise err
     where = f"{namespace}/{name} {result.key}"
     out = {
-        "mapping": copy.deepcopy(result.mapping) if state == "present" else None,
+        "identity_mapping": copy.deepcopy(result.mapping) if state == "present" else None,
         "changes": result.changes,
         "warnings": result.warnings,
         "backup_name": run.backup_name if run.backup_created else None,
@@ -789,8 +816,8 @@ def ensure(core, ident, state="present", namespace="kube-system", name="aws-auth
             "after": render_entries(result.after_entries, result.key),
         },
     }
-    if out["mapping"] is not None and result.key == ACCOUNTS:
-        out["mapping"] = {"account": str(out["mapping"])}
+    if out["identity_mapping"] is not None and result.key == ACCOUNTS:
+        out["identity_mapping"] = {"account": str(out["identity_mapping"])}
     return result.changed, out
 
 

@@ -55,7 +55,9 @@ def check(kubernetes_version, karpenter_version):
                 "Kubernetes {0} is newer than any version this collection knows Karpenter's support for "
                 "(newest known: {1}); check Karpenter's compatibility matrix".format(kube, newest)
             )
-        return False, "Kubernetes {0} is older than any Karpenter release this collection installs supports".format(kube)
+        return False, "Kubernetes {0} is older than any Karpenter release this collection installs supports".format(
+            kube
+        )
     minimum = MIN_KARPENTER[kube]
     if karp < _tuple(minimum):
         return False, "Karpenter {0} does not support Kubernetes {1}; it needs Karpenter {2} or later".format(

@@ -115,15 +115,23 @@ def choose_network(nodegroups, cluster_subnet_ids, route_tables, cluster_securit
                 subnet_ids=list(cluster_subnet_ids),
             )
     if node_security_group_ids:
-        return {"subnet_ids": subnets, "security_group_ids": list(node_security_group_ids), "source": source,
-                "security_group_source": "the security groups of the managed node groups' instances"}
+        return {
+            "subnet_ids": subnets,
+            "security_group_ids": list(node_security_group_ids),
+            "source": source,
+            "security_group_source": "the security groups of the managed node groups' instances",
+        }
     if not cluster_security_group_id:
         raise KarpenterError(
             "the cluster reports no cluster security group (resourcesVpcConfig.clusterSecurityGroupId);"
             " give nodeclass.security_group_selector_terms"
         )
-    return {"subnet_ids": subnets, "security_group_ids": [cluster_security_group_id], "source": source,
-            "security_group_source": "the cluster security group (resourcesVpcConfig.clusterSecurityGroupId)"}
+    return {
+        "subnet_ids": subnets,
+        "security_group_ids": [cluster_security_group_id],
+        "source": source,
+        "security_group_source": "the cluster security group (resourcesVpcConfig.clusterSecurityGroupId)",
+    }
 
 
 def instance_security_groups(reservations):
@@ -220,9 +228,7 @@ def no_match_message(nodeclass, field, terms, what, existing):
     """``EC2NodeClass default: subnet_selector_terms [...] match no subnet; the VPC has: ...``."""
     lines = ["EC2NodeClass {0}: {1} {2} match no {3}".format(nodeclass, field, json.dumps(terms, sort_keys=True), what)]
     if existing is not None:
-        lines.append(
-            "  what exists: " + ("; ".join(existing) if existing else "none")
-        )
+        lines.append("  what exists: " + ("; ".join(existing) if existing else "none"))
     return "\n".join(lines)
 
 
@@ -257,11 +263,16 @@ def _paged(action, fn, key, **kwargs):
 
 
 def nodegroups(eks, cluster_name):
-    names = _paged("Listing the node groups of EKS cluster " + cluster_name, eks.list_nodegroups, "nodegroups",
-                   clusterName=cluster_name)
+    names = _paged(
+        "Listing the node groups of EKS cluster " + cluster_name,
+        eks.list_nodegroups,
+        "nodegroups",
+        clusterName=cluster_name,
+    )
     return [
-        aws_call("Describing node group " + name, eks.describe_nodegroup, clusterName=cluster_name,
-                 nodegroupName=name)["nodegroup"]
+        aws_call("Describing node group " + name, eks.describe_nodegroup, clusterName=cluster_name, nodegroupName=name)[
+            "nodegroup"
+        ]
         for name in sorted(names)
     ]
 
@@ -272,17 +283,25 @@ def node_group_security_groups(ec2, cluster_name, groups):
     if not names:
         return []
     reservations = _paged(
-        "Describing the node groups' instances", ec2.describe_instances, "Reservations",
-        Filters=[{"Name": "tag:eks:cluster-name", "Values": [cluster_name]},
-                 {"Name": "tag:eks:nodegroup-name", "Values": names},
-                 {"Name": "instance-state-name", "Values": ["pending", "running"]}],
+        "Describing the node groups' instances",
+        ec2.describe_instances,
+        "Reservations",
+        Filters=[
+            {"Name": "tag:eks:cluster-name", "Values": [cluster_name]},
+            {"Name": "tag:eks:nodegroup-name", "Values": names},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ],
     )
     return instance_security_groups(reservations)
 
 
 def route_tables(ec2, vpc_id):
-    return _paged("Describing the route tables of " + vpc_id, ec2.describe_route_tables, "RouteTables",
-                  Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    return _paged(
+        "Describing the route tables of " + vpc_id,
+        ec2.describe_route_tables,
+        "RouteTables",
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+    )
 
 
 def _describe_by_ids(action, fn, key, id_param, ids):
@@ -290,9 +309,11 @@ def _describe_by_ids(action, fn, key, id_param, ids):
     try:
         return fn(**{id_param: list(ids)}).get(key) or []
     except botocore.exceptions.ClientError as e:
-        if str(error_code(e) or "").endswith(".NotFound") or error_code(e) in ("InvalidGroupId.Malformed",
-                                                                               "InvalidSubnetID.Malformed",
-                                                                               "InvalidAMIID.Malformed"):
+        if str(error_code(e) or "").endswith(".NotFound") or error_code(e) in (
+            "InvalidGroupId.Malformed",
+            "InvalidSubnetID.Malformed",
+            "InvalidAMIID.Malformed",
+        ):
             return []
         raise KarpenterError("{0} failed: {1}".format(action, e), error_code=error_code(e))
     except botocore.exceptions.BotoCoreError as e:
@@ -303,8 +324,9 @@ def resolve_subnets(ec2, terms):
     found = {}
     for term in terms:
         if term.get("id"):
-            items = _describe_by_ids("Describing subnet " + term["id"], ec2.describe_subnets, "Subnets",
-                                     "SubnetIds", [term["id"]])
+            items = _describe_by_ids(
+                "Describing subnet " + term["id"], ec2.describe_subnets, "Subnets", "SubnetIds", [term["id"]]
+            )
         else:
             items = _paged("Describing subnets", ec2.describe_subnets, "Subnets", Filters=ec2_filters(term))
         for item in items:
@@ -316,11 +338,17 @@ def resolve_security_groups(ec2, terms):
     found = {}
     for term in terms:
         if term.get("id"):
-            items = _describe_by_ids("Describing security group " + term["id"], ec2.describe_security_groups,
-                                     "SecurityGroups", "GroupIds", [term["id"]])
+            items = _describe_by_ids(
+                "Describing security group " + term["id"],
+                ec2.describe_security_groups,
+                "SecurityGroups",
+                "GroupIds",
+                [term["id"]],
+            )
         else:
-            items = _paged("Describing security groups", ec2.describe_security_groups, "SecurityGroups",
-                           Filters=ec2_filters(term))
+            items = _paged(
+                "Describing security groups", ec2.describe_security_groups, "SecurityGroups", Filters=ec2_filters(term)
+            )
         for item in items:
             found[item["GroupId"]] = item
     return found
@@ -357,8 +385,9 @@ def resolve_amis(ec2, ssm, terms, kubernetes_version):
             if value:
                 ids.append(value)
         elif term.get("id"):
-            images = _describe_by_ids("Describing image " + term["id"], ec2.describe_images, "Images",
-                                      "ImageIds", [term["id"]])
+            images = _describe_by_ids(
+                "Describing image " + term["id"], ec2.describe_images, "Images", "ImageIds", [term["id"]]
+            )
             tried.append(term["id"])
             ids.extend(i["ImageId"] for i in images)
         else:
@@ -420,8 +449,7 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
         entry = {"name": name}
         for field, what, resolve, defaulted in (
             ("subnet_selector_terms", "subnet", resolve_subnets, network["subnet_ids"]),
-            ("security_group_selector_terms", "security group", resolve_security_groups,
-             network["security_group_ids"]),
+            ("security_group_selector_terms", "security group", resolve_security_groups, network["security_group_ids"]),
         ):
             terms = nodeclass.get(field)
             if not terms:
@@ -435,20 +463,35 @@ def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
                 if field == "subnet_selector_terms":
                     if vpc_subnets is None:
                         vpc_subnets = _vpc_items(ec2, cluster, "subnets")
-                    existing = ["the cluster's VPC {0} has subnets: ".format(cluster.get("vpc_id"))
-                                + "".join("\n    " + line for line in format_subnets(vpc_subnets))] if vpc_subnets else []
+                    existing = (
+                        [
+                            "the cluster's VPC {0} has subnets: ".format(cluster.get("vpc_id"))
+                            + "".join("\n    " + line for line in format_subnets(vpc_subnets))
+                        ]
+                        if vpc_subnets
+                        else []
+                    )
                 else:
                     if vpc_groups is None:
                         vpc_groups = _vpc_items(ec2, cluster, "groups")
-                    existing = ["the cluster's VPC {0} has security groups: ".format(cluster.get("vpc_id"))
-                                + "".join("\n    " + line for line in format_groups(vpc_groups))] if vpc_groups else []
+                    existing = (
+                        [
+                            "the cluster's VPC {0} has security groups: ".format(cluster.get("vpc_id"))
+                            + "".join("\n    " + line for line in format_groups(vpc_groups))
+                        ]
+                        if vpc_groups
+                        else []
+                    )
                 problems.append(no_match_message(name, field, terms, what, existing))
         ami_terms = [_clean(t) for t in (nodeclass.get("ami_selector_terms") or [{"alias": "al2023@latest"}])]
         ids, tried = resolve_amis(ec2, ssm, ami_terms, cluster["version"])
         entry["ami_selector_terms"] = {"terms": ami_terms, "ids": ids, "checked": ids is not None}
         if ids == []:
-            problems.append(no_match_message(name, "ami_selector_terms", ami_terms, "image", None)
-                            + "\n  looked for: " + "; ".join(tried))
+            problems.append(
+                no_match_message(name, "ami_selector_terms", ami_terms, "image", None)
+                + "\n  looked for: "
+                + "; ".join(tried)
+            )
         classes.append(entry)
     result["nodeclasses"] = classes
     if problems:
@@ -473,8 +516,9 @@ def _vpc_items(ec2, cluster, kind):
     filters = [{"Name": "vpc-id", "Values": [cluster["vpc_id"]]}]
     if kind == "subnets":
         return _paged("Describing the VPC's subnets", ec2.describe_subnets, "Subnets", Filters=filters)
-    return _paged("Describing the VPC's security groups", ec2.describe_security_groups, "SecurityGroups",
-                  Filters=filters)
+    return _paged(
+        "Describing the VPC's security groups", ec2.describe_security_groups, "SecurityGroups", Filters=filters
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -522,8 +566,9 @@ def _current_tags(ec2, resource_ids):
     groups = [r for r in resource_ids if r.startswith("sg-")]
     other = sorted(set(resource_ids) - set(subnets) - set(groups))
     if other:
-        raise KarpenterError("only subnets and security groups are tagged for discovery, not {0}".format(
-            ", ".join(other)))
+        raise KarpenterError(
+            "only subnets and security groups are tagged for discovery, not {0}".format(", ".join(other))
+        )
     found = {}
     if subnets:
         for rid, item in resolve_subnets(ec2, [{"id": s} for s in subnets]).items():
@@ -539,7 +584,10 @@ def _current_tags(ec2, resource_ids):
 
 def _recorded_resources(ec2, cluster_name):
     """ID -> tags of subnets and security groups whose record lists the discovery tag for this cluster."""
-    filters = [{"Name": "tag:" + DISCOVERY_TAG, "Values": [cluster_name]}, {"Name": "tag-key", "Values": [ADDED_TAGS_KEY]}]
+    filters = [
+        {"Name": "tag:" + DISCOVERY_TAG, "Values": [cluster_name]},
+        {"Name": "tag-key", "Values": [ADDED_TAGS_KEY]},
+    ]
     found = {}
     for item in _paged("Describing subnets", ec2.describe_subnets, "Subnets", Filters=filters):
         found[item["SubnetId"]] = tag_map(item.get("Tags"))
@@ -564,13 +612,22 @@ def ensure_tags_present(ec2, cluster_name, resource_ids, check_mode=False):
     plan = tag_plan(current, cluster_name)
     if not check_mode:
         for rid, tags in plan.items():
-            aws_call("Tagging " + rid, ec2.create_tags, Resources=[rid],
-                     Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
-    before = {rid: {k: current[rid].get(k) for k in (DISCOVERY_TAG, ADDED_TAGS_KEY) if k in current[rid]}
-              for rid in sorted(current)}
+            aws_call(
+                "Tagging " + rid,
+                ec2.create_tags,
+                Resources=[rid],
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            )
+    before = {
+        rid: {k: current[rid].get(k) for k in (DISCOVERY_TAG, ADDED_TAGS_KEY) if k in current[rid]}
+        for rid in sorted(current)
+    }
     after = {rid: dict(before[rid], **plan.get(rid, {})) for rid in sorted(current)}
-    return bool(plan), {"before": before, "after": after, "state": {
-        "tag": {DISCOVERY_TAG: cluster_name}, "added": sorted(plan), "record_tag": ADDED_TAGS_KEY}}
+    return bool(plan), {
+        "before": before,
+        "after": after,
+        "state": {"tag": {DISCOVERY_TAG: cluster_name}, "added": sorted(plan), "record_tag": ADDED_TAGS_KEY},
+    }
 
 
 def ensure_tags_absent(ec2, cluster_name, check_mode=False):
@@ -584,8 +641,15 @@ def ensure_tags_absent(ec2, cluster_name, check_mode=False):
                 delete.append({"Key": ADDED_TAGS_KEY})
             aws_call("Untagging " + rid, ec2.delete_tags, Resources=[rid], Tags=delete)
             if rest is not None:
-                aws_call("Updating the record on " + rid, ec2.create_tags, Resources=[rid],
-                         Tags=[{"Key": ADDED_TAGS_KEY, "Value": rest}])
+                aws_call(
+                    "Updating the record on " + rid,
+                    ec2.create_tags,
+                    Resources=[rid],
+                    Tags=[{"Key": ADDED_TAGS_KEY, "Value": rest}],
+                )
     before = {rid: {k: current[rid].get(k) for k in (DISCOVERY_TAG, ADDED_TAGS_KEY)} for rid in plan}
-    return bool(plan), {"before": before, "after": {rid: {} for rid in plan}, "state": {
-        "removed": sorted(plan), "record_tag": ADDED_TAGS_KEY}}
+    return bool(plan), {
+        "before": before,
+        "after": {rid: {} for rid in plan},
+        "state": {"removed": sorted(plan), "record_tag": ADDED_TAGS_KEY},
+    }

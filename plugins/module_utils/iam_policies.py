@@ -9,32 +9,32 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    parse_iam_arn,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 STS_AUDIENCE = "sts.amazonaws.com"
 POLICY_VERSION = "2012-10-17"
 
-_PROVIDER_ARN_RE = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):oidc-provider/(?P<issuer>[^\s]+)$"
-)
-# Kubernetes names: a DNS-1123 subdomain (service accounts) or label (namespaces).
-_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _WILDCARD_RE = re.compile(r"[*?]")
 
 
 def parse_oidc_provider_arn(arn):
     """Split an IAM OIDC provider ARN into ``(partition, account_id, issuer_host_path)``."""
-    match = _PROVIDER_ARN_RE.match(str(arn or "").strip())
-    if not match:
+    text = str(arn or "").strip()
+    parsed = parse_iam_arn(text, kinds=("oidc-provider",))
+    if parsed is None or re.search(r"\s", text):
         raise KarpenterError(
             f"'{arn}' is not an IAM OIDC provider ARN (arn:<partition>:iam::<account>:oidc-provider/<issuer>)"
         )
-    issuer = match.group("issuer").rstrip("/")
-    return match.group("partition"), match.group("account"), issuer
+    issuer = "/".join(parsed.path + [parsed.name]).rstrip("/")
+    return parsed.partition, parsed.account, issuer
 
 
-def _check_name(kind, value, pattern, max_len, allow_wildcards):
+def _check_name(kind, value, valid, allow_wildcards):
     if not value or not isinstance(value, str):
         raise KarpenterError(f"The service account's {kind} must be a non-empty string, not {value!r}")
     if _WILDCARD_RE.search(value):
@@ -44,7 +44,7 @@ def _check_name(kind, value, pattern, max_len, allow_wildcards):
                 "set allow_wildcards to opt in to a StringLike match"
             )
         return
-    if len(value) > max_len or not pattern.match(value):
+    if not valid(value):
         raise KarpenterError(f"'{value}' is not a valid Kubernetes {kind}")
 
 
@@ -58,8 +58,8 @@ def irsa_trust_policy(provider_arn, namespace, service_account, audience=STS_AUD
     the ``:sub`` condition (only) becomes ``StringLike``.
     """
     _partition, _account, issuer = parse_oidc_provider_arn(provider_arn)
-    _check_name("namespace", namespace, _LABEL_RE, 63, allow_wildcards)
-    _check_name("name", service_account, _SUBDOMAIN_RE, 253, allow_wildcards)
+    _check_name("namespace", namespace, is_dns1123_label, allow_wildcards)
+    _check_name("name", service_account, is_dns1123_subdomain, allow_wildcards)
     if not audience or _WILDCARD_RE.search(str(audience)):
         raise KarpenterError(f"The audience must be a literal value, not {audience!r}")
 

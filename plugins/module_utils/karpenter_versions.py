@@ -262,7 +262,9 @@ def plan_change(installed, target):
                 "Karpenter {0} is installed; going back to {1} crosses a change of its CRDs{2}, which "
                 "Karpenter does not support undoing in place (objects may already hold fields the older "
                 "CRDs do not know). Keep karpenter_version at {3}.x or later.".format(
-                    installed, target, " and IAM ({0})".format("; ".join(changes)) if changes else "",
+                    installed,
+                    target,
+                    " and IAM ({0})".format("; ".join(changes)) if changes else "",
                     _str(old[:2]),
                 )
             )

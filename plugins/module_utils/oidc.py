@@ -21,6 +21,7 @@ try:
 except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import urlsplit
 
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, parse_arn
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
@@ -73,7 +74,7 @@ def provider_url(issuer):
 
 def provider_arn(issuer, account_id, partition="aws"):
     """``arn:<partition>:iam::<account>:oidc-provider/<host><path>``."""
-    if not re.match(r"^\d{12}$", str(account_id or "")):
+    if not is_account_id(str(account_id or "")):
         raise KarpenterError(f"'{account_id}' is not a 12-digit AWS account ID")
     return f"arn:{partition}:iam::{account_id}:oidc-provider/{provider_url(issuer)}"
 
@@ -177,7 +178,11 @@ def trusting_principals(document):
     for statement in statements:
         if statement.get("Effect") != "Allow":
             continue
-        federated = (statement.get("Principal") or {}).get("Federated") if isinstance(statement.get("Principal"), dict) else None
+        federated = (
+            (statement.get("Principal") or {}).get("Federated")
+            if isinstance(statement.get("Principal"), dict)
+            else None
+        )
         if isinstance(federated, str):
             federated = [federated]
         found.extend(federated or [])
@@ -198,7 +203,9 @@ def keep_reason(arn, tags, required_tags, trusting_roles):
         )
     if trusting_roles:
         return "IAM role{0} {1} still trust{2} it".format(
-            "s" if len(trusting_roles) > 1 else "", ", ".join(sorted(trusting_roles)), "" if len(trusting_roles) > 1 else "s"
+            "s" if len(trusting_roles) > 1 else "",
+            ", ".join(sorted(trusting_roles)),
+            "" if len(trusting_roles) > 1 else "s",
         )
     return None
 
@@ -272,13 +279,15 @@ def cluster_issuer(eks, cluster_name, region):
 
 def account_and_partition(sts):
     identity = _call("Looking up the AWS account (sts:GetCallerIdentity)", sts.get_caller_identity)
-    return identity["Account"], identity["Arn"].split(":")[1]
+    return identity["Account"], parse_arn(identity["Arn"]).partition
 
 
 def get_provider(iam, arn):
     """The normalized provider, or ``None`` when it does not exist."""
     response = _call(
-        f"Reading OIDC provider {arn}", iam.get_open_id_connect_provider, missing=("NoSuchEntity",),
+        f"Reading OIDC provider {arn}",
+        iam.get_open_id_connect_provider,
+        missing=("NoSuchEntity",),
         OpenIDConnectProviderArn=arn,
     )
     if response is MISSING:
@@ -352,8 +361,10 @@ def ensure_present(
                 params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
             # EntityAlreadyExists: created concurrently, which is success.
             _call(
-                f"Creating OIDC provider for {issuer}", iam.create_open_id_connect_provider,
-                missing=("EntityAlreadyExists",), **params,
+                f"Creating OIDC provider for {issuer}",
+                iam.create_open_id_connect_provider,
+                missing=("EntityAlreadyExists",),
+                **params,
             )
             after = get_provider(iam, arn) or after
         return True, {"before": None, "after": after, "note": note}
@@ -407,7 +418,9 @@ def ensure_absent(iam, arn, check_mode=False, required_tags=None, keep_if_truste
             return False, {"before": current, "after": current, "kept": reason}
     if not check_mode:
         _call(
-            f"Deleting OIDC provider {arn}", iam.delete_open_id_connect_provider, missing=("NoSuchEntity",),
+            f"Deleting OIDC provider {arn}",
+            iam.delete_open_id_connect_provider,
+            missing=("NoSuchEntity",),
             OpenIDConnectProviderArn=arn,
         )
     return True, {"before": current, "after": None, "kept": None}
@@ -453,7 +466,7 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
         "changed": changed,
         "issuer": issuer,
         "issuer_host_path": provider_url(issuer),
-        "oidc_provider": state["after"] or {},
+        "oidc_provider": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }
     if note:

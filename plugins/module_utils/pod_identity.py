@@ -10,30 +10,28 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.jit.karpenter.plugins.module_utils._names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    parse_iam_arn,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import apply_tags, plan_tags
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING, describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
-# Kubernetes DNS-1123 labels (namespaces) and subdomains (service accounts).
-_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def validate(params, state="present"):
     """The desired association; raises :class:`KarpenterError` naming the bad option."""
     namespace = params.get("namespace") or ""
     service_account = params.get("service_account") or ""
-    if len(namespace) > 63 or not _LABEL_RE.match(namespace):
+    if not is_dns1123_label(namespace):
         raise KarpenterError(
             "namespace '{0}' is not a Kubernetes namespace name (lower-case letters, digits and '-', "
             "at most 63 characters)".format(namespace),
             namespace=namespace,
         )
-    if len(service_account) > 253 or not _SUBDOMAIN_RE.match(service_account):
+    if not is_dns1123_subdomain(service_account):
         raise KarpenterError(
             "service_account '{0}' is not a Kubernetes service account name".format(service_account),
             service_account=service_account,
@@ -42,7 +40,7 @@ def validate(params, state="present"):
     if state == "present":
         if not role_arn:
             raise KarpenterError("role_arn is required with state=present", namespace=namespace)
-        if not _ROLE_ARN_RE.match(role_arn):
+        if parse_iam_arn(role_arn, kinds=("role",)) is None:
             raise KarpenterError(
                 "role_arn '{0}' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>); Pod Identity "
                 "assumes a role that trusts pods.eks.amazonaws.com".format(role_arn),
@@ -169,8 +167,9 @@ def ensure_present(eks, cluster_name, params, check_mode=False, region=None):
             associationId=current["association_id"],
             roleArn=changes["role_arn"],
         )
-    apply_tags(eks, current["association_arn"], changes["tag"], changes["untag"],
-               "the Pod Identity association of " + where)
+    apply_tags(
+        eks, current["association_arn"], changes["tag"], changes["untag"], "the Pod Identity association of " + where
+    )
     return True, {
         "before": current,
         "after": find(eks, cluster_name, desired["namespace"], desired["service_account"], region),
@@ -185,8 +184,10 @@ def ensure_absent(eks, cluster_name, params, check_mode=False, region=None):
     if not check_mode:
         _call(
             "Deleting the Pod Identity association " + current["association_id"],
-            eks.delete_pod_identity_association, missing=("ResourceNotFoundException",),  # gone already
-            clusterName=cluster_name, associationId=current["association_id"],
+            eks.delete_pod_identity_association,
+            missing=("ResourceNotFoundException",),  # gone already
+            clusterName=cluster_name,
+            associationId=current["association_id"],
         )
     return True, {"before": current, "after": None}
 
@@ -198,6 +199,6 @@ def run(eks, params, check_mode=False, region=None):
         changed, state = ensure_present(eks, params["cluster_name"], params, check_mode=check_mode, region=region)
     return {
         "changed": changed,
-        "association": state["after"] or {},
+        "pod_identity_association": state["after"],
         "diff": {"before": state["before"] or {}, "after": state["after"] or {}},
     }

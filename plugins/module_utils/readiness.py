@@ -32,8 +32,7 @@ FIXES = {
         " that the controller's role has the KarpenterControllerIAMIntegrationPolicy"
     ),
     ("EC2NodeClass", "ValidationSucceeded"): (
-        "AWS refused the controller's dry-run launch: check the controller's IAM policies and the node class's"
-        " tags"
+        "AWS refused the controller's dry-run launch: check the controller's IAM policies and the node class's tags"
     ),
     ("NodePool", "NodeClassReady"): "its EC2NodeClass is not Ready (see the EC2NodeClass's line)",
     ("NodePool", "ValidationSucceeded"): "fix the NodePool's requirements, taints or labels as the message says",
@@ -42,8 +41,15 @@ NO_CONTROLLER = (
     "no condition reported: the Karpenter controller has not reconciled it; check that its pods run"
     " (kubectl -n {namespace} get pods -l app.kubernetes.io/name=karpenter) and read their logs"
 )
-ORDER = ("SubnetsReady", "SecurityGroupsReady", "AMIsReady", "InstanceProfileReady", "NodeClassReady",
-         "ValidationSucceeded", "Ready")
+ORDER = (
+    "SubnetsReady",
+    "SecurityGroupsReady",
+    "AMIsReady",
+    "InstanceProfileReady",
+    "NodeClassReady",
+    "ValidationSucceeded",
+    "Ready",
+)
 
 
 def _conditions(obj):

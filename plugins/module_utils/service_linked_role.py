@@ -62,6 +62,7 @@ def ensure_present(iam, service_name, description=None, check_mode=False):
     kwargs = {"AWSServiceName": service_name}
     if description:
         kwargs["Description"] = description
-    created = aws_call("Creating the service-linked role of " + service_name, iam.create_service_linked_role,
-                       **kwargs)["Role"]
+    created = aws_call("Creating the service-linked role of " + service_name, iam.create_service_linked_role, **kwargs)[
+        "Role"
+    ]
     return True, summary(created)

@@ -351,7 +351,12 @@ def _delete_instance_profile(iam, name, roles):
 
 def _untag(ec2, resource_id, keys, record_goes):
     tags = [{"Key": k} for k in keys] + ([{"Key": ADDED_TAGS_RECORD_KEY}] if record_goes else [])
-    _call("Removing tags {0} from {1}".format(", ".join(keys), resource_id), ec2.delete_tags, Resources=[resource_id], Tags=tags)
+    _call(
+        "Removing tags {0} from {1}".format(", ".join(keys), resource_id),
+        ec2.delete_tags,
+        Resources=[resource_id],
+        Tags=tags,
+    )
 
 
 # ------------------------------------------------------------------- inventory
@@ -398,7 +403,9 @@ def _wait(predicate, timeout, sleep, interval=5):
         sleep(interval)
 
 
-def ensure_absent(objects, ec2, iam, region, cluster, wait_timeout=600, discovery_tags=True, check_mode=False, sleep=time.sleep):
+def ensure_absent(
+    objects, ec2, iam, region, cluster, wait_timeout=600, discovery_tags=True, check_mode=False, sleep=time.sleep
+):
     """Remove every node and resource of Karpenter's for ``cluster``.
 
     1. Delete every NodePool, NodeClaim and EC2NodeClass (0.16: Provisioner, AWSNodeTemplate, and

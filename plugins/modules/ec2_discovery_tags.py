@@ -89,8 +89,9 @@ def execute(module):
     params = module.params
     ec2 = module.client("ec2")
     if params["state"] == "present":
-        changed, out = ensure_tags_present(ec2, params["cluster_name"], params["resource_ids"],
-                                           check_mode=module.check_mode)
+        changed, out = ensure_tags_present(
+            ec2, params["cluster_name"], params["resource_ids"], check_mode=module.check_mode
+        )
     else:
         changed, out = ensure_tags_absent(ec2, params["cluster_name"], check_mode=module.check_mode)
     return {"changed": changed, "tags": out["state"], "diff": {"before": out["before"], "after": out["after"]}}

@@ -159,7 +159,7 @@ RETURN = r"""
 access_entry:
   description:
     - The entry after the task; in check mode the predicted entry (then RV(access_entry.access_entry_arn) of a new
-      entry is null). Empty when O(state=absent).
+      entry is null). V(null) when O(state=absent).
   returned: always
   type: dict
   contains:
@@ -197,42 +197,40 @@ access_entry:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.access_entry import TYPES, run
 
 
-def execute(module):
-    return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-
-
 def main():
-    argument_spec = {
-        "cluster_name": {"type": "str", "required": True},
-        "principal_arn": {"type": "str", "required": True},
-        "type": {"type": "str", "choices": list(TYPES), "default": "STANDARD"},
-        "kubernetes_groups": {"type": "list", "elements": "str"},
-        "username": {"type": "str"},
-        "access_policies": {
-            "type": "list",
-            "elements": "dict",
-            "options": {
-                "policy_arn": {"type": "str", "required": True},
-                "access_scope": {
-                    "type": "dict",
-                    "options": {
-                        "type": {"type": "str", "choices": ["cluster", "namespace"], "default": "cluster"},
-                        "namespaces": {"type": "list", "elements": "str"},
+    argument_spec = eks_resource_argument_spec(
+        {
+            "principal_arn": {"type": "str", "required": True},
+            "type": {"type": "str", "choices": list(TYPES), "default": "STANDARD"},
+            "kubernetes_groups": {"type": "list", "elements": "str"},
+            "username": {"type": "str"},
+            "access_policies": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "policy_arn": {"type": "str", "required": True},
+                    "access_scope": {
+                        "type": "dict",
+                        "options": {
+                            "type": {"type": "str", "choices": ["cluster", "namespace"], "default": "cluster"},
+                            "namespaces": {"type": "list", "elements": "str"},
+                        },
                     },
                 },
             },
-        },
-        "node_role": {"type": "bool", "default": False},
-        "tags": {"type": "dict", "aliases": ["resource_tags"]},
-        "purge_tags": {"type": "bool", "default": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }
+            "node_role": {"type": "bool", "default": False},
+        }
+    )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, eks_entry(run))
 
 
 if __name__ == "__main__":

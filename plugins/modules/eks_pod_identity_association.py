@@ -80,7 +80,7 @@ EXAMPLES = r"""
 
 - name: Show the association
   ansible.builtin.debug:
-    msg: "{{ pia.association.association_id }} -> {{ pia.association.role_arn }}"
+    msg: "{{ pia.pod_identity_association.association_id }} -> {{ pia.pod_identity_association.role_arn }}"
 
 - name: Remove it
   jit.karpenter.eks_pod_identity_association:
@@ -91,10 +91,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-association:
+pod_identity_association:
   description:
     - The association after the task; in check mode the predicted one (then the ARN and ID of a new association
-      are null). Empty when O(state=absent).
+      are null). V(null) when O(state=absent).
   returned: always
   type: dict
   contains:
@@ -128,30 +128,28 @@ association:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.pod_identity import run
 
 
-def execute(module):
-    return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-
-
 def main():
-    argument_spec = {
-        "cluster_name": {"type": "str", "required": True},
-        "namespace": {"type": "str", "required": True},
-        "service_account": {"type": "str", "required": True},
-        "role_arn": {"type": "str"},
-        "tags": {"type": "dict", "aliases": ["resource_tags"]},
-        "purge_tags": {"type": "bool", "default": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }
+    argument_spec = eks_resource_argument_spec(
+        {
+            "namespace": {"type": "str", "required": True},
+            "service_account": {"type": "str", "required": True},
+            "role_arn": {"type": "str"},
+        }
+    )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["role_arn"])],
         supports_check_mode=True,
     )
-    run_module(module, execute)
+    run_module(module, eks_entry(run))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ description:
     runs do not lose each other's entries.
   - If any of C(mapRoles), C(mapUsers) or C(mapAccounts) does not parse, the module fails and writes nothing.
   - The ConfigMap is created when it does not exist.
-  - Basic authentication to the API server (O(password)) is not supported, because O(username) names the
-    mapped Kubernetes user. Use a kubeconfig, a token or a client certificate.
 options:
   arn:
     description:
@@ -44,7 +42,7 @@ options:
       - AWS account ID (12 digits) to add to or remove from C(mapAccounts).
       - Exactly one of O(arn) and O(account) is required.
     type: str
-  username:
+  mapped_username:
     description:
       - Kubernetes user name the identity maps to, for example V(system:node:{{EC2PrivateDNSName}}) for node roles.
       - Omit it to keep the user name of an existing entry, or to write a new entry without one.
@@ -55,7 +53,7 @@ options:
       - Kubernetes groups of the identity, for example V(system:bootstrappers) and V(system:nodes) for node roles.
       - Groups already on the entry are kept and the missing ones added, unless O(purge_groups=true).
       - The order does not matter when comparing with the existing entry.
-      - With O(state=present), at least one of O(username) and O(groups) is required.
+      - With O(state=present), at least one of O(mapped_username) and O(groups) is required.
       - Not used with O(account) or O(state=absent).
     type: list
     elements: str
@@ -86,11 +84,6 @@ options:
       - Its name is returned as RV(backup_name).
     type: bool
     default: false
-  password:
-    description:
-      - Not supported by this module, which fails when it is set, because O(username) names the mapped
-        Kubernetes user rather than a user of the API server.
-    type: str
   namespace:
     description:
       - Namespace of the ConfigMap. EKS reads only C(kube-system).
@@ -124,7 +117,7 @@ EXAMPLES = r"""
 - name: Let Karpenter's nodes join the cluster
   jit.karpenter.iam_identity_mapping:
     arn: "arn:aws:iam::111122223333:role/KarpenterNodeRole-demo"
-    username: !unsafe "system:node:{{EC2PrivateDNSName}}"  # not a template
+    mapped_username: !unsafe "system:node:{{EC2PrivateDNSName}}"  # not a template
     groups:
       - system:bootstrappers
       - system:nodes
@@ -132,7 +125,7 @@ EXAMPLES = r"""
 - name: Give an administrators role cluster-admin rights, keeping a backup of aws-auth
   jit.karpenter.iam_identity_mapping:
     arn: "arn:aws:iam::111122223333:role/platform/Admins"  # the path is removed
-    username: admin
+    mapped_username: admin
     groups: [system:masters]
     backup: true
 
@@ -147,7 +140,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-mapping:
+identity_mapping:
   description:
     - The resulting entry, as stored; for O(account), a dictionary with the key C(account).
     - V(null) with O(state=absent).
@@ -177,22 +170,19 @@ backup_name:
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.jit.karpenter.plugins.module_utils import aws_auth
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec
 
 
 def execute(module):
     params = module.params
-    if params["password"]:
-        raise KarpenterError("password (basic authentication) is not supported here: username names the mapped user")
     absent = params["state"] == "absent"
     ident = aws_auth.identity(
         arn=params["arn"],
         account=params["account"],
-        username=None if absent else params["username"],
+        username=None if absent else params["mapped_username"],
         groups=None if absent else params["groups"],
     )
-    core = _core_v1(dict(params, username=None))
+    core = _core_v1(params)
     changed, result = aws_auth.ensure(
         core,
         ident,
@@ -213,7 +203,7 @@ def main():
     argument_spec.update(
         arn={"type": "str"},
         account={"type": "str"},
-        username={"type": "str"},
+        mapped_username={"type": "str"},
         groups={"type": "list", "elements": "str"},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         force={"type": "bool", "default": False},
@@ -225,7 +215,7 @@ def main():
     # kubernetes.core's module class: fails without the kubernetes library or PyYAML (both required here).
     module = AnsibleK8SModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[["arn", "account"], ["account", "username"], ["account", "groups"]],
+        mutually_exclusive=[["arn", "account"], ["account", "mapped_username"], ["account", "groups"]],
         required_one_of=[["arn", "account"]],
         supports_check_mode=True,
     )

@@ -160,7 +160,7 @@ issuer_host_path:
 oidc_provider:
   description:
     - The provider after the task; in check mode the predicted provider.
-    - Empty when O(state=absent).
+    - V(null) when O(state=absent) removed it or found none; the provider as it is when O(state=absent) kept it.
   returned: always
   type: dict
   contains:

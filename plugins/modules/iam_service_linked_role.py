@@ -43,7 +43,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-role:
+service_linked_role:
   description: The service-linked role (in check mode before it exists, its expected name and path).
   returned: success
   type: dict
@@ -67,9 +67,13 @@ from ansible_collections.jit.karpenter.plugins.module_utils.service_linked_role 
 
 
 def execute(module):
-    changed, role = ensure_present(module.client("iam"), module.params["aws_service_name"],
-                                   module.params["description"], check_mode=module.check_mode)
-    return {"changed": changed, "role": role, "diff": {"before": {} if changed else role, "after": role}}
+    changed, role = ensure_present(
+        module.client("iam"),
+        module.params["aws_service_name"],
+        module.params["description"],
+        check_mode=module.check_mode,
+    )
+    return {"changed": changed, "service_linked_role": role, "diff": {"before": {} if changed else role, "after": role}}
 
 
 def main():

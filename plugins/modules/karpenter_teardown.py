@@ -106,7 +106,11 @@ controller:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec, require_kubernetes
+from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+    api_client,
+    kube_argument_spec,
+    require_kubernetes,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.teardown import KarpenterObjects, ensure_absent
 
 
@@ -122,7 +126,10 @@ def execute(module):
         check_mode=module.check_mode,
     )
     result = dict(changed=changed, **state)
-    result["diff"] = {"before": {"resources": state["removed"] + state["left_over"]}, "after": {"resources": state["left_over"]}}
+    result["diff"] = {
+        "before": {"resources": state["removed"] + state["left_over"]},
+        "after": {"resources": state["left_over"]},
+    }
     return result
 
 

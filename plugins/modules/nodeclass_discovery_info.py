@@ -146,8 +146,14 @@ from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_
 def execute(module):
     eks = module.client("eks")
     cluster = summarize(describe_cluster(eks, module.params["cluster_name"], module.region))
-    result = discover(eks, module.client("ec2"), module.client("ssm"), cluster, module.params["nodeclasses"],
-                      module.params["discovery"])
+    result = discover(
+        eks,
+        module.client("ec2"),
+        module.client("ssm"),
+        cluster,
+        module.params["nodeclasses"],
+        module.params["discovery"],
+    )
     return {"changed": False, "discovery": result}
 
 

@@ -55,9 +55,7 @@ def _find_cluster(name, region=None, account_id=None):
     if not found:
         raise AdminError(404, f"No cluster found for name: {name}.")
     if len(found) > 1:
-        raise AdminError(
-            409, f"Cluster name {name} is ambiguous; give region/account_id"
-        )
+        raise AdminError(409, f"Cluster name {name} is ambiguous; give region/account_id")
     return found[0]
 
 
@@ -79,7 +77,8 @@ def cluster_view(cluster):
         "addons": sorted(cluster.__dict__.get("_sandbox_addons") or {}),
         "pod_identity_associations": sorted(
             [a["namespace"], a["serviceAccount"], a["roleArn"]]
-            for a in (cluster.__dict__.get("_sandbox_pod_identity_associations") or {}).values()),
+            for a in (cluster.__dict__.get("_sandbox_pod_identity_associations") or {}).values()
+        ),
     }
 
 
@@ -111,18 +110,11 @@ def _validate(body):
         except (binascii.Error, ValueError):
             raise AdminError(400, "certificate_authority_data must be base64") from None
         if b"-----BEGIN CERTIFICATE-----" not in pem:
-            raise AdminError(
-                400, "certificate_authority_data must encode a PEM certificate"
-            )
-    if (
-        "authentication_mode" in body
-        and body["authentication_mode"] not in patches.AUTHENTICATION_MODES
-    ):
+            raise AdminError(400, "certificate_authority_data must encode a PEM certificate")
+    if "authentication_mode" in body and body["authentication_mode"] not in patches.AUTHENTICATION_MODES:
         raise AdminError(
             400,
-            "authentication_mode must be one of {}".format(
-                ", ".join(patches.AUTHENTICATION_MODES)
-            ),
+            "authentication_mode must be one of {}".format(", ".join(patches.AUTHENTICATION_MODES)),
         )
     if "version" in body and not re.match(r"^\d+\.\d+$", body["version"]):
         raise AdminError(400, "version must look like 1.36")
@@ -187,7 +179,7 @@ def handle(environ, start_response):
                 raise AdminError(405, "use POST")
             body = _json_body(environ)
             if not isinstance(body.get("url"), str) or not isinstance(body.get("headers", {}), dict):
-                raise AdminError(400, "body must be {\"url\": str, \"headers\": {name: value}}")
+                raise AdminError(400, 'body must be {"url": str, "headers": {name: value}}')
             valid, reason = presign.verify(body["url"], body.get("headers") or {})
             return _respond(start_response, 200, {"valid": valid, "reason": reason})
         match = _CLUSTER_PATH.match(path)

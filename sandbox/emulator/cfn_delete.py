@@ -76,12 +76,17 @@ def _update_policy_resource(policy, properties, account_id, region_name):
             oldest = next(v for v in policy.versions if not v.is_default)
             backend.delete_policy_version(policy.arn, oldest.version_id)
         backend.create_policy_version(policy.arn, document, set_as_default=True)
-    wanted = (list(properties.get("Roles") or []), list(properties.get("Groups") or []),
-              list(properties.get("Users") or []))
+    wanted = (
+        list(properties.get("Roles") or []),
+        list(properties.get("Groups") or []),
+        list(properties.get("Users") or []),
+    )
     had = getattr(policy, _CFN_ATTACHMENTS, ([], [], []))
-    ops = ((backend.attach_role_policy, backend.detach_role_policy),
-           (backend.attach_group_policy, backend.detach_group_policy),
-           (backend.attach_user_policy, backend.detach_user_policy))
+    ops = (
+        (backend.attach_role_policy, backend.detach_role_policy),
+        (backend.attach_group_policy, backend.detach_group_policy),
+        (backend.attach_user_policy, backend.detach_user_policy),
+    )
     for (attach, detach), old, new in zip(ops, had, wanted):
         for name in set(old) - set(new):
             detach(policy.arn, name)
@@ -113,8 +118,9 @@ def apply():
 
     ManagedPolicy.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json,
-                                        account_id, region_name):
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
         properties = cloudformation_json.get("Properties", {})
         if properties.get("ManagedPolicyName", original_resource.name) != original_resource.name:
             _delete_policy_resource(original_resource, account_id, region_name)
@@ -146,11 +152,7 @@ def apply():
 
     @functools.wraps(original_delete_stack)
     def delete_stack(self, name_or_stack_id):
-        stacks = [
-            stack
-            for stack in list(self.stacks.values())
-            if name_or_stack_id in (stack.stack_id, stack.name)
-        ]
+        stacks = [stack for stack in list(self.stacks.values()) if name_or_stack_id in (stack.stack_id, stack.name)]
         original_delete_stack(self, name_or_stack_id)
         for stack in stacks:
             if stack.status == "DELETE_FAILED":

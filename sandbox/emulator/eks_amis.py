@@ -50,22 +50,45 @@ def _register(parameters):
             ami_id = image_id(parameters.region_name, minor, arch, variant)
             if ami_id not in ec2.amis:
                 ec2.amis[ami_id] = Ami(
-                    ec2, ami_id, name=image_name(minor, arch, variant),
-                    description="EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: %s, containerd: 2.1.*)" % minor,
-                    owner_id="602401143452", owner_alias=AMAZON_OWNER, public=True,
-                    virtualization_type="hvm", architecture=arch, root_device_type="ebs",
-                    root_device_name="/dev/xvda", hypervisor="xen", boot_mode="uefi-preferred",
-                    creation_date=now, region_name=parameters.region_name,
+                    ec2,
+                    ami_id,
+                    name=image_name(minor, arch, variant),
+                    description="EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: %s, containerd: 2.1.*)"
+                    % minor,
+                    owner_id="602401143452",
+                    owner_alias=AMAZON_OWNER,
+                    public=True,
+                    virtualization_type="hvm",
+                    architecture=arch,
+                    root_device_type="ebs",
+                    root_device_name="/dev/xvda",
+                    hypervisor="xen",
+                    boot_mode="uefi-preferred",
+                    creation_date=now,
+                    region_name=parameters.region_name,
                 )
             values = {"image_id": ami_id, "release_version": "%s.0-%s" % (minor, RELEASE)}
             for leaf, value in values.items():
                 name = parameter_path(minor, arch, variant, leaf)
                 if not dict.get(parameters, name):
-                    dict.__setitem__(parameters, name, [Parameter(
-                        account_id=parameters.account_id, name=name, value=value, parameter_type="String",
-                        description=None, allowed_pattern=None, keyid=None, last_modified_date=now,
-                        version=1, data_type="text",
-                    )])
+                    dict.__setitem__(
+                        parameters,
+                        name,
+                        [
+                            Parameter(
+                                account_id=parameters.account_id,
+                                name=name,
+                                value=value,
+                                parameter_type="String",
+                                description=None,
+                                allowed_pattern=None,
+                                keyid=None,
+                                last_modified_date=now,
+                                version=1,
+                                data_type="text",
+                            )
+                        ],
+                    )
 
 
 def apply():

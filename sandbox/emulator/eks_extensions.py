@@ -131,9 +131,7 @@ def _cluster(response):
     name = response._get_param("name")
     cluster = response.eks_backend.clusters.get(name)
     if cluster is None:
-        raise ResourceNotFoundException(
-            clusterName=name, message=f"No cluster found for name: {name}."
-        )
+        raise ResourceNotFoundException(clusterName=name, message=f"No cluster found for name: {name}.")
     return cluster
 
 
@@ -169,11 +167,7 @@ def _page(response, items):
 
 def _without_none(value):
     if isinstance(value, dict):
-        return {
-            k: _without_none(v)
-            for k, v in value.items()
-            if v is not None and not k.startswith("_")
-        }
+        return {k: _without_none(v) for k, v in value.items() if v is not None and not k.startswith("_")}
     if isinstance(value, list):
         return [_without_none(v) for v in value]
     return value
@@ -196,13 +190,8 @@ def _parse_principal(arn):
 
 
 def _check_username(username):
-    if username is not None and (
-        not username or username.startswith(_RESERVED_USERNAME_PREFIXES)
-    ):
-        raise _invalid_parameter(
-            "username can't be empty or start with "
-            + ", ".join(_RESERVED_USERNAME_PREFIXES)
-        )
+    if username is not None and (not username or username.startswith(_RESERVED_USERNAME_PREFIXES)):
+        raise _invalid_parameter("username can't be empty or start with " + ", ".join(_RESERVED_USERNAME_PREFIXES))
 
 
 # --- access entries --------------------------------------------------------------------
@@ -227,20 +216,13 @@ def create_access_entry(self):
     groups = self._get_param("kubernetesGroups")
     username = self._get_param("username")
     if entry_type not in ACCESS_ENTRY_TYPES:
-        raise _invalid_parameter(
-            f"The type {entry_type} is invalid. Valid types: "
-            + ", ".join(ACCESS_ENTRY_TYPES)
-        )
+        raise _invalid_parameter(f"The type {entry_type} is invalid. Valid types: " + ", ".join(ACCESS_ENTRY_TYPES))
     principal = _parse_principal(principal_arn)
     if entry_type in NODE_IDENTITIES:
         if principal["kind"] != "role":
-            raise _invalid_parameter(
-                f"Access entries of type {entry_type} accept only IAM roles"
-            )
+            raise _invalid_parameter(f"Access entries of type {entry_type} accept only IAM roles")
         if groups or username is not None:
-            raise _invalid_parameter(
-                f"kubernetesGroups and username can't be set for type {entry_type}; EKS sets them"
-            )
+            raise _invalid_parameter(f"kubernetesGroups and username can't be set for type {entry_type}; EKS sets them")
         username, groups = NODE_IDENTITIES[entry_type]
     else:
         _check_username(username)
@@ -351,12 +333,8 @@ def update_access_entry(self):
     entry = _entry(cluster, self._get_param("principalArn"))
     groups = self._get_param("kubernetesGroups")
     username = self._get_param("username")
-    if entry["type"] in NODE_IDENTITIES and (
-        groups is not None or username is not None
-    ):
-        raise _invalid_parameter(
-            f"kubernetesGroups and username can't be set for type {entry['type']}"
-        )
+    if entry["type"] in NODE_IDENTITIES and (groups is not None or username is not None):
+        raise _invalid_parameter(f"kubernetesGroups and username can't be set for type {entry['type']}")
     _check_username(username)
     if groups is not None:
         entry["kubernetesGroups"] = sorted(set(groups))
@@ -378,10 +356,7 @@ def list_access_policies(self):
     from moto.utilities.utils import get_partition
 
     partition = get_partition(self.region)
-    policies = [
-        {"name": name, "arn": access_policy_arn(partition, name)}
-        for name in ACCESS_POLICY_NAMES
-    ]
+    policies = [{"name": name, "arn": access_policy_arn(partition, name)} for name in ACCESS_POLICY_NAMES]
     page, token = _page(self, policies)
     return _result({"accessPolicies": page, "nextToken": token})
 
@@ -409,13 +384,9 @@ def associate_access_policy(self):
     if scope_type not in ("cluster", "namespace"):
         raise _invalid_parameter("accessScope.type must be cluster or namespace")
     if scope_type == "namespace" and not namespaces:
-        raise _invalid_parameter(
-            "accessScope.namespaces is required for type namespace"
-        )
+        raise _invalid_parameter("accessScope.namespaces is required for type namespace")
     if scope_type == "cluster" and namespaces:
-        raise _invalid_parameter(
-            "accessScope.namespaces must be empty for type cluster"
-        )
+        raise _invalid_parameter("accessScope.namespaces must be empty for type cluster")
     if entry["type"] != "STANDARD":
         raise InvalidRequestException(
             message=f"Access policies can only be associated with access entries of "
@@ -456,9 +427,7 @@ def list_associated_access_policies(self):
     cluster = _access_cluster(self)
     principal_arn = self._get_param("principalArn")
     entry = _entry(cluster, principal_arn)
-    page, token = _page(
-        self, [entry["_policies"][k] for k in sorted(entry["_policies"])]
-    )
+    page, token = _page(self, [entry["_policies"][k] for k in sorted(entry["_policies"])])
     return _result(
         {
             "clusterName": cluster.name,
@@ -478,15 +447,11 @@ def _check_role_exists(response, role_arn, member="roleArn"):
 
     if not role_arn:
         return
-    backend = iam_backends[response.eks_backend.account_id][
-        get_partition(response.region)
-    ]
+    backend = iam_backends[response.eks_backend.account_id][get_partition(response.region)]
     try:
         backend.get_role_by_arn(role_arn)
     except Exception:  # moto raises IAMNotFoundException
-        raise _invalid_parameter(
-            f"{member} {role_arn} is not valid: the role does not exist"
-        ) from None
+        raise _invalid_parameter(f"{member} {role_arn} is not valid: the role does not exist") from None
 
 
 def _association(cluster, association_id):
@@ -523,9 +488,7 @@ def create_pod_identity_association(self):
                 clusterName=cluster.name,
                 message="Association already exists: " + existing["associationArn"],
             )
-    association_id = "a-" + "".join(
-        mock_random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17)
-    )
+    association_id = "a-" + "".join(mock_random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(17))
     now = _now()
     associations[association_id] = {
         "clusterName": cluster.name,
@@ -570,8 +533,7 @@ def list_pod_identity_associations(self):
             )
         }
         for association in _store(cluster, "pod_identity_associations").values()
-        if namespace in (None, association["namespace"])
-        and service_account in (None, association["serviceAccount"])
+        if namespace in (None, association["namespace"]) and service_account in (None, association["serviceAccount"])
     ]
     summaries.sort(key=lambda s: (s["namespace"], s["serviceAccount"]))
     page, token = _page(self, summaries)
@@ -593,9 +555,7 @@ def update_pod_identity_association(self):
         association["roleArn"] = role_arn
     if target_role_arn is not None:
         association["targetRoleArn"] = target_role_arn or None
-        association["externalId"] = (
-            str(mock_random.uuid4()) if target_role_arn else None
-        )
+        association["externalId"] = str(mock_random.uuid4()) if target_role_arn else None
     if disable_session_tags is not None:
         association["disableSessionTags"] = bool(disable_session_tags)
     if policy is not None:

@@ -189,9 +189,7 @@ def access_key_id(authorization):
 
 def make_record(service, operation, method, path, status, access_key=None):
     return {
-        "time": datetime.datetime.now(datetime.UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "service": service or "unknown",
         "operation": operation or "unknown",
         "method": method,

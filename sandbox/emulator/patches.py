@@ -222,9 +222,7 @@ def _patch_responses():
 
     def _check_mode(mode):
         if mode not in _MODE_ORDER:
-            raise InvalidParameterException(
-                message=f"Unsupported authentication mode: {mode}"
-            )
+            raise InvalidParameterException(message=f"Unsupported authentication mode: {mode}")
 
     @functools.wraps(original_create)
     def create_cluster(self):
@@ -233,17 +231,13 @@ def _patch_responses():
         _check_mode(mode)
         result = original_create(self)
         cluster = self.eks_backend.clusters[self._get_param("name")]
-        cluster.access_config = access_config(
-            mode, requested.get("bootstrapClusterCreatorAdminPermissions", True)
-        )
+        cluster.access_config = access_config(mode, requested.get("bootstrapClusterCreatorAdminPermissions", True))
         creator = _caller_principal(self)
         cluster.__dict__["_sandbox_creator_arn"] = creator
         if mode != "CONFIG_MAP" and cluster.access_config["bootstrapClusterCreatorAdminPermissions"] and creator:
             from . import eks_extensions
 
-            eks_extensions.bootstrap_creator(
-                cluster, creator, self.region, self.eks_backend.account_id
-            )
+            eks_extensions.bootstrap_creator(cluster, creator, self.region, self.eks_backend.account_id)
         return result
 
     @functools.wraps(original_update)

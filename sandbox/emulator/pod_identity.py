@@ -74,7 +74,9 @@ def _trust_allows(policy_document, tags, session_tags):
             return False
         if not any(fnmatch.fnmatchcase(action, a.lower()) for a in web_identity._as_list(statement.get("Action"))):
             return False
-        return all(web_identity._condition_met(op, kv, context) for op, kv in (statement.get("Condition") or {}).items())
+        return all(
+            web_identity._condition_met(op, kv, context) for op, kv in (statement.get("Condition") or {}).items()
+        )
 
     for action in wanted:
         hits = [s for s in statements if applies(s, action)]
@@ -109,39 +111,60 @@ def assume_role_for_pod_identity(cluster_name, token, region, account_id):
     if not (namespace and sa.get("name") and pod.get("name")):
         raise AuthError(400, "InvalidTokenException", "The token is not bound to a pod")
     associations = cluster.__dict__.get("_sandbox_pod_identity_associations") or {}  # eks_extensions._store
-    association = next((a for a in associations.values()
-                        if (a["namespace"], a["serviceAccount"]) == (namespace, sa["name"])), None)
+    association = next(
+        (a for a in associations.values() if (a["namespace"], a["serviceAccount"]) == (namespace, sa["name"])), None
+    )
     if association is None:
-        raise AuthError(404, "ResourceNotFoundException",
-                        "No Pod Identity association found for service account %s in namespace %s of cluster %s"
-                        % (sa["name"], namespace, cluster_name))
+        raise AuthError(
+            404,
+            "ResourceNotFoundException",
+            "No Pod Identity association found for service account %s in namespace %s of cluster %s"
+            % (sa["name"], namespace, cluster_name),
+        )
     role_arn = association["roleArn"]
     partition = role_arn.split(":")[1]
     role = next((r for r in iam_backends[account_id]["global"].get_roles() if r.arn == role_arn), None)
     tags = {
-        "eks-cluster-arn": cluster.arn, "eks-cluster-name": cluster.name, "kubernetes-namespace": namespace,
-        "kubernetes-service-account": sa["name"], "kubernetes-pod-name": pod["name"],
+        "eks-cluster-arn": cluster.arn,
+        "eks-cluster-name": cluster.name,
+        "kubernetes-namespace": namespace,
+        "kubernetes-service-account": sa["name"],
+        "kubernetes-pod-name": pod["name"],
         "kubernetes-pod-uid": pod.get("uid", ""),
     }
     session_tags = not association.get("disableSessionTags")
     if role is None or not _trust_allows(role.assume_role_policy_document, tags if session_tags else {}, session_tags):
-        raise AuthError(403, "AccessDeniedException",
-                        "Failed to assume role %s for Pod Identity association %s: the role does not exist or its "
-                        "trust policy does not allow %s to call sts:AssumeRole%s"
-                        % (role_arn, association["associationId"], PRINCIPAL, " and sts:TagSession" if session_tags else ""))
+        raise AuthError(
+            403,
+            "AccessDeniedException",
+            "Failed to assume role %s for Pod Identity association %s: the role does not exist or its "
+            "trust policy does not allow %s to call sts:AssumeRole%s"
+            % (role_arn, association["associationId"], PRINCIPAL, " and sts:TagSession" if session_tags else ""),
+        )
     # EKS names the session eks-<cluster>-<pod>-<uid>, cut to STS's 64 characters.
     session = ("eks-%s-%s-%s" % (cluster.name, pod["name"], pod.get("uid", "")))[:64]
     assumed = sts_backends[account_id][partition].assume_role(
-        region_name=region, role_session_name=session, role_arn=role_arn, policy=None,
-        duration=SESSION_SECONDS, external_id=None)
+        region_name=region,
+        role_session_name=session,
+        role_arn=role_arn,
+        policy=None,
+        duration=SESSION_SECONDS,
+        external_id=None,
+    )
     return {
         "subject": {"namespace": namespace, "serviceAccount": sa["name"]},
         "audience": AUDIENCE,
-        "podIdentityAssociation": {"associationArn": association["associationArn"],
-                                   "associationId": association["associationId"]},
+        "podIdentityAssociation": {
+            "associationArn": association["associationArn"],
+            "associationId": association["associationId"],
+        },
         "assumedRoleUser": {"arn": assumed.arn, "assumeRoleId": assumed.user_id},
-        "credentials": {"sessionToken": assumed.session_token, "secretAccessKey": assumed.secret_access_key,
-                        "accessKeyId": assumed.access_key_id, "expiration": assumed.expiration.timestamp()},
+        "credentials": {
+            "sessionToken": assumed.session_token,
+            "secretAccessKey": assumed.secret_access_key,
+            "accessKeyId": assumed.access_key_id,
+            "expiration": assumed.expiration.timestamp(),
+        },
     }
 
 
@@ -155,8 +178,11 @@ def handle(environ, start_response):
     region = scope.group("region") if scope else "us-east-1"
     try:
         if environ.get("REQUEST_METHOD") != "POST" or not match:
-            raise AuthError(404, "ResourceNotFoundException", "Unknown operation %s %s"
-                            % (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")))
+            raise AuthError(
+                404,
+                "ResourceNotFoundException",
+                "Unknown operation %s %s" % (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")),
+            )
         length = int(environ.get("CONTENT_LENGTH") or 0)
         try:
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -173,4 +199,3 @@ def handle(environ, start_response):
     reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
     start_response("%d %s" % (status, reasons.get(status, "Error")), headers + [("Content-Length", str(len(data)))])
     return [data]
-

@@ -66,7 +66,11 @@ def authorization_from_query(environ):
     if params.get("X-Amz-Algorithm") != _ALGORITHM or params.get("X-Amz-Credential", "").count("/") != 4:
         return
     environ["HTTP_AUTHORIZATION"] = "%s Credential=%s, SignedHeaders=%s, Signature=%s" % (
-        _ALGORITHM, params["X-Amz-Credential"], params.get("X-Amz-SignedHeaders", ""), params["X-Amz-Signature"])
+        _ALGORITHM,
+        params["X-Amz-Credential"],
+        params.get("X-Amz-SignedHeaders", ""),
+        params["X-Amz-Signature"],
+    )
 
 
 def secret_for(access_key_id):

@@ -47,9 +47,7 @@ def default_authentication_mode(profile):
 
 def check(profile):
     if profile not in PROFILES:
-        raise ValueError(
-            "profile must be one of {}, not {!r}".format(", ".join(PROFILES), profile)
-        )
+        raise ValueError("profile must be one of {}, not {!r}".format(", ".join(PROFILES), profile))
     return profile
 
 
@@ -115,9 +113,7 @@ def _eksctl_network(cluster, region, metadata_tags, oidc, nodes_private):
             "zone": zone,
             "cidr": cidr,
             # vpc_ipv4.go addSubnets, SubnetTopologyPrivate.
-            "tags": named(
-                "SubnetPrivate" + _az_name(zone), **{"kubernetes.io/role/internal-elb": "1"}
-            ),
+            "tags": named("SubnetPrivate" + _az_name(zone), **{"kubernetes.io/role/internal-elb": "1"}),
             "map_public_ip_on_launch": False,
             # vpc_ipv4.go addPrivateRouteTables: one route table per private subnet.
             "route_table_tags": named("PrivateRouteTable" + _az_name(zone)),

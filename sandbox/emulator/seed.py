@@ -24,9 +24,7 @@ import botocore.exceptions
 from . import profiles
 from .patches import issuer_url
 
-NODE_AMI_PARAMETER = (
-    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-)
+NODE_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController")
 EKS_NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}"
 EKS_NODE_GROUPS = ["system:bootstrappers", "system:nodes"]
@@ -143,9 +141,7 @@ class _Seeder:
     def subnets(self, vpc_id, kind):
         result = []
         for item in self.net[kind]:
-            found = self._find(
-                self.ec2.describe_subnets, "Subnets", item["tags"]["Name"], vpc_id
-            )
+            found = self._find(self.ec2.describe_subnets, "Subnets", item["tags"]["Name"], vpc_id)
             if found:
                 result.append((found[0]["SubnetId"], item["zone"]))
                 continue
@@ -153,21 +149,15 @@ class _Seeder:
                 VpcId=vpc_id,
                 CidrBlock=item["cidr"],
                 AvailabilityZone=item["zone"],
-                TagSpecifications=[
-                    {"ResourceType": "subnet", "Tags": _tag_list(item["tags"])}
-                ],
+                TagSpecifications=[{"ResourceType": "subnet", "Tags": _tag_list(item["tags"])}],
             )["Subnet"]["SubnetId"]
             if item["map_public_ip_on_launch"]:
-                self.ec2.modify_subnet_attribute(
-                    SubnetId=subnet, MapPublicIpOnLaunch={"Value": True}
-                )
+                self.ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
             result.append((subnet, item["zone"]))
         return result
 
     def _route_table(self, vpc_id, tags, subnet_ids, route):
-        found = self._find(
-            self.ec2.describe_route_tables, "RouteTables", tags["Name"], vpc_id
-        )
+        found = self._find(self.ec2.describe_route_tables, "RouteTables", tags["Name"], vpc_id)
         if found:
             return found[0]["RouteTableId"]
         table = self.ec2.create_route_table(
@@ -192,16 +182,12 @@ class _Seeder:
             return found[0]["NatGatewayId"]
         allocation = self.ec2.allocate_address(
             Domain="vpc",
-            TagSpecifications=[
-                {"ResourceType": "elastic-ip", "Tags": _tag_list(nat["eip_tags"])}
-            ],
+            TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": _tag_list(nat["eip_tags"])}],
         )["AllocationId"]
         return self.ec2.create_nat_gateway(
             SubnetId=public_subnet_id,
             AllocationId=allocation,
-            TagSpecifications=[
-                {"ResourceType": "natgateway", "Tags": _tag_list(nat["tags"])}
-            ],
+            TagSpecifications=[{"ResourceType": "natgateway", "Tags": _tag_list(nat["tags"])}],
         )["NatGateway"]["NatGatewayId"]
 
     def network(self):
@@ -226,9 +212,7 @@ class _Seeder:
             )
         else:
             for (subnet_id, _), item in zip(private, self.net["private_subnets"]):
-                self._route_table(
-                    vpc_id, item["route_table_tags"], [subnet_id], {"NatGatewayId": nat}
-                )
+                self._route_table(vpc_id, item["route_table_tags"], [subnet_id], {"NatGatewayId": nat})
         return vpc_id, public, private
 
     def security_groups(self, vpc_id):
@@ -248,16 +232,12 @@ class _Seeder:
                 GroupName=self._name(item["name"], item, limit=255),
                 Description=item["description"],
                 VpcId=vpc_id,
-                TagSpecifications=[
-                    {"ResourceType": "security-group", "Tags": _tag_list(item["tags"])}
-                ],
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": _tag_list(item["tags"])}],
             )["GroupId"]
             if item.get("self_ingress"):
                 self.ec2.authorize_security_group_ingress(
                     GroupId=group,
-                    IpPermissions=[
-                        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group}]}
-                    ],
+                    IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group}]}],
                 )
             result[item["role"]] = group
         return result
@@ -269,20 +249,13 @@ class _Seeder:
             role = self.iam.get_role(RoleName=name)["Role"]
         except self.iam.exceptions.NoSuchEntityException:
             kwargs = {"Tags": _tag_list(spec_item["tags"])} if spec_item["tags"] else {}
-            role = self.iam.create_role(
-                RoleName=name, AssumeRolePolicyDocument=_trust(service, actions), **kwargs
-            )["Role"]
-        attached = {
-            p["PolicyName"]
-            for p in self.iam.list_attached_role_policies(RoleName=name)[
-                "AttachedPolicies"
+            role = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(service, actions), **kwargs)[
+                "Role"
             ]
-        }
+        attached = {p["PolicyName"] for p in self.iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
         for policy in policies:
             if policy not in attached:
-                self.iam.attach_role_policy(
-                    RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}"
-                )
+                self.iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
         return role
 
     def cluster_role(self):
@@ -293,19 +266,13 @@ class _Seeder:
         return self._role(role, "ec2.amazonaws.com", role["policies"])
 
     def instance_profile(self, role_name, nodegroup_arn):
-        profiles = self.iam.list_instance_profiles_for_role(RoleName=role_name)[
-            "InstanceProfiles"
-        ]
+        profiles = self.iam.list_instance_profiles_for_role(RoleName=role_name)["InstanceProfiles"]
         if profiles:
             return profiles[0]
         # EKS names a managed node group's instance profile eks-<node group id>.
         name = "eks-" + nodegroup_arn.rsplit("/", 1)[1]
-        profile = self.iam.create_instance_profile(InstanceProfileName=name)[
-            "InstanceProfile"
-        ]
-        self.iam.add_role_to_instance_profile(
-            InstanceProfileName=name, RoleName=role_name
-        )
+        profile = self.iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+        self.iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role_name)
         return profile
 
     def oidc_provider(self, issuer, account_id):
@@ -313,9 +280,7 @@ class _Seeder:
         spec = self.spec["oidc_provider"]
         if spec is None:
             return None
-        arn = "arn:aws:iam::{}:oidc-provider/{}".format(
-            account_id, issuer.split("://", 1)[1]
-        )
+        arn = "arn:aws:iam::{}:oidc-provider/{}".format(account_id, issuer.split("://", 1)[1])
         try:
             self.iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
         except self.iam.exceptions.NoSuchEntityException:
@@ -361,9 +326,7 @@ class _Seeder:
         spec = self.spec["nodegroup"]
         name = self.nodegroup_name()
         try:
-            return self.eks.describe_nodegroup(clusterName=self.cluster, nodegroupName=name)[
-                "nodegroup"
-            ]
+            return self.eks.describe_nodegroup(clusterName=self.cluster, nodegroupName=name)["nodegroup"]
         except self.eks.exceptions.ResourceNotFoundException:
             pass
         kwargs = {}
@@ -388,9 +351,7 @@ class _Seeder:
         try:
             self.eks.describe_access_entry(clusterName=self.cluster, principalArn=node_role_arn)
         except self.eks.exceptions.ResourceNotFoundException:
-            self.eks.create_access_entry(
-                clusterName=self.cluster, principalArn=node_role_arn, type="EC2_LINUX"
-            )
+            self.eks.create_access_entry(clusterName=self.cluster, principalArn=node_role_arn, type="EC2_LINUX")
 
     def creator_admin_entry(self, creator_arn):
         """terraform-aws-eks main.tf ``enable_cluster_creator_admin_permissions``: a STANDARD entry for
@@ -459,9 +420,7 @@ class _Seeder:
                 return json.load(response)
         except urllib.error.HTTPError as err:
             raise RuntimeError(
-                "cluster override failed ({}): {}".format(
-                    err.code, err.read().decode(errors="replace")
-                )
+                "cluster override failed ({}): {}".format(err.code, err.read().decode(errors="replace"))
             ) from None
 
     # -- EC2 instances of the managed node group -------------------------------------------
@@ -481,9 +440,7 @@ class _Seeder:
             instances = [i for r in found for i in r["Instances"]]
             if not instances:
                 if image_id is None:
-                    image_id = self.ssm.get_parameter(Name=NODE_AMI_PARAMETER)[
-                        "Parameter"
-                    ]["Value"]
+                    image_id = self.ssm.get_parameter(Name=NODE_AMI_PARAMETER)["Parameter"]["Value"]
                 # EKS's own tags on a managed node group's instances, then the tool's.
                 tags = dict(
                     spec["instance_tags"],
@@ -544,9 +501,7 @@ def aws_auth_entries(spec, authentication_mode, account_id, node_role_arn):
     """
     entries = []
     if authentication_mode == "CONFIG_MAP":
-        entries.append(
-            {"rolearn": node_role_arn, "username": EKS_NODE_USERNAME, "groups": list(EKS_NODE_GROUPS)}
-        )
+        entries.append({"rolearn": node_role_arn, "username": EKS_NODE_USERNAME, "groups": list(EKS_NODE_GROUPS)})
     if authentication_mode != "API":
         for extra in spec["aws_auth_extra_roles"]:
             entries.append(
@@ -593,9 +548,7 @@ def seed_cluster(
         [groups[r] for r in net["cluster_security_groups"]],
         authentication_mode,
     )
-    nodegroup = seeder.nodegroup(
-        kubernetes_version, node_role["Arn"], [s for s, _ in node_subnets]
-    )
+    nodegroup = seeder.nodegroup(kubernetes_version, node_role["Arn"], [s for s, _ in node_subnets])
     nodegroup_name = nodegroup["nodegroupName"]
     profile_ = seeder.instance_profile(node_role["RoleName"], nodegroup["nodegroupArn"])
     if authentication_mode != "CONFIG_MAP":
@@ -603,9 +556,7 @@ def seed_cluster(
     view = seeder.override(
         {
             "endpoint": apiserver_url,
-            "certificate_authority_data": base64.b64encode(
-                ca_pem.encode("ascii")
-            ).decode("ascii"),
+            "certificate_authority_data": base64.b64encode(ca_pem.encode("ascii")).decode("ascii"),
             "oidc_issuer": oidc_issuer,
             "version": kubernetes_version,
             "authentication_mode": authentication_mode,
@@ -656,9 +607,7 @@ def seed_cluster(
         "nodegroup_arn": nodegroup["nodegroupArn"],
         "node_labels": dict(spec["nodegroup"]["labels"]),
         "node_instances": instances,
-        "aws_auth_map_roles": aws_auth_entries(
-            spec, view["authentication_mode"], account_id, node_role["Arn"]
-        ),
+        "aws_auth_map_roles": aws_auth_entries(spec, view["authentication_mode"], account_id, node_role["Arn"]),
         "addons": addons,
         "pod_identity": pod_identity,
     }

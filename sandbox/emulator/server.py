@@ -75,9 +75,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument(
-        "--request-log", help="append one JSON line per AWS request here"
-    )
+    parser.add_argument("--request-log", help="append one JSON line per AWS request here")
     parser.add_argument(
         "--ec2-prices", help="karpenter-provider-aws's zz_generated.pricing_aws.go: fleets launch the cheapest type"
     )
@@ -87,9 +85,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.host not in LOOPBACK_HOSTS:
-        parser.error(
-            "--host must be a loopback address ({})".format(", ".join(LOOPBACK_HOSTS))
-        )
+        parser.error("--host must be a loopback address ({})".format(", ".join(LOOPBACK_HOSTS)))
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler

@@ -101,7 +101,10 @@ def verify_token(token):
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        raise _error("InvalidIdentityToken", "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)") from None
+        raise _error(
+            "InvalidIdentityToken",
+            "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)",
+        ) from None
     issuer = unverified.get("iss")
     if not issuer or not issuer.startswith("https://"):
         raise _error("InvalidIdentityToken", "Issuer must be a valid URL")
@@ -110,14 +113,23 @@ def verify_token(token):
         keys = signing_keys(issuer, refresh=True)
     key = keys.get(header.get("kid"))
     if key is None:
-        raise _error("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
+        raise _error(
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )
     try:
-        return jwt.decode(token, key=key, algorithms=[header.get("alg", "RS256")],
-                          options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]})
+        return jwt.decode(
+            token,
+            key=key,
+            algorithms=[header.get("alg", "RS256")],
+            options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]},
+        )
     except jwt.ExpiredSignatureError:
         exp = unverified.get("exp")
-        raise _error("ExpiredTokenException", "Token expired: current date/time %d must be before the expiration date/time%s"
-                     % (time.time(), exp)) from None
+        raise _error(
+            "ExpiredTokenException",
+            "Token expired: current date/time %d must be before the expiration date/time%s" % (time.time(), exp),
+        ) from None
     except jwt.PyJWTError as err:
         raise _error("InvalidIdentityToken", "The token is invalid: %s" % err) from None
 
@@ -160,7 +172,7 @@ def _condition_met(operator, key_values, context):
 
 
 def _statement_applies(statement, provider_arn, context):
-    principals = (statement.get("Principal") or {})
+    principals = statement.get("Principal") or {}
     if principals != "*" and provider_arn not in _as_list(principals.get("Federated")):
         return False
     if not _action_matches(statement.get("Action")):
@@ -192,7 +204,7 @@ def authorize(role_arn, token):
 
     claims = verify_token(token)
     issuer = claims["iss"]
-    provider_url = issuer[len("https://"):].rstrip("/")
+    provider_url = issuer[len("https://") :].rstrip("/")
     parts = role_arn.split(":")
     if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
         raise _error("ValidationError", "%s is invalid" % role_arn)
@@ -220,7 +232,9 @@ def apply():
 
     @functools.wraps(original)
     def assume_role_with_web_identity(self):
-        claims, provider_arn, audience = authorize(self._get_param("RoleArn") or "", self._get_param("WebIdentityToken") or "")
+        claims, provider_arn, audience = authorize(
+            self._get_param("RoleArn") or "", self._get_param("WebIdentityToken") or ""
+        )
         result = original(self)
         body = dict(result.result) if hasattr(result, "result") else result
         body["SubjectFromWebIdentityToken"] = claims["sub"]

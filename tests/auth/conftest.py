@@ -40,7 +40,7 @@ class Run(object):
     def __repr__(self):
         # The first failure, not the tail: the tail is the recap and Helm's warnings.
         at = max(self.out.find("fatal:"), self.out.find("FAILED!"), 0) if self.rc else len(self.out)
-        tail = self.out[max(at - 1500, 0):at + 3000] if self.rc else self.out[-3000:]
+        tail = self.out[max(at - 1500, 0) : at + 3000] if self.rc else self.out[-3000:]
         return "Run(rc=%d, changed=%d, failed=%d, %.0fs)\n%s" % (self.rc, self.changed, self.failed, self.seconds, tail)
 
 
@@ -53,13 +53,25 @@ class AuthSandbox(object):
 
     # -- lifecycle ------------------------------------------------------------------------
     def _cli(self, *args):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("AWS_", "KUBECONFIG", "K8S_AUTH_", "HELM_", "SANDBOX_PORT_BASE"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "KUBECONFIG", "K8S_AUTH_", "HELM_", "SANDBOX_PORT_BASE"))
+        }
         env["PYTHONPATH"] = str(REPO_ROOT)
-        argv = [sys.executable, "-m", "sandbox", *args, "--state-dir", str(self.state),
-                "--port-base", str(self.port_base)]
-        return subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=600,
-                              check=False)
+        argv = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            *args,
+            "--state-dir",
+            str(self.state),
+            "--port-base",
+            str(self.port_base),
+        ]
+        return subprocess.run(
+            argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=600, check=False
+        )
 
     def up(self):
         self._cli("down")
@@ -83,10 +95,13 @@ class AuthSandbox(object):
     def client(self, service, **creds):
         import boto3
 
-        creds = creds or {"aws_access_key_id": self.env["AWS_ACCESS_KEY_ID"],
-                          "aws_secret_access_key": self.env["AWS_SECRET_ACCESS_KEY"]}
-        return boto3.client(service, endpoint_url=self.env["AWS_ENDPOINT_URL"], region_name=self.env["AWS_REGION"],
-                            **creds)
+        creds = creds or {
+            "aws_access_key_id": self.env["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": self.env["AWS_SECRET_ACCESS_KEY"],
+        }
+        return boto3.client(
+            service, endpoint_url=self.env["AWS_ENDPOINT_URL"], region_name=self.env["AWS_REGION"], **creds
+        )
 
     def kube(self):
         from kubernetes import client, config
@@ -97,9 +112,11 @@ class AuthSandbox(object):
         """(HTTP status, decoded body) of an API server request with a bearer token."""
         ctx = ssl.create_default_context(cafile=str(self.state / "pki" / "ca.crt"))
         req = urllib.request.Request(
-            "https://127.0.0.1:%d%s" % (self.port_base + 43, path), method=method,
+            "https://127.0.0.1:%d%s" % (self.port_base + 43, path),
+            method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+            headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, context=ctx, timeout=15) as r:
                 return r.status, json.load(r)
@@ -116,11 +133,16 @@ class AuthSandbox(object):
         node launched with that role has. The instance is new, so its Node does not exist yet."""
         ec2 = self.client("ec2")
         subnet = self.seed["subnet_ids"][0]
-        inst = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="m5.large",
-                                 SubnetId=subnet)["Instances"][0]
+        inst = ec2.run_instances(
+            ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=subnet
+        )["Instances"][0]
         creds = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=inst["InstanceId"])["Credentials"]
-        sts = self.client("sts", aws_access_key_id=creds["AccessKeyId"],
-                          aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        sts = self.client(
+            "sts",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
         return sts, inst["PrivateDnsName"]
 
     def join(self, role_arn):
@@ -128,12 +150,19 @@ class AuthSandbox(object):
         register its Node. Returns (who-am-I status, user, Node create status)."""
         sts, dns = self.instance_sts(role_arn)
         token = self.token(sts)
-        status, review = self.request(token, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                                      {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        status, review = self.request(
+            token,
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+        )
         user = review["status"]["userInfo"] if review else None
-        created = self.request(token, "POST", "/api/v1/nodes", {
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": dns, "labels": {"kubernetes.io/hostname": dns}}})[0]
+        created = self.request(
+            token,
+            "POST",
+            "/api/v1/nodes",
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns, "labels": {"kubernetes.io/hostname": dns}}},
+        )[0]
         if created == 201:
             self.kube().delete_node(dns)
         return status, user, created
@@ -143,28 +172,40 @@ class AuthSandbox(object):
 
     # -- the playbook -----------------------------------------------------------------------
     def playbook(self, *extra, kubeconfig=True, check=False, name="karpenter.yml"):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("AWS_", "KUBECONFIG", "K8S_AUTH_", "HELM_", "ANSIBLE_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "KUBECONFIG", "K8S_AUTH_", "HELM_", "ANSIBLE_"))
+        }
         env.update(self.env)
         if not kubeconfig:
             del env["KUBECONFIG"], env["K8S_AUTH_KUBECONFIG"]
-        env.update({
-            "PATH": self.env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ["PATH"],
-            "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / ".build" / "collections"),
-            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-            "ANSIBLE_FORCE_COLOR": "false",
-            "PYTHONPATH": str(REPO_ROOT),
-            "TMPDIR": str(self.tmp),
-        })
-        argv = [sys.executable, "-m", "ansible.cli.playbook", str(REPO_ROOT / "playbooks" / name),
-                "-e", "@%s" % (self.state / "vars.yml")]
+        env.update(
+            {
+                "PATH": self.env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ["PATH"],
+                "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / ".build" / "collections"),
+                "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+                "ANSIBLE_FORCE_COLOR": "false",
+                "PYTHONPATH": str(REPO_ROOT),
+                "TMPDIR": str(self.tmp),
+            }
+        )
+        argv = [
+            sys.executable,
+            "-m",
+            "ansible.cli.playbook",
+            str(REPO_ROOT / "playbooks" / name),
+            "-e",
+            "@%s" % (self.state / "vars.yml"),
+        ]
         for e in extra:
             argv += ["-e", e]
         if check:
             argv += ["--check", "--diff"]
         t0 = time.time()
-        proc = subprocess.run(argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900,
-                              check=False)
+        proc = subprocess.run(
+            argv, cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=900, check=False
+        )
         run = Run(proc, time.time() - t0)
         (self.tmp / "last-run.log").write_text(run.out)
         return run

@@ -63,10 +63,16 @@ def test_karpenter_nodes_join_through_the_access_entry(sb):
 def test_aws_auth_alone_does_not_let_nodes_in(sb):
     eks = sb.client("eks")
     role = node_role_arn(sb)
-    sb.kube().create_namespaced_config_map("kube-system", {
-        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
-        "data": {"mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
-                             "  groups: [system:bootstrappers, system:nodes]\n" % role}})
+    sb.kube().create_namespaced_config_map(
+        "kube-system",
+        {
+            "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+            "data": {
+                "mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
+                "  groups: [system:bootstrappers, system:nodes]\n" % role
+            },
+        },
+    )
     eks.delete_access_entry(clusterName=sb.cluster, principalArn=role)
     assert sb.join(role) == (401, None, 401)
 

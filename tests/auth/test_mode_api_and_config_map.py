@@ -36,10 +36,16 @@ def test_access_entry_takes_precedence_over_aws_auth(sb):
     eks = sb.client("eks")
     role = node_role_arn(sb)
     core = sb.kube()
-    core.create_namespaced_config_map("kube-system", {
-        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
-        "data": {"mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
-                             "  groups: [system:bootstrappers, system:nodes]\n" % role}})
+    core.create_namespaced_config_map(
+        "kube-system",
+        {
+            "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+            "data": {
+                "mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
+                "  groups: [system:bootstrappers, system:nodes]\n" % role
+            },
+        },
+    )
     eks.delete_access_entry(clusterName=sb.cluster, principalArn=role)
     status, user, created = sb.join(role)  # no entry: aws-auth decides
     assert (status, created) == (201, 201) and "system:bootstrappers" in user["groups"]

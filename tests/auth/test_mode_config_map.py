@@ -43,14 +43,24 @@ def test_a_node_role_mapped_with_its_path_never_joins(sb):
     """aws-iam-authenticator compares the role ARN without its path: an aws-auth rolearn with a path matches
     nothing, so the node cannot even authenticate."""
     iam = sb.client("iam")
-    role = iam.create_role(RoleName="PathNodeRole", Path="/karpenter/", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }))["Role"]
+    role = iam.create_role(
+        RoleName="PathNodeRole",
+        Path="/karpenter/",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]
     core = sb.kube()
     cm = core.read_namespaced_config_map("aws-auth", "kube-system")
-    cm.data["mapRoles"] += ("- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
-                            "  groups: [system:bootstrappers, system:nodes]\n" % role["Arn"])
+    cm.data["mapRoles"] += (
+        "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n"
+        "  groups: [system:bootstrappers, system:nodes]\n" % role["Arn"]
+    )
     core.replace_namespaced_config_map("aws-auth", "kube-system", cm)
     status, user, created = sb.join(role["Arn"])
     assert (status, user, created) == (401, None, 401)
@@ -74,10 +84,13 @@ def test_switch_to_pod_identity_and_back(sb):
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]["Statement"]
     assert [(s["Principal"], sorted(s["Action"])) for s in trust] == [(POD_TRUST, ["sts:AssumeRole", "sts:TagSession"])]
     cluster_arn = sb.client("eks").describe_cluster(name=sb.cluster)["cluster"]["arn"]
-    assert trust[0]["Condition"] == {"StringEquals": {
-        "aws:RequestTag/eks-cluster-arn": cluster_arn,
-        "aws:RequestTag/kubernetes-namespace": "kube-system",
-        "aws:RequestTag/kubernetes-service-account": "karpenter"}}
+    assert trust[0]["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": "kube-system",
+            "aws:RequestTag/kubernetes-service-account": "karpenter",
+        }
+    }
     sa = sb.kube().read_namespaced_service_account("karpenter", "kube-system")
     assert "eks.amazonaws.com/role-arn" not in (sa.metadata.annotations or {})
     assert controller_identity(sb) == "pod_identity"  # a new pod template: the controller restarts

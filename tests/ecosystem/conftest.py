@@ -29,7 +29,11 @@ def built_collection(tmp_path_factory):
     out = tmp_path_factory.mktemp("build")
     subprocess.run(
         [tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(REPO_ROOT)],
-        check=True, capture_output=True, text=True, env=clean_env(), cwd=str(out),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=str(out),
     )
     meta = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())
     tarball = out / ("%s-%s-%s.tar.gz" % (meta["namespace"], meta["name"], meta["version"]))
@@ -51,6 +55,10 @@ def installed_collection(built_collection, tmp_path_factory):
     env = clean_env({"ANSIBLE_CONFIG": str(cfg), "ANSIBLE_COLLECTIONS_PATH": str(cols), "HOME": str(work)})
     subprocess.run(
         [tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(cols), str(built_collection)],
-        check=True, capture_output=True, text=True, env=env, cwd=str(work),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(work),
     )
     return work, env

@@ -32,7 +32,8 @@ def read_env(path):
     """``export K='v'`` lines, expanded by bash so that PATH="$X:$PATH" comes out right."""
     out = subprocess.run(
         ["bash", "-c", 'set -a; . "$1"; set +a; env -0', "bash", str(path)],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     env = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
     names = set()
@@ -60,8 +61,6 @@ def clean_env(extra=None):
     env["ANSIBLE_NOCOLOR"] = "true"
     env.update(extra or {})
     return env
-
-
 
 
 def recap(stdout):

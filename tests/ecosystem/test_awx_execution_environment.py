@@ -34,9 +34,20 @@ def _create(built_collection, workdir):
     shutil.copy(built_collection, dist / built_collection.name)
     context = workdir / "context"
     res = subprocess.run(
-        [tool("ansible-builder"), "create", "-f", EE_FILE.name, "-c", str(context),
-         "--output-filename", "Containerfile"],
-        capture_output=True, text=True, env=clean_env(), cwd=str(workdir),
+        [
+            tool("ansible-builder"),
+            "create",
+            "-f",
+            EE_FILE.name,
+            "-c",
+            str(context),
+            "--output-filename",
+            "Containerfile",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=str(workdir),
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return context

@@ -19,8 +19,16 @@ import yaml
 from ecolib import BIN, REPO_ROOT, clean_env, tool
 
 # What an AWX credential would inject, taken from the sandbox's environment.
-INJECTED = ("AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "K8S_AUTH_KUBECONFIG",
-            "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME")
+INJECTED = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "K8S_AUTH_KUBECONFIG",
+    "HELM_CACHE_HOME",
+    "HELM_CONFIG_HOME",
+    "HELM_DATA_HOME",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +39,19 @@ def private_data_dir(built_collection, sandbox, tmp_path_factory):
     project.mkdir()
     subprocess.run(
         [tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections), str(built_collection)],
-        check=True, capture_output=True, text=True, env=clean_env({"HOME": str(pdd)}), cwd=str(pdd),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=clean_env({"HOME": str(pdd)}),
+        cwd=str(pdd),
     )
     installed = collections / "ansible_collections" / "jit" / "karpenter"
     shutil.copy(installed / "playbooks" / "karpenter.yml", project / "karpenter.yml")
 
     (pdd / "inventory").mkdir()
     (pdd / "inventory" / "hosts").write_text(
-        "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable
+    )
 
     env = pdd / "env"
     env.mkdir()
@@ -47,11 +60,13 @@ def private_data_dir(built_collection, sandbox, tmp_path_factory):
     # emulator accepts any secret key).
     secret = "awx-" + secrets.token_hex(16)
     envvars = {name: sandbox["env"][name] for name in INJECTED}
-    envvars.update({
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "PATH": "%s:%s" % (BIN, sandbox["env"]["PATH"]),  # ansible-playbook, then helm and kubectl
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-    })
+    envvars.update(
+        {
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "PATH": "%s:%s" % (BIN, sandbox["env"]["PATH"]),  # ansible-playbook, then helm and kubectl
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        }
+    )
     (env / "envvars").write_text(yaml.safe_dump(envvars))
     return pdd, secret
 
@@ -60,7 +75,9 @@ def _job(pdd, ident):
     """Run one job (verbosity 1, as an AWX job template may) and return its artifacts."""
     res = subprocess.run(
         [tool("ansible-runner"), "run", str(pdd), "-p", "karpenter.yml", "--ident", ident, "-v"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env=clean_env({"PATH": "%s:/usr/bin:/bin" % BIN}),
     )
     art = pdd / "artifacts" / ident
@@ -78,8 +95,11 @@ def _job(pdd, ident):
 
 
 def _ok_tasks(events):
-    return {(e["event_data"].get("task_action"), e["event_data"].get("task"))
-            for e in events if e["event"] == "runner_on_ok"}
+    return {
+        (e["event_data"].get("task_action"), e["event_data"].get("task"))
+        for e in events
+        if e["event"] == "runner_on_ok"
+    }
 
 
 def _stats(events):
@@ -97,10 +117,12 @@ def _assert_successful(job):
     assert not stats["failures"] and not stats["dark"], stats
     # Key tasks ran and reported ok: the preflight's cluster read and kube check, the charts, the node pool.
     ok = _ok_tasks(job["events"])
-    for action, task in (("jit.karpenter.eks_cluster_info", "Read cluster demo"),
-                         ("kubernetes.core.k8s_info", "Check the Kubernetes credentials"),
-                         ("kubernetes.core.helm", "Install the controller chart"),
-                         ("jit.karpenter.nodepool", "Node pools")):
+    for action, task in (
+        ("jit.karpenter.eks_cluster_info", "Read cluster demo"),
+        ("kubernetes.core.k8s_info", "Check the Kubernetes credentials"),
+        ("kubernetes.core.helm", "Install the controller chart"),
+        ("jit.karpenter.nodepool", "Node pools"),
+    ):
         assert (action, task) in ok, (action, task, sorted(ok, key=str))
     return stats
 
@@ -114,8 +136,11 @@ def test_awx_job_converges_then_changes_nothing(private_data_dir):
     assert stats["changed"] in ({}, {"localhost": 0}), stats
     assert stats["ok"].get("localhost", 0) > 0, stats
     # The credentials reached the modules (the preflight read the cluster from the AWS emulator)...
-    read = [e["event_data"]["res"] for e in second["events"]
-            if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Read cluster demo"]
+    read = [
+        e["event_data"]["res"]
+        for e in second["events"]
+        if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Read cluster demo"
+    ]
     assert read and read[0]["cluster"]["arn"].startswith("arn:aws:eks:us-east-1:123456789012:cluster/demo"), read
     # ...and the secret key shows up nowhere: not in the job's stdout, not in any event.
     for job in (first, second):
@@ -137,9 +162,15 @@ def test_awx_job_template_over_the_eks_clusters_inventory_source(built_collectio
     (pdd / "project").mkdir(parents=True)
     subprocess.run(
         [tool("ansible-galaxy"), "collection", "install", "--offline", "-p", str(collections), str(built_collection)],
-        check=True, capture_output=True, text=True, env=clean_env({"HOME": str(pdd)}), cwd=str(pdd),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=clean_env({"HOME": str(pdd)}),
+        cwd=str(pdd),
     )
-    shutil.copy(collections / "ansible_collections/jit/karpenter/playbooks/karpenter.yml", pdd / "project/karpenter.yml")
+    shutil.copy(
+        collections / "ansible_collections/jit/karpenter/playbooks/karpenter.yml", pdd / "project/karpenter.yml"
+    )
     source = yaml.safe_load((REPO_ROOT / "awx/inventory/fleet.eks_clusters.yml").read_text())
     source["regions"] = [region]
     (pdd / "inventory").mkdir()
@@ -155,11 +186,16 @@ def test_awx_job_template_over_the_eks_clusters_inventory_source(built_collectio
     (pdd / "env").mkdir()
     (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     envvars = {
-        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": "awx-" + secrets.token_hex(16),
-        "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"], "K8S_AUTH_KUBECONFIG": env["KUBECONFIG"],
-        "HELM_CACHE_HOME": env["HELM_CACHE_HOME"], "HELM_CONFIG_HOME": env["HELM_CONFIG_HOME"],
-        "HELM_DATA_HOME": env["HELM_DATA_HOME"], "PATH": "%s:%s" % (BIN, env["PATH"]),
-        "ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": "awx-" + secrets.token_hex(16),
+        "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"],
+        "K8S_AUTH_KUBECONFIG": env["KUBECONFIG"],
+        "HELM_CACHE_HOME": env["HELM_CACHE_HOME"],
+        "HELM_CONFIG_HOME": env["HELM_CONFIG_HOME"],
+        "HELM_DATA_HOME": env["HELM_DATA_HOME"],
+        "PATH": "%s:%s" % (BIN, env["PATH"]),
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
     }
     (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     job = _job(pdd, "template")

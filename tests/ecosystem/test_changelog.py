@@ -9,8 +9,9 @@ from ecolib import REPO_ROOT, clean_env, tool
 
 
 def _run(*args, cwd):
-    res = subprocess.run([tool("antsibull-changelog")] + list(args), capture_output=True, text=True,
-                         cwd=str(cwd), env=clean_env())
+    res = subprocess.run(
+        [tool("antsibull-changelog")] + list(args), capture_output=True, text=True, cwd=str(cwd), env=clean_env()
+    )
     assert res.returncode == 0, (args, res.stdout[-2000:], res.stderr[-2000:])
     return res.stdout
 
@@ -29,7 +30,8 @@ def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path):
     (tmp_path / "CHANGELOG.rst").write_text("stale\n")
     _run("generate", cwd=tmp_path)
     assert (tmp_path / "CHANGELOG.rst").read_text() == (REPO_ROOT / "CHANGELOG.rst").read_text(), (
-        "CHANGELOG.rst is out of date: run `antsibull-changelog generate`")
+        "CHANGELOG.rst is out of date: run `antsibull-changelog generate`"
+    )
 
 
 def test_every_plugin_and_role_is_in_a_release():

@@ -25,7 +25,10 @@ def _doc(plugin_type, name):
     env = clean_env({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)})
     res = subprocess.run(
         [tool("ansible-doc"), "-t", plugin_type, "--json", "jit.karpenter." + name],
-        capture_output=True, text=True, env=env, cwd=str(REPO_ROOT),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(REPO_ROOT),
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "WARNING" not in res.stderr and "ERROR" not in res.stderr, res.stderr[-3000:]
@@ -75,7 +78,8 @@ def test_role_docs(name):
     for opt, spec in (main.get("options") or {}).items():
         assert spec.get("description"), "role %s variable %s has no description" % (name, opt)
         assert opt.startswith(name + "_") or opt in SHARED.get(name, ()), (
-            "role %s variable %s lacks the role prefix" % (name, opt))
+            "role %s variable %s lacks the role prefix" % (name, opt)
+        )
 
 
 @pytest.mark.parametrize("name", INVENTORIES)
@@ -97,11 +101,19 @@ def test_the_redirect_is_documented():
 
 def test_docsite_lints_and_builds(tmp_path):
     """docs/sphinx/build.sh: antsibull-docs lint-collection-docs, then antsibull-docs + Sphinx with -W."""
-    env = clean_env({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "PATH": "%s:%s" % (
-        tool("python").rsplit("/", 1)[0], clean_env()["PATH"])})
+    env = clean_env(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "PATH": "%s:%s" % (tool("python").rsplit("/", 1)[0], clean_env()["PATH"]),
+        }
+    )
     res = subprocess.run(
         ["bash", str(REPO_ROOT / "docs" / "sphinx" / "build.sh"), str(tmp_path)],
-        capture_output=True, text=True, env=env, cwd=str(REPO_ROOT), timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(REPO_ROOT),
+        timeout=600,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     html = tmp_path / "html"

@@ -19,7 +19,11 @@ def test_galaxy_importer_accepts_the_tarball(built_collection, tmp_path):
     env["PATH"] = str(Path(sys.executable).parent) + ":" + env.get("PATH", "")
     res = subprocess.run(
         [sys.executable, "-m", "galaxy_importer.main", str(built_collection)],
-        capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=900,
     )
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]

@@ -64,9 +64,7 @@ class Context:
             return f"arn:{self.partition}:iam::{self.account_id}:policy{path}{self.resolve(props['ManagedPolicyName'])}"
         if kind == "AWS::SQS::Queue":
             queue = self.resolve(props["QueueName"])
-            return (
-                f"https://sqs.{self.region}.{self.url_suffix}/{self.account_id}/{queue}"
-            )
+            return f"https://sqs.{self.region}.{self.url_suffix}/{self.account_id}/{queue}"
         raise KeyError(f"no Ref rule for {kind}")
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -93,11 +91,7 @@ class Context:
 
     def resolve(self, value):
         """Resolve intrinsics in `value` recursively; plain strings are left alone."""
-        if (
-            isinstance(value, dict)
-            and len(value) == 1
-            and next(iter(value)) in _INTRINSICS
-        ):
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _INTRINSICS:
             ((name, arg),) = value.items()
             if name == "Fn::Sub":
                 return self._sub(arg)

@@ -34,13 +34,22 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 AWX = ROOT / "awx"
-SPEC = yaml.safe_load((ROOT / "roles/karpenter/meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+SPEC = yaml.safe_load((ROOT / "roles/karpenter/meta/argument_specs.yml").read_text())["argument_specs"]["main"][
+    "options"
+]
 CONFIGURE = yaml.safe_load((AWX / "configure.yml").read_text())[0]
 TEMPLATES = CONFIGURE["vars"]["awx_templates"]
 SURVEYS = sorted(p.name for p in (AWX / "surveys").glob("*.yml"))
 # AWX survey question types and the argument-spec types that can take their answers.
-TYPES = {"text": {"str"}, "textarea": {"str"}, "password": {"str"}, "integer": {"int"}, "float": {"float"},
-         "multiplechoice": {"str", "bool"}, "multiselect": {"list"}}
+TYPES = {
+    "text": {"str"},
+    "textarea": {"str"},
+    "password": {"str"},
+    "integer": {"int"},
+    "float": {"float"},
+    "multiplechoice": {"str", "bool"},
+    "multiselect": {"list"},
+}
 
 
 def _option_spec(name):
@@ -79,8 +88,14 @@ def test_question_matches_the_role_argument_spec(survey, question):
         assert result.validated_parameters[name] == spec["default"], (survey, name)
 
 
-@pytest.mark.parametrize("name,answer", [("karpenter_verify_timeout", "soon"), ("karpenter_verify_jit", "maybe"),
-                                         ("karpenter_controller_identity", "kiam")])
+@pytest.mark.parametrize(
+    "name,answer",
+    [
+        ("karpenter_verify_timeout", "soon"),
+        ("karpenter_verify_jit", "maybe"),
+        ("karpenter_controller_identity", "kiam"),
+    ],
+)
 def test_the_validator_the_test_relies_on_refuses_bad_answers(name, answer):
     assert ArgumentSpecValidator(_option_spec(name)).validate({name: answer}).error_messages
 
@@ -143,19 +158,23 @@ def _inject(cred_type, inputs, tmp_path):
         namespace["tower"] = {"filename": files["template"]}
     else:
         namespace["tower"] = {"filename": dict((label.split(".", 1)[1], path) for label, path in files.items())}
-    return dict((var, sandbox.from_string(template).render(**namespace))
-                for var, template in cred_type["injectors"]["env"].items())
+    return dict(
+        (var, sandbox.from_string(template).render(**namespace))
+        for var, template in cred_type["injectors"]["env"].items()
+    )
 
 
 @pytest.fixture
 def job_env(monkeypatch):
     """Set a job's injected environment, with no other K8S_AUTH_ variable of the test run's own."""
+
     def apply(env):
         for var in list(os.environ):
             if var.startswith("K8S_AUTH_"):
                 monkeypatch.delenv(var)
         for var, value in env.items():
             monkeypatch.setenv(var, value)
+
     return apply
 
 
@@ -208,8 +227,11 @@ def test_bearer_token_injectors_pass_awx_validation():
 
 def test_bearer_token_with_ca_reaches_the_modules_and_helm(tmp_path, job_env):
     cred_type = _credential_type(BEARER_TOKEN_TYPE)
-    job_env(_inject(cred_type, {"host": "https://api.example:443", "bearer_token": "sekrit", "ssl_ca_cert": CA_PEM},
-                    tmp_path))
+    job_env(
+        _inject(
+            cred_type, {"host": "https://api.example:443", "bearer_token": "sekrit", "ssl_ca_cert": CA_PEM}, tmp_path
+        )
+    )
     k8s = _k8s_auth()
     assert k8s["host"] == "https://api.example:443"
     assert k8s["api_key"] == "sekrit"
@@ -218,7 +240,11 @@ def test_bearer_token_with_ca_reaches_the_modules_and_helm(tmp_path, job_env):
         assert ca.read() == CA_PEM
     helm = _helm_auth()
     assert (helm["host"], helm["api_key"], helm["ca_cert"], helm["validate_certs"]) == (
-        "https://api.example:443", "sekrit", k8s["ssl_ca_cert"], True)
+        "https://api.example:443",
+        "sekrit",
+        k8s["ssl_ca_cert"],
+        True,
+    )
 
 
 def test_bearer_token_without_ca_verifies_with_the_system_cas(tmp_path, job_env):
@@ -234,24 +260,35 @@ def test_bearer_token_without_ca_verifies_with_the_system_cas(tmp_path, job_env)
 
 def test_bearer_token_skips_tls_verification_only_when_asked(tmp_path, job_env):
     cred_type = _credential_type(BEARER_TOKEN_TYPE)
-    job_env(_inject(cred_type, {"host": "https://api.example", "bearer_token": "t", "insecure_skip_tls_verify": True},
-                    tmp_path))
+    job_env(
+        _inject(
+            cred_type, {"host": "https://api.example", "bearer_token": "t", "insecure_skip_tls_verify": True}, tmp_path
+        )
+    )
     assert _k8s_auth()["verify_ssl"] is False
     assert _helm_auth()["validate_certs"] is False
-    job_env(_inject(cred_type, {"host": "https://api.example", "bearer_token": "t", "insecure_skip_tls_verify": False},
-                    tmp_path))
+    job_env(
+        _inject(
+            cred_type, {"host": "https://api.example", "bearer_token": "t", "insecure_skip_tls_verify": False}, tmp_path
+        )
+    )
     assert _k8s_auth()["verify_ssl"] is True
     assert _helm_auth()["validate_certs"] is True
 
 
-@pytest.mark.parametrize("kubernetes_credential,want", [("", ["AWS platform"]),
-                                                        ("prod-1 token", ["AWS platform", "prod-1 token"])])
+@pytest.mark.parametrize(
+    "kubernetes_credential,want", [("", ["AWS platform"]), ("prod-1 token", ["AWS platform", "prod-1 token"])]
+)
 def test_job_templates_attach_the_kubernetes_credential_only_when_given(kubernetes_credential, want):
     loader, play = _configure_loaded()
     templates = [t["awx.awx.job_template"] for t in play["tasks"] if "awx.awx.job_template" in t]
     assert templates
     for args in templates:
         assert args["ask_credential_on_launch"] is True
-        assert _templated(args["credentials"], awx_aws_credential="AWS platform",
-                          awx_kubernetes_credential=kubernetes_credential) == want
+        assert (
+            _templated(
+                args["credentials"], awx_aws_credential="AWS platform", awx_kubernetes_credential=kubernetes_credential
+            )
+            == want
+        )
     assert play["vars"]["awx_kubernetes_credential"] == ""

@@ -14,13 +14,7 @@ from cfn_render import Context, load, prerender, render
 from cfnlint.api import lint
 from parliament import analyze_policy_string, enhance_finding
 
-TEMPLATE = (
-    Path(__file__).resolve().parents[2]
-    / "roles"
-    / "cloudformation"
-    / "files"
-    / "karpenter-v1.yaml"
-)
+TEMPLATE = Path(__file__).resolve().parents[2] / "roles" / "cloudformation" / "files" / "karpenter-v1.yaml"
 
 # EKS allows 100 characters; names this long pushed the single upstream policy past the limit.
 LONG_NAME = ("karpenter-size-check-" * 5)[:100]
@@ -122,9 +116,7 @@ EXPECTED_POLICIES = {
     },
     "ZonalShiftPolicy": {
         "name": "KarpenterControllerZonalShiftPolicy",
-        "statements": {
-            "AllowZonalShiftStatusReadOnly": {"arc-zonal-shift:GetManagedResource"}
-        },
+        "statements": {"AllowZonalShiftStatusReadOnly": {"arc-zonal-shift:GetManagedResource"}},
     },
 }
 
@@ -177,9 +169,7 @@ ACCEPTED_FINDINGS = {
 # A cluster name per partition, padded to the longest the name and ARNs can get.
 CONTEXTS = {
     "aws": Context(cluster_name=LONG_NAME),
-    "aws-us-gov": Context(
-        cluster_name=LONG_NAME, partition="aws-us-gov", region="us-gov-west-1"
-    ),
+    "aws-us-gov": Context(cluster_name=LONG_NAME, partition="aws-us-gov", region="us-gov-west-1"),
     "aws-cn": Context(
         cluster_name=LONG_NAME,
         partition="aws-cn",
@@ -234,8 +224,7 @@ def _cluster_owned(condition: dict, cluster: str) -> bool:
     """True when the condition requires the cluster's ownership tag on the resource or the request."""
     equals = condition.get("StringEquals", {})
     return any(
-        equals.get(f"aws:{kind}/kubernetes.io/cluster/{cluster}") == "owned"
-        for kind in ("ResourceTag", "RequestTag")
+        equals.get(f"aws:{kind}/kubernetes.io/cluster/{cluster}") == "owned" for kind in ("ResourceTag", "RequestTag")
     )
 
 
@@ -253,19 +242,14 @@ def test_cfn_lint_passes_on_the_prerendered_template(text):
     assert [str(match) for match in matches if match.rule.id != "W1020"] == []
 
 
-@pytest.mark.parametrize(
-    ("length", "fits"), [(LONGEST_DEPLOYABLE, True), (LONGEST_DEPLOYABLE + 1, False)]
-)
-def test_resource_names_fit_aws_limits_up_to_the_longest_deployable_name(
-    text, length, fits
-):
+@pytest.mark.parametrize(("length", "fits"), [(LONGEST_DEPLOYABLE, True), (LONGEST_DEPLOYABLE + 1, False)])
+def test_resource_names_fit_aws_limits_up_to_the_longest_deployable_name(text, length, fits):
     template = render(text, Context(cluster_name="n" * length))
     too_long = [
         logical
         for logical, resource in template["Resources"].items()
         if resource["Type"] in NAME_LIMITS
-        and len(resource["Properties"][NAME_LIMITS[resource["Type"]][0]])
-        > NAME_LIMITS[resource["Type"]][1]
+        and len(resource["Properties"][NAME_LIMITS[resource["Type"]][0]]) > NAME_LIMITS[resource["Type"]][1]
     ]
     assert too_long == ([] if fits else ["KarpenterNodeRole"])
 
@@ -281,9 +265,7 @@ def test_only_cluster_name_is_substituted_in_mapping_keys(text):
             for item in node:
                 yield from keys(item)
 
-    placeholders = {
-        key for key in keys(load(text)) if isinstance(key, str) and "${" in key
-    }
+    placeholders = {key for key in keys(load(text)) if isinstance(key, str) and "${" in key}
     assert placeholders, "the tag-key conditions should name the cluster"
     for key in placeholders:
         assert key.replace("${ClusterName}", "").count("${") == 0, key
@@ -351,10 +333,7 @@ def test_controller_policies_are_the_upstream_split(rendered):
         statements = props["PolicyDocument"]["Statement"]
         assert [s["Sid"] for s in statements] == list(expected["statements"]), logical
         for statement in statements:
-            assert (
-                set(_as_list(statement["Action"]))
-                == expected["statements"][statement["Sid"]]
-            ), statement["Sid"]
+            assert set(_as_list(statement["Action"])) == expected["statements"][statement["Sid"]], statement["Sid"]
             assert statement["Effect"] == "Allow"
 
 
@@ -379,20 +358,14 @@ def test_size_check_measures_the_long_name(rendered):
 
 @pytest.mark.parametrize("logical", sorted(EXPECTED_POLICIES))
 def test_parliament_finds_nothing_above_low(rendered, logical):
-    policy = analyze_policy_string(
-        json.dumps(_policies(rendered)[logical]["PolicyDocument"])
-    )
+    policy = analyze_policy_string(json.dumps(_policies(rendered)[logical]["PolicyDocument"]))
     serious = []
     for finding in map(enhance_finding, policy.findings):
         if finding.severity in TOLERATED_SEVERITIES:
             continue
-        actions = frozenset(
-            item["action"] for item in finding.detail if isinstance(item, dict)
-        )
+        actions = frozenset(item["action"] for item in finding.detail if isinstance(item, dict))
         accepted = any(
-            (policy_name, issue) == (logical, finding.issue)
-            and actions
-            and actions <= allowed
+            (policy_name, issue) == (logical, finding.issue) and actions and actions <= allowed
             for policy_name, issue, allowed in ACCEPTED_FINDINGS
         )
         if not accepted:
@@ -403,11 +376,7 @@ def test_parliament_finds_nothing_above_low(rendered, logical):
 def test_every_mutating_ec2_statement_is_tag_conditioned(rendered):
     checked = 0
     for logical, statement in _statements(rendered):
-        mutating = [
-            a
-            for a in _as_list(statement["Action"])
-            if a.startswith("ec2:") and not _is_read_only(a)
-        ]
+        mutating = [a for a in _as_list(statement["Action"]) if a.startswith("ec2:") and not _is_read_only(a)]
         if not mutating:
             continue
         checked += 1
@@ -438,9 +407,7 @@ def test_tagging_is_limited_to_creation_or_karpenter_keys(rendered):
             "CreateFleet",
             "CreateLaunchTemplate",
         ]
-        karpenter_keys = condition.get("ForAllValues:StringEquals", {}).get(
-            "aws:TagKeys"
-        ) == [
+        karpenter_keys = condition.get("ForAllValues:StringEquals", {}).get("aws:TagKeys") == [
             "eks:eks-cluster-name",
             "karpenter.sh/nodeclaim",
             "Name",
@@ -462,37 +429,23 @@ def test_no_wildcard_actions(rendered):
 
 
 def test_pass_role_only_for_the_node_role_to_ec2(rendered, ctx):
-    grants = [
-        (logical, s)
-        for logical, s in _statements(rendered)
-        if "iam:PassRole" in _as_list(s["Action"])
-    ]
+    grants = [(logical, s) for logical, s in _statements(rendered) if "iam:PassRole" in _as_list(s["Action"])]
     assert len(grants) == 1
     logical, statement = grants[0]
     assert logical == "IAMIntegrationPolicy"
     assert statement["Action"] == "iam:PassRole"
-    assert (
-        statement["Resource"]
-        == f"arn:{ctx.partition}:iam::{ctx.account_id}:role/KarpenterNodeRole-{LONG_NAME}"
-    )
+    assert statement["Resource"] == f"arn:{ctx.partition}:iam::{ctx.account_id}:role/KarpenterNodeRole-{LONG_NAME}"
     assert statement["Condition"] == {
-        "StringEquals": {
-            "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]
-        }
+        "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}
     }
 
 
 def test_instance_profile_actions_are_scoped_to_cluster_and_region(rendered, ctx):
     for _logical, statement in _statements(rendered):
         actions = _as_list(statement["Action"])
-        if not any(
-            a.endswith("InstanceProfile") and not _is_read_only(a) for a in actions
-        ):
+        if not any(a.endswith("InstanceProfile") and not _is_read_only(a) for a in actions):
             continue
-        assert (
-            statement["Resource"]
-            == f"arn:{ctx.partition}:iam::{ctx.account_id}:instance-profile/*"
-        )
+        assert statement["Resource"] == f"arn:{ctx.partition}:iam::{ctx.account_id}:instance-profile/*"
         equals = statement["Condition"]["StringEquals"]
         assert _cluster_owned(statement["Condition"], LONG_NAME), statement["Sid"]
         assert ctx.region in equals.values(), statement["Sid"]
@@ -500,9 +453,7 @@ def test_instance_profile_actions_are_scoped_to_cluster_and_region(rendered, ctx
 
 def test_reads_and_single_resources_are_scoped(rendered, ctx):
     statements = {s["Sid"]: s for _logical, s in _statements(rendered)}
-    assert statements["AllowRegionalReadActions"]["Condition"] == {
-        "StringEquals": {"aws:RequestedRegion": ctx.region}
-    }
+    assert statements["AllowRegionalReadActions"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": ctx.region}}
     assert statements["AllowAPIServerEndpointDiscovery"]["Resource"] == (
         f"arn:{ctx.partition}:eks:{ctx.region}:{ctx.account_id}:cluster/{LONG_NAME}"
     )
@@ -534,9 +485,7 @@ def test_interruption_queue_is_named_for_the_cluster(rendered):
 def test_queue_policy_allows_events_and_denies_plain_http(rendered, ctx):
     policy = rendered["Resources"]["KarpenterInterruptionQueuePolicy"]["Properties"]
     queue_arn = f"arn:{ctx.partition}:sqs:{ctx.region}:{ctx.account_id}:{LONG_NAME}"
-    assert policy["Queues"] == [
-        f"https://sqs.{ctx.region}.{ctx.url_suffix}/{ctx.account_id}/{LONG_NAME}"
-    ]
+    assert policy["Queues"] == [f"https://sqs.{ctx.region}.{ctx.url_suffix}/{ctx.account_id}/{LONG_NAME}"]
     allow, deny = policy["PolicyDocument"]["Statement"]
     assert allow == {
         "Sid": "AllowInterruptionEvents",
@@ -568,9 +517,7 @@ def test_event_rules_target_the_queue(rendered, ctx):
             "source": [source],
             "detail-type": [detail_type],
         }
-        assert rules[logical]["Targets"] == [
-            {"Id": "KarpenterInterruptionQueueTarget", "Arn": queue_arn}
-        ]
+        assert rules[logical]["Targets"] == [{"Id": "KarpenterInterruptionQueueTarget", "Arn": queue_arn}]
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -594,6 +541,4 @@ def test_outputs_give_later_roles_what_they_need(rendered, ctx):
     assert outputs["NodeRoleName"] == f"KarpenterNodeRole-{LONG_NAME}"
     assert outputs["InterruptionQueueName"] == LONG_NAME
     exported = {key for key, value in rendered["Outputs"].items() if "Export" in value}
-    assert {key for key in EXPECTED_OUTPUTS if key.endswith("PolicyArn")} | {
-        "ControllerPolicyArns"
-    } <= exported
+    assert {key for key in EXPECTED_OUTPUTS if key.endswith("PolicyArn")} | {"ControllerPolicyArns"} <= exported

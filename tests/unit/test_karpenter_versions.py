@@ -30,8 +30,16 @@ TEMPLATE = (ROOT / "roles/cloudformation/files/karpenter-v1.yaml").read_text()
 UPSTREAM = yaml.safe_load((Path(__file__).parent / "data/karpenter_upstream.yaml").read_text())
 # The patch releases checked for each minor: the first and the newest this collection knows.
 VERSIONS = [
-    ("1.9", "1.9.0"), ("1.9", "1.9.2"), ("1.10", "1.10.0"), ("1.10", "1.10.2"), ("1.11", "1.11.3"),
-    ("1.12", "1.12.0"), ("1.12", "1.12.2"), ("1.13", "1.13.1"), ("1.14", "1.14.0"), ("1.14", "1.14.3"),
+    ("1.9", "1.9.0"),
+    ("1.9", "1.9.2"),
+    ("1.10", "1.10.0"),
+    ("1.10", "1.10.2"),
+    ("1.11", "1.11.3"),
+    ("1.12", "1.12.0"),
+    ("1.12", "1.12.2"),
+    ("1.13", "1.13.1"),
+    ("1.14", "1.14.0"),
+    ("1.14", "1.14.3"),
 ]
 
 
@@ -63,7 +71,12 @@ def _model(version):
 
 def test_upstream_facts_cover_every_supported_minor():
     assert sorted(UPSTREAM, key=lambda v: tuple(map(int, v.split(".")))) == [
-        "1.9", "1.10", "1.11", "1.12", "1.13", "1.14"
+        "1.9",
+        "1.10",
+        "1.11",
+        "1.12",
+        "1.13",
+        "1.14",
     ]
     for facts in UPSTREAM.values():
         assert facts["source"].startswith("aws/karpenter-provider-aws@")
@@ -114,7 +127,18 @@ def test_unknown_marker_is_refused_by_name():
 
 @pytest.mark.parametrize(
     "bad",
-    ["1.14.3 --post-renderer=/x", "v1.14.3", "1.14", "1.14.3-rc.1", " 1.14.3", "1.14.3\n", "", None, "01.14.3", "latest"],
+    [
+        "1.14.3 --post-renderer=/x",
+        "v1.14.3",
+        "1.14",
+        "1.14.3-rc.1",
+        " 1.14.3",
+        "1.14.3\n",
+        "",
+        None,
+        "01.14.3",
+        "latest",
+    ],
 )
 def test_not_a_plain_version_is_refused_by_name(bad):
     with pytest.raises(KarpenterError) as err:
@@ -144,8 +168,13 @@ def test_upgrade_across_1_12_warns_of_drift_and_lists_iam_by_statement():
     assert plan["direction"] == "upgrade" and not plan["refusal"]
     assert len(plan["warnings"]) == 1 and "1.12" in plan["warnings"][0] and "drifted" in plan["warnings"][0]
     text = "\n".join(plan["iam_added"])
-    for expected in ("ec2:DescribeInstanceStatus", "ec2:DescribePlacementGroups", "placement-group/*",
-                     "ZonalShiftPolicy", "CapacityReservationInterruptionRule"):
+    for expected in (
+        "ec2:DescribeInstanceStatus",
+        "ec2:DescribePlacementGroups",
+        "placement-group/*",
+        "ZonalShiftPolicy",
+        "CapacityReservationInterruptionRule",
+    ):
         assert expected in text
     assert plan["crds_added"] == ["capacitybuffers.autoscaling.x-k8s.io"]
     assert plan["iam_removed"] == [] and plan["crds_removed"] == []
@@ -288,7 +317,9 @@ def test_alpha_overlay_crd_storing_v1alpha1_is_adopted():
 
 
 def test_capacitybuffers_is_taken_over_from_1_14():
-    existing = [_crd("capacitybuffers.autoscaling.x-k8s.io", "autoscaling.x-k8s.io", served=("v1beta1",), stored=("v1beta1",))]
+    existing = [
+        _crd("capacitybuffers.autoscaling.x-k8s.io", "autoscaling.x-k8s.io", served=("v1beta1",), stored=("v1beta1",))
+    ]
     assert crd_takeover(existing, "1.14.3", "karpenter-crd", "kube-system")["adopt"] == [
         "capacitybuffers.autoscaling.x-k8s.io"
     ]

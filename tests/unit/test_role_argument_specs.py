@@ -62,10 +62,27 @@ def test_task_variables_are_documented(role):
         if "meta" in f.parts:
             continue
         used |= set(re.findall(r"(?<![\w.])(%s_[a-z0-9_]+)" % re.escape(role), f.read_text()))
-    set_facts = {"%s_%s" % (role, s) for s in ("outputs", "provider_arn", "issuer", "role_arn", "cluster", "account_id",
-                                               "partition", "api_generation", "node_access_method",
-                                               "discovery_result", "kept", "installed_version", "release_plan",
-                                               "crds_to_adopt", "service_account_to_adopt", "existing_nodeclasses")}
+    set_facts = {
+        "%s_%s" % (role, s)
+        for s in (
+            "outputs",
+            "provider_arn",
+            "issuer",
+            "role_arn",
+            "cluster",
+            "account_id",
+            "partition",
+            "api_generation",
+            "node_access_method",
+            "discovery_result",
+            "kept",
+            "installed_version",
+            "release_plan",
+            "crds_to_adopt",
+            "service_account_to_adopt",
+            "existing_nodeclasses",
+        )
+    }
     assert used - options - set_facts == set()
 
 

@@ -33,9 +33,15 @@ def _render(template, env, **variables):
             return "eks-token-for-" + terms[0]
         raise AssertionError("unexpected lookup %s" % name)
 
-    context = dict(lookup=lookup, omit=OMIT, cluster_name="prod-1", __karpenter_region="eu-west-1",
-                   __karpenter_cluster_access={"endpoint": "https://eks.example"},
-                   __karpenter_ca_file={"path": "/runner/env/ca.crt"}, **variables)
+    context = dict(
+        lookup=lookup,
+        omit=OMIT,
+        cluster_name="prod-1",
+        __karpenter_region="eu-west-1",
+        __karpenter_cluster_access={"endpoint": "https://eks.example"},
+        __karpenter_ca_file={"path": "/runner/env/ca.crt"},
+        **variables,
+    )
     if "{{" not in template:  # a bare `when` condition
         template = "{{ %s }}" % template
     return Environment(undefined=StrictUndefined).from_string(template).render(context).strip()
@@ -46,9 +52,18 @@ def _access(env, kubeconfig=""):
     mode = _render(BLOCK["vars"]["__karpenter_k8s_access"], env, karpenter_kubeconfig=kubeconfig)
     options = {}
     for group in GROUPS:
-        rendered = dict((key, _render(BLOCK["module_defaults"][group][key], env, karpenter_kubeconfig=kubeconfig,
-                                      __karpenter_k8s_access=mode))
-                        for key in CONNECTION)
+        rendered = dict(
+            (
+                key,
+                _render(
+                    BLOCK["module_defaults"][group][key],
+                    env,
+                    karpenter_kubeconfig=kubeconfig,
+                    __karpenter_k8s_access=mode,
+                ),
+            )
+            for key in CONNECTION
+        )
         options[group] = dict((k, v) for k, v in rendered.items() if v != OMIT)
     return mode, options
 
@@ -67,14 +82,20 @@ def test_bearer_token_of_the_environment_leaves_every_connection_option_to_the_m
         assert options[group] == {}, group
 
 
-@pytest.mark.parametrize("env", [{}, {"K8S_AUTH_HOST": "https://api.example"}, {"K8S_AUTH_API_KEY": "sekrit"}],
-                         ids=["nothing", "host-only", "token-only"])
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"K8S_AUTH_HOST": "https://api.example"}, {"K8S_AUTH_API_KEY": "sekrit"}],
+    ids=["nothing", "host-only", "token-only"],
+)
 def test_without_a_whole_bearer_token_the_role_makes_eks_tokens(env):
     mode, options = _access(env)
     assert mode == "eks"
     for group in GROUPS:
-        assert options[group] == {"host": "https://eks.example", "ca_cert": "/runner/env/ca.crt",
-                                  "api_key": "eks-token-for-prod-1"}, group
+        assert options[group] == {
+            "host": "https://eks.example",
+            "ca_cert": "/runner/env/ca.crt",
+            "api_key": "eks-token-for-prod-1",
+        }, group
 
 
 def test_a_kubeconfig_comes_before_the_bearer_token():
@@ -84,13 +105,17 @@ def test_a_kubeconfig_comes_before_the_bearer_token():
         assert options[group] == {"kubeconfig": "/runner/kubeconfig"}, group
 
 
-@pytest.mark.parametrize("env,kubeconfig,reads_eks,one_host_check", [
-    (TOKEN_ENV, "", False, True),
-    ({}, "", True, False),
-    (TOKEN_ENV, "/runner/kubeconfig", False, False),
-])
+@pytest.mark.parametrize(
+    "env,kubeconfig,reads_eks,one_host_check",
+    [
+        (TOKEN_ENV, "", False, True),
+        ({}, "", True, False),
+        (TOKEN_ENV, "/runner/kubeconfig", False, False),
+    ],
+)
 def test_eks_access_is_read_only_for_eks_tokens_and_the_token_needs_one_host(
-        env, kubeconfig, reads_eks, one_host_check):
+    env, kubeconfig, reads_eks, one_host_check
+):
     mode = _render(BLOCK["vars"]["__karpenter_k8s_access"], env, karpenter_kubeconfig=kubeconfig)
     access = _task("Reach the cluster with EKS tokens")
     assert access["ansible.builtin.include_tasks"] == "access.yml"

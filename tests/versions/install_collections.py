@@ -25,8 +25,21 @@ def main(spec_file, dest):
         release = want["from"]
         wheel_dir = wheels / release.replace("==", "-")
         if not list(wheel_dir.glob("*.whl")):
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                            "--dest", str(wheel_dir), release], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--dest",
+                    str(wheel_dir),
+                    release,
+                ],
+                check=True,
+            )
         (wheel,) = wheel_dir.glob("*.whl")
         prefix = "ansible_collections/%s/%s/" % (namespace, name)
         target = dest / "ansible_collections" / namespace / name

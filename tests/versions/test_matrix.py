@@ -37,13 +37,13 @@ def stack(request):
     name = request.param
     venv = STACKS[name]["venv"]
     if not (venv / "bin" / "ansible-playbook").exists():
-        pytest.skip("%s is not installed (`make test-versions` creates it; .venv-newest needs Python 3.13)"
-                    % venv.name)
+        pytest.skip("%s is not installed (`make test-versions` creates it; .venv-newest needs Python 3.13)" % venv.name)
     collections = [str(REPO_ROOT / ".build" / "collections")]
     if (venv / "collections").is_dir():
         collections.append(str(venv / "collections"))
-    env = clean_env({"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-                     "ANSIBLE_COLLECTIONS_PATH": ":".join(collections)})
+    env = clean_env(
+        {"ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "ANSIBLE_COLLECTIONS_PATH": ":".join(collections)}
+    )
     return {"name": name, "bin": venv / "bin", "env": env, **STACKS[name]}
 
 
@@ -52,8 +52,14 @@ def _run(argv, env, timeout=900):
 
 
 def test_stack_is_the_intended_one(stack):
-    res = _run([str(stack["bin"] / "python"), "-c",
-                "import sys, ansible.release as r; print('%d.%d' % sys.version_info[:2], r.__version__)"], stack["env"])
+    res = _run(
+        [
+            str(stack["bin"] / "python"),
+            "-c",
+            "import sys, ansible.release as r; print('%d.%d' % sys.version_info[:2], r.__version__)",
+        ],
+        stack["env"],
+    )
     assert res.returncode == 0, res.stderr
     python, core = res.stdout.split()
     assert python == "%d.%d" % stack["python"]
@@ -83,7 +89,9 @@ def test_unit_tests_pass(stack):
     # The collections beside jit.karpenter import as Python packages too (pytest.ini puts
     # .build/collections on sys.path; ansible_collections is a namespace package).
     env = dict(stack["env"], PYTHONPATH=stack["env"]["ANSIBLE_COLLECTIONS_PATH"])
-    res = _run([str(stack["bin"] / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/plugins"], env)
+    res = _run(
+        [str(stack["bin"] / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/plugins"], env
+    )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     passed = re.search(r"(\d+) passed", res.stdout)
     assert passed and int(passed.group(1)) > 0, res.stdout[-2000:]

@@ -86,7 +86,7 @@ _IDS = ("aws-ids", "aws::ids")
 
 
 def _spec_field(path):
-    return path[len("spec."):] if isinstance(path, str) and path.startswith("spec.") else None
+    return path[len("spec.") :] if isinstance(path, str) and path.startswith("spec.") else None
 
 
 def _renames(parent):
@@ -105,9 +105,7 @@ POOL_RENAMES = _renames("")
 POOL_RENAMES["annotations"] = "template.metadata.annotations"
 _EBS = {row.v1alpha5: row.v1 for row in children("nodeclass.block_device_mappings.ebs")}
 _METADATA = {row.v1alpha5: row.v1 for row in children("nodeclass.metadata_options")}
-_MAPPING = {
-    row.v1alpha5: row.v1 for row in children("nodeclass.block_device_mappings") if row.v1alpha5 != REJECTED
-}
+_MAPPING = {row.v1alpha5: row.v1 for row in children("nodeclass.block_device_mappings") if row.v1alpha5 != REJECTED}
 
 
 def renamed_annotations(annotations):
@@ -227,8 +225,17 @@ def _nodeclass(provider, where, role, problems, notes):
     provider.pop("apiVersion", None)
     provider.pop("kind", None)
     known = (
-        "amiFamily", "amiSelector", "subnetSelector", "securityGroupSelector", "instanceProfile", "tags",
-        "metadataOptions", "blockDeviceMappings", "userData", "context", "detailedMonitoring",
+        "amiFamily",
+        "amiSelector",
+        "subnetSelector",
+        "securityGroupSelector",
+        "instanceProfile",
+        "tags",
+        "metadataOptions",
+        "blockDeviceMappings",
+        "userData",
+        "context",
+        "detailedMonitoring",
     )
     if "launchTemplate" in provider:
         problems.add(f"{where}.launchTemplate", "1.x removed unmanaged launch templates")
@@ -237,13 +244,18 @@ def _nodeclass(provider, where, role, problems, notes):
     if role:
         spec["role"] = role
         if provider.get("instanceProfile"):
-            notes.append(f"{where}.instanceProfile {provider['instanceProfile']!r}: replaced by role {role!r}"
-                         " (Karpenter 1.x creates the instance profile)")
+            notes.append(
+                f"{where}.instanceProfile {provider['instanceProfile']!r}: replaced by role {role!r}"
+                " (Karpenter 1.x creates the instance profile)"
+            )
         else:
-            notes.append(f"{where}: no instanceProfile (Karpenter 0.16 used the chart's"
-                         f" aws.defaultInstanceProfile); role {role!r}")
-    spec["subnetSelectorTerms"] = _selector_terms(provider.get("subnetSelector"), f"{where}.subnetSelector",
-                                                  problems, notes)
+            notes.append(
+                f"{where}: no instanceProfile (Karpenter 0.16 used the chart's"
+                f" aws.defaultInstanceProfile); role {role!r}"
+            )
+    spec["subnetSelectorTerms"] = _selector_terms(
+        provider.get("subnetSelector"), f"{where}.subnetSelector", problems, notes
+    )
     spec["securityGroupSelectorTerms"] = _selector_terms(
         provider.get("securityGroupSelector"), f"{where}.securityGroupSelector", problems, notes
     )
@@ -256,8 +268,10 @@ def _nodeclass(provider, where, role, problems, notes):
     elif (family or DEFAULT_AMI_FAMILY) in AMI_ALIASES:
         alias = AMI_ALIASES[family or DEFAULT_AMI_FAMILY]
         spec["amiSelectorTerms"] = [{"alias": alias}]
-        notes.append(f"{where}.amiFamily {family or 'unset (' + DEFAULT_AMI_FAMILY + ')'}: amiSelectorTerms"
-                     f" alias {alias}, the newest EKS-optimised AMI as before")
+        notes.append(
+            f"{where}.amiFamily {family or 'unset (' + DEFAULT_AMI_FAMILY + ')'}: amiSelectorTerms"
+            f" alias {alias}, the newest EKS-optimised AMI as before"
+        )
     elif family == "Custom":
         problems.add(f"{where}.amiFamily", "Custom without amiSelector; 1.x needs amiSelectorTerms")
     else:
@@ -273,8 +287,10 @@ def _nodeclass(provider, where, role, problems, notes):
     options = {_METADATA[key]: value for key, value in options.items() if key in _METADATA}
     if "httpPutResponseHopLimit" not in options:
         options["httpPutResponseHopLimit"] = V1ALPHA5_HOP_LIMIT
-        notes.append(f"{where}.metadataOptions.httpPutResponseHopLimit: {V1ALPHA5_HOP_LIMIT}, the 0.16 default,"
-                     " written out (1.x defaults to 1, which keeps pods off the instance metadata)")
+        notes.append(
+            f"{where}.metadataOptions.httpPutResponseHopLimit: {V1ALPHA5_HOP_LIMIT}, the 0.16 default,"
+            " written out (1.x defaults to 1, which keeps pods off the instance metadata)"
+        )
     spec["metadataOptions"] = options
     mappings = []
     for index, mapping in enumerate(provider.get("blockDeviceMappings") or []):
@@ -324,8 +340,10 @@ def _requirements(requirements, labels, problems, notes):
     for key, value in V1ALPHA5_DEFAULT_REQUIREMENTS:
         if key not in (labels or {}) and not any(req["key"] == key for req in out):
             out.append({"key": key, "operator": "In", "values": [value]})
-            notes.append(f"spec.requirements: {key} In [{value}] added, the default Karpenter 0.16's webhook"
-                         " applied and 1.x no longer does")
+            notes.append(
+                f"spec.requirements: {key} In [{value}] added, the default Karpenter 0.16's webhook"
+                " applied and 1.x no longer does"
+            )
     return out
 
 
@@ -342,8 +360,10 @@ def _disruption(spec, problems, notes):
         disruption = {"consolidationPolicy": "WhenEmpty", "consolidateAfter": seconds_duration(after_empty)}
     else:
         disruption = {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "Never"}
-        notes.append("spec: neither ttlSecondsAfterEmpty nor consolidation, so disruption.consolidateAfter is"
-                     " Never (1.x would otherwise consolidate)")
+        notes.append(
+            "spec: neither ttlSecondsAfterEmpty nor consolidation, so disruption.consolidateAfter is"
+            " Never (1.x would otherwise consolidate)"
+        )
     until_expired = spec.get("ttlSecondsUntilExpired")
     if until_expired is None:
         notes.append("spec.ttlSecondsUntilExpired: unset, so expireAfter is Never (1.x defaults to 720h)")
@@ -360,8 +380,9 @@ def _kubelet(kubelet, problems, notes):
         notes.append("spec.kubeletConfiguration.containerRuntime: containerd is the only runtime in 1.x, dropped")
     problems.unknown(kubelet, KUBELET_FIELDS, "spec.kubeletConfiguration")
     if kubelet:
-        notes.append("spec.kubeletConfiguration: moved to the EC2NodeClass (spec.kubelet), shared by every"
-                     " NodePool that uses it")
+        notes.append(
+            "spec.kubeletConfiguration: moved to the EC2NodeClass (spec.kubelet), shared by every NodePool that uses it"
+        )
     return {key: copy.deepcopy(value) for key, value in kubelet.items() if key in KUBELET_FIELDS} or None
 
 
@@ -376,15 +397,21 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
     v1alpha5, v1 = APIS["v1alpha5"], APIS["v1"]
     expected = "{group}/{version}".format(**v1alpha5["nodepool"])
     if provisioner.get("kind") != "Provisioner" or provisioner.get("apiVersion") != expected:
-        raise KarpenterError(f"expected a Provisioner ({expected}), got {provisioner.get('kind')}"
-                             f" {provisioner.get('apiVersion')}")
+        raise KarpenterError(
+            f"expected a Provisioner ({expected}), got {provisioner.get('kind')} {provisioner.get('apiVersion')}"
+        )
     name = provisioner["metadata"]["name"]
     spec = provisioner.get("spec") or {}
     problems, notes = _Problems(), []
 
     known = set(POOL_RENAMES) | {
-        "limits", "ttlSecondsAfterEmpty", "ttlSecondsUntilExpired", "consolidation", "kubeletConfiguration",
-        "provider", "providerRef",
+        "limits",
+        "ttlSecondsAfterEmpty",
+        "ttlSecondsUntilExpired",
+        "consolidation",
+        "kubeletConfiguration",
+        "provider",
+        "providerRef",
     }
     problems.unknown(spec, known, "spec")
     if spec.get("provider") and spec.get("providerRef"):
@@ -392,10 +419,16 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
     if spec.get("providerRef"):
         class_name = spec["providerRef"].get("name")
         expected = "{group}/{version}".format(**v1alpha5["nodeclass"])
-        if (nodetemplate is None or nodetemplate.get("kind") != "AWSNodeTemplate"
-                or nodetemplate.get("apiVersion") != expected or nodetemplate["metadata"]["name"] != class_name):
-            raise KarpenterError(f"Provisioner {name}: spec.providerRef names AWSNodeTemplate {class_name};"
-                                 " pass that object to convert it")
+        if (
+            nodetemplate is None
+            or nodetemplate.get("kind") != "AWSNodeTemplate"
+            or nodetemplate.get("apiVersion") != expected
+            or nodetemplate["metadata"]["name"] != class_name
+        ):
+            raise KarpenterError(
+                f"Provisioner {name}: spec.providerRef names AWSNodeTemplate {class_name};"
+                " pass that object to convert it"
+            )
         provider, where = (nodetemplate.get("spec") or {}), f"AWSNodeTemplate {class_name}: spec"
     elif spec.get("provider"):
         class_name, provider, where = name, spec["provider"], "spec.provider"
@@ -412,8 +445,10 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
     class_spec = _nodeclass(provider, where, role, problems, notes)
     problems.raise_if_any(name)
     if not role:
-        raise KarpenterError(f"Provisioner {name}: the name of the nodes' IAM role is required;"
-                             " Karpenter 1.x takes a role instead of an instance profile")
+        raise KarpenterError(
+            f"Provisioner {name}: the name of the nodes' IAM role is required;"
+            " Karpenter 1.x takes a role instead of an instance profile"
+        )
 
     pool_spec = {"template": {"spec": {}}}
     for old, new in POOL_RENAMES.items():
@@ -423,8 +458,10 @@ def convert_provisioner(provisioner, nodetemplate=None, role=None):
     if annotations:
         renamed = renamed_annotations(annotations)
         if renamed != annotations:
-            notes.append(f"spec.annotations: {', '.join(sorted(set(annotations) & set(RENAMED_ANNOTATIONS)))}"
-                         f" became {DO_NOT_DISRUPT}")
+            notes.append(
+                f"spec.annotations: {', '.join(sorted(set(annotations) & set(RENAMED_ANNOTATIONS)))}"
+                f" became {DO_NOT_DISRUPT}"
+            )
         set_path(pool_spec, ("template", "metadata", "annotations"), renamed)
     template = pool_spec["template"]["spec"]
     template["requirements"] = build_requirements(requirements)

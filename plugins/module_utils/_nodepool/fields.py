@@ -169,6 +169,7 @@ def _selector_rows(option, keys):
     v1alpha5 = Converted(("aws-ids",), "terms of ids only become a comma-separated aws-ids")
     rows = []
     for key in keys:
+        key, field = key if isinstance(key, tuple) else (key, key)  # (option, v1 field) where they differ
         if key == "id":
             rows.append(_row(f"{option}.id", "id", v1alpha5))
         elif key == "tags":
@@ -176,11 +177,18 @@ def _selector_rows(option, keys):
                 _row(f"{option}.tags", "tags", Converted((), "one term of tags becomes the selector map"), type="dict")
             )
         else:
-            rows.append(_row(f"{option}.{key}", key, REJECTED))
+            rows.append(_row(f"{option}.{key}", field, REJECTED))
     return tuple(rows)
 
 
 _SELECTOR = "a single map: one term of tags becomes the map, terms of ids only become aws-ids"
+
+
+def _selector_terms(option, v1_path, v1alpha5_path, keys, note=_SELECTOR):
+    """A selector term list (v1) and its suboptions; v1alpha5 has a single map in ``v1alpha5_path`` instead."""
+    row = _row(option, v1_path, Converted((v1alpha5_path,), note), type="list", elements="dict")
+    return (row,) + _selector_rows(option, keys)
+
 
 # Row order: within each object, the order of OWNED_FIELDS (and so of changed_fields).
 OPTIONS = (
@@ -206,15 +214,18 @@ OPTIONS = (
         ),
         type="dict",
     ),
-    _row("disruption.consolidation_policy", "consolidationPolicy", Converted((), "see disruption"),
-         choices=list(CONSOLIDATION_POLICIES)),
+    _row(
+        "disruption.consolidation_policy",
+        "consolidationPolicy",
+        Converted((), "see disruption"),
+        choices=list(CONSOLIDATION_POLICIES),
+    ),
     _row("disruption.consolidate_after", "consolidateAfter", Converted((), "see disruption")),
     _row("disruption.budgets", "budgets", REJECTED, type="list", elements="dict"),
     _row("disruption.budgets.nodes", "nodes", REJECTED, default="10%"),
     _row("disruption.budgets.schedule", "schedule", REJECTED),
     _row("disruption.budgets.duration", "duration", REJECTED),
-    _row("disruption.budgets.reasons", "reasons", REJECTED, type="list", elements="str",
-         choices=list(BUDGET_REASONS)),
+    _row("disruption.budgets.reasons", "reasons", REJECTED, type="list", elements="str", choices=list(BUDGET_REASONS)),
     _row("labels", "spec.template.metadata.labels", "spec.labels", type="dict"),
     _row("annotations", "spec.template.metadata.annotations", REJECTED, type="dict"),
     _row(
@@ -225,8 +236,9 @@ OPTIONS = (
         default={},
         apply_defaults=True,
     ),
-    _row("requirements", "spec.template.spec.requirements", "spec.requirements",
-         type="list", elements="dict", default=[]),
+    _row(
+        "requirements", "spec.template.spec.requirements", "spec.requirements", type="list", elements="dict", default=[]
+    ),
     _row("requirements.key", "key", "key", required=True, no_log=False),
     _row("requirements.operator", "operator", "operator", required=True, choices=list(OPERATORS)),
     _row("requirements.values", "values", "values", type="list", elements="str"),
@@ -246,44 +258,66 @@ OPTIONS = (
     _row("nodeclass.manage", type="bool", default=True),
     _row("nodeclass.role", "spec.role", REJECTED),
     _row("nodeclass.instance_profile", "spec.instanceProfile", "spec.instanceProfile"),
-    _row("nodeclass.subnet_selector_terms", "spec.subnetSelectorTerms",
-         Converted(("spec.subnetSelector",), _SELECTOR), type="list", elements="dict"),
-    *_selector_rows("nodeclass.subnet_selector_terms", ("id", "tags")),
-    _row("nodeclass.security_group_selector_terms", "spec.securityGroupSelectorTerms",
-         Converted(("spec.securityGroupSelector",), _SELECTOR), type="list", elements="dict"),
-    *_selector_rows("nodeclass.security_group_selector_terms", ("id", "name", "tags")),
-    _row("nodeclass.ami_selector_terms", "spec.amiSelectorTerms",
-         Converted(("spec.amiSelector",), _SELECTOR + "; no default"), type="list", elements="dict"),
-    _row("nodeclass.ami_selector_terms.alias", "alias", REJECTED),
-    *_selector_rows("nodeclass.ami_selector_terms", ("id",)),
-    _row("nodeclass.ami_selector_terms.name", "name", REJECTED),
-    _row("nodeclass.ami_selector_terms.owner", "owner", REJECTED),
-    _row("nodeclass.ami_selector_terms.ssm_parameter", "ssmParameter", REJECTED),
-    *_selector_rows("nodeclass.ami_selector_terms", ("tags",)),
+    *_selector_terms(
+        "nodeclass.subnet_selector_terms", "spec.subnetSelectorTerms", "spec.subnetSelector", ("id", "tags")
+    ),
+    *_selector_terms(
+        "nodeclass.security_group_selector_terms",
+        "spec.securityGroupSelectorTerms",
+        "spec.securityGroupSelector",
+        ("id", "name", "tags"),
+    ),
+    *_selector_terms(
+        "nodeclass.ami_selector_terms",
+        "spec.amiSelectorTerms",
+        "spec.amiSelector",
+        ("alias", "id", "name", "owner", ("ssm_parameter", "ssmParameter"), "tags"),
+        note=_SELECTOR + "; no default",
+    ),
     _row("nodeclass.ami_family", "spec.amiFamily", "spec.amiFamily", choices=list(AMI_FAMILIES)),
     _row("nodeclass.tags", "spec.tags", "spec.tags", type="dict"),
-    _row("nodeclass.block_device_mappings", "spec.blockDeviceMappings", "spec.blockDeviceMappings",
-         type="list", elements="dict"),
+    _row(
+        "nodeclass.block_device_mappings",
+        "spec.blockDeviceMappings",
+        "spec.blockDeviceMappings",
+        type="list",
+        elements="dict",
+    ),
     _row("nodeclass.block_device_mappings.device_name", "deviceName", "deviceName"),
     _row("nodeclass.block_device_mappings.root_volume", "rootVolume", REJECTED, type="bool"),
     _row("nodeclass.block_device_mappings.ebs", "ebs", "ebs", type="dict"),
     _row("nodeclass.block_device_mappings.ebs.volume_size", "volumeSize", "volumeSize"),
-    _row("nodeclass.block_device_mappings.ebs.volume_type", "volumeType", "volumeType",
-         choices=list(VOLUME_TYPES)),
+    _row("nodeclass.block_device_mappings.ebs.volume_type", "volumeType", "volumeType", choices=list(VOLUME_TYPES)),
     _row("nodeclass.block_device_mappings.ebs.iops", "iops", "iops", type="int"),
     _row("nodeclass.block_device_mappings.ebs.throughput", "throughput", "throughput", type="int"),
     _row("nodeclass.block_device_mappings.ebs.encrypted", "encrypted", "encrypted", type="bool"),
     _row("nodeclass.block_device_mappings.ebs.kms_key_id", "kmsKeyID", "kmsKeyID", no_log=False),
-    _row("nodeclass.block_device_mappings.ebs.delete_on_termination", "deleteOnTermination",
-         "deleteOnTermination", type="bool"),
+    _row(
+        "nodeclass.block_device_mappings.ebs.delete_on_termination",
+        "deleteOnTermination",
+        "deleteOnTermination",
+        type="bool",
+    ),
     _row("nodeclass.block_device_mappings.ebs.snapshot_id", "snapshotID", "snapshotID"),
     _row("nodeclass.metadata_options", "spec.metadataOptions", "spec.metadataOptions", type="dict"),
-    _row("nodeclass.metadata_options.http_endpoint", "httpEndpoint", "httpEndpoint",
-         choices=list(METADATA_ENDPOINT_STATES)),
-    _row("nodeclass.metadata_options.http_protocol_ipv6", "httpProtocolIPv6", "httpProtocolIPv6",
-         choices=list(METADATA_ENDPOINT_STATES)),
-    _row("nodeclass.metadata_options.http_put_response_hop_limit", "httpPutResponseHopLimit",
-         "httpPutResponseHopLimit", type="int"),
+    _row(
+        "nodeclass.metadata_options.http_endpoint",
+        "httpEndpoint",
+        "httpEndpoint",
+        choices=list(METADATA_ENDPOINT_STATES),
+    ),
+    _row(
+        "nodeclass.metadata_options.http_protocol_ipv6",
+        "httpProtocolIPv6",
+        "httpProtocolIPv6",
+        choices=list(METADATA_ENDPOINT_STATES),
+    ),
+    _row(
+        "nodeclass.metadata_options.http_put_response_hop_limit",
+        "httpPutResponseHopLimit",
+        "httpPutResponseHopLimit",
+        type="int",
+    ),
     _row("nodeclass.metadata_options.http_tokens", "httpTokens", "httpTokens", choices=list(METADATA_TOKENS)),
     _row("wait", type="bool", default=False),
     _row("wait_timeout", type="int", default=300),

@@ -82,8 +82,12 @@ class _Objects:
         except ApiException as e:
             raise api_error(
                 e,
-                action + (f" (webhook still unavailable after {self.attempts} attempts)" if _webhook_unavailable(e)
-                          else f" (still failing after {self.attempts} attempts)"),
+                action
+                + (
+                    f" (webhook still unavailable after {self.attempts} attempts)"
+                    if _webhook_unavailable(e)
+                    else f" (still failing after {self.attempts} attempts)"
+                ),
             )
 
     def served(self):

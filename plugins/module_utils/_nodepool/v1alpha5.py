@@ -99,9 +99,7 @@ def _v1alpha5_requirements(requirements):
                 "; operators: " + ", ".join(V1ALPHA5_OPERATORS),
             )
         if req.get("key") == NODEPOOL_LABEL:
-            raise KarpenterError(
-                f"{where}: {NODEPOOL_LABEL!r} is the v1 label; v1alpha5 uses {PROVISIONER_LABEL!r}"
-            )
+            raise KarpenterError(f"{where}: {NODEPOOL_LABEL!r} is the v1 label; v1alpha5 uses {PROVISIONER_LABEL!r}")
     checked = []
     for req in requirements or []:
         # build_requirements rejects the v1alpha5 label for v1; here it is the right one.
@@ -219,9 +217,7 @@ def build_v1alpha5(params):
             raise _not_in_v1alpha5(f"nodeclass.block_device_mappings[{index}].root_volume")
     ami_family = nodeclass_params.get("ami_family")
     if ami_family is not None and ami_family not in V1ALPHA5_AMI_FAMILIES:
-        raise _not_in_v1alpha5(
-            f"nodeclass.ami_family {ami_family}", "; families: " + ", ".join(V1ALPHA5_AMI_FAMILIES)
-        )
+        raise _not_in_v1alpha5(f"nodeclass.ami_family {ami_family}", "; families: " + ", ".join(V1ALPHA5_AMI_FAMILIES))
     cluster_name = params.get("cluster_name") or ""
     class_spec = drop_none(
         {

@@ -29,9 +29,7 @@ def _free_port():
 
 def _subprocess_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])
-    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -128,15 +126,9 @@ def emulator(tmp_path_factory):
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
-            raise RuntimeError(
-                "emulator exited: {}".format(
-                    stderr_path.read_text(errors="replace")
-                )
-            )
+            raise RuntimeError("emulator exited: {}".format(stderr_path.read_text(errors="replace")))
         try:
-            with urllib.request.urlopen(
-                url + "/_sandbox/health", timeout=1
-            ) as response:
+            with urllib.request.urlopen(url + "/_sandbox/health", timeout=1) as response:
                 if response.status == 200:
                     break
         except OSError:
@@ -203,9 +195,7 @@ def bare_cluster(emulator, unique):
     ec2 = emulator.client("ec2")
     iam = emulator.client("iam")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(
-        VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=REGION + "a"
-    )
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone=REGION + "a")
     role = iam.create_role(
         RoleName="cluster-role-" + unique,
         AssumeRolePolicyDocument=json.dumps(

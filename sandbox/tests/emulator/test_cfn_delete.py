@@ -82,7 +82,9 @@ def test_policy_attached_outside_the_stack_fails_the_delete_and_keeps_the_stack(
 
     assert _status(cfn, name) == "DELETE_FAILED"
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    assert any(e["ResourceStatus"] == "DELETE_FAILED" and "attached" in e.get("ResourceStatusReason", "") for e in events)
+    assert any(
+        e["ResourceStatus"] == "DELETE_FAILED" and "attached" in e.get("ResourceStatusReason", "") for e in events
+    )
     assert policy in _policy_names(iam)
 
     # Once the outside role lets go, DeleteStack finishes the job.
@@ -103,8 +105,10 @@ def test_update_stack_changes_a_policy_in_place_and_delete_stack_removes_it(emul
     _stack_with_policy(cfn, name, role, policy)
     body = cfn.get_template(StackName=name)["TemplateBody"]
     template = json.loads(body) if isinstance(body, str) else body
-    newer = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstanceStatus",
-                                                      "Resource": "*"}]}
+    newer = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstanceStatus", "Resource": "*"}],
+    }
     template["Resources"]["Policy"]["Properties"]["PolicyDocument"] = newer
     cfn.update_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_NAMED_IAM"])
 

@@ -11,13 +11,17 @@ from botocore.exceptions import ClientError
 
 
 def _template(unique, queues):
-    return json.dumps({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {q: {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{q.lower()}-{unique}"}}
-                      for q in queues},
-        "Outputs": {q + "Arn": {"Value": {"Fn::GetAtt": [q, "Arn"]}, "Export": {"Name": f"{unique}-{q}Arn"}}
-                    for q in queues},
-    })
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {
+                q: {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{q.lower()}-{unique}"}} for q in queues
+            },
+            "Outputs": {
+                q + "Arn": {"Value": {"Fn::GetAtt": [q, "Arn"]}, "Export": {"Name": f"{unique}-{q}Arn"}} for q in queues
+            },
+        }
+    )
 
 
 def _exports(cfn, unique):

@@ -25,18 +25,14 @@ TRUST_EC2 = {
 }
 SMALL_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}
-    ],
+    "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}],
 }
 
 
 def _create_stack(cfn, name, resources):
     cfn.create_stack(
         StackName=name,
-        TemplateBody=json.dumps(
-            {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
-        ),
+        TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}),
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     return cfn.describe_stacks(StackName=name)["Stacks"][0]
@@ -74,9 +70,7 @@ def test_divergence_cfn_role_managed_policy_arns_ignored(emulator, unique):
                 "Properties": {
                     "RoleName": role_name,
                     "AssumeRolePolicyDocument": TRUST_EC2,
-                    "ManagedPolicyArns": [
-                        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
-                    ],
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"],
                 },
             }
         },
@@ -124,9 +118,7 @@ def test_divergence_managed_policy_size_limit_not_enforced(emulator, unique):
     document = _big_policy(2 * 6144)
     assert len(json.dumps(document, separators=(",", ":"))) > 2 * 6144
     iam = emulator.client("iam")
-    created = iam.create_policy(
-        PolicyName="big-" + unique, PolicyDocument=json.dumps(document)
-    )
+    created = iam.create_policy(PolicyName="big-" + unique, PolicyDocument=json.dumps(document))
     assert created["Policy"]["PolicyName"] == "big-" + unique
 
     stack = _create_stack(
@@ -180,10 +172,7 @@ def test_divergence_cfn_sqs_queue_policy_silently_skipped(emulator, unique):
         },
     )
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    logical_ids = [
-        r["LogicalResourceId"]
-        for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
-    ]
+    logical_ids = [r["LogicalResourceId"] for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]]
     assert "Queue" in logical_ids
     assert "QueuePolicy" not in logical_ids
     sqs = emulator.client("sqs")
@@ -230,10 +219,7 @@ def test_divergence_cfn_update_stack_role_trust_policy_noop(emulator, unique):
         TemplateBody=template("eks.amazonaws.com"),
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
-    assert (
-        cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        == "UPDATE_COMPLETE"
-    )
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     role = emulator.client("iam").get_role(RoleName=role_name)["Role"]
     principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
     assert principal == {"Service": "ec2.amazonaws.com"}
@@ -247,12 +233,8 @@ def test_divergence_oidc_provider_needs_no_thumbprint(emulator, unique):
     an unreachable issuer is accepted too.
     """
     iam = emulator.client("iam")
-    url = "https://oidc.eks.us-east-1.amazonaws.com/id/{}".format(
-        unique.upper().ljust(32, "0")
-    )
-    arn = iam.create_open_id_connect_provider(
-        Url=url, ClientIDList=["sts.amazonaws.com"]
-    )["OpenIDConnectProviderArn"]
+    url = "https://oidc.eks.us-east-1.amazonaws.com/id/{}".format(unique.upper().ljust(32, "0"))
+    arn = iam.create_open_id_connect_provider(Url=url, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert provider["ThumbprintList"] == []
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
@@ -299,8 +281,12 @@ def test_divergence_pricing_api_absent(emulator):
     from botocore.config import Config
 
     pricing = boto3.client(
-        "pricing", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id="testing",
-        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
+        "pricing",
+        endpoint_url=emulator.url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
     )
     with pytest.raises(ClientError) as err:
         pricing.get_products(ServiceCode="AmazonEC2", MaxResults=1)
@@ -353,8 +339,12 @@ def test_divergence_pod_identity_trust_conditions_not_evaluated(emulator, unique
     from botocore.config import Config
 
     eks_auth = boto3.client(
-        "eks-auth", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id="testing",
-        aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
+        "eks-auth",
+        endpoint_url=emulator.url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
     )
     with pytest.raises(ClientError):
         eks_auth.assume_role_for_pod_identity(clusterName="demo", token="x" * 32)

@@ -25,8 +25,10 @@ def test_recommended_image_id_names_an_available_image(emulator, arch, variant):
 
 def test_every_supported_minor_has_its_own_image(emulator):
     ssm = emulator.client("ssm")
-    names = ["/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/image_id" % minor
-             for minor in ("1.30", "1.35", "1.36")]
+    names = [
+        "/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/image_id" % minor
+        for minor in ("1.30", "1.35", "1.36")
+    ]
     found = ssm.get_parameters(Names=names)
     assert found["InvalidParameters"] == []
     assert len({p["Value"] for p in found["Parameters"]}) == 3
@@ -39,11 +41,14 @@ def test_release_version(emulator):
     assert value == "1.36.0-" + eks_amis.RELEASE
 
 
-@pytest.mark.parametrize("name", [
-    "/aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/neuron/recommended/image_id",
-    "/aws/service/eks/optimized-ami/1.99/amazon-linux-2023/x86_64/standard/recommended/image_id",
-    "/aws/service/eks/optimized-ami/1.36/amazon-linux-2/recommended/image_id",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/aws/service/eks/optimized-ami/1.36/amazon-linux-2023/x86_64/neuron/recommended/image_id",
+        "/aws/service/eks/optimized-ami/1.99/amazon-linux-2023/x86_64/standard/recommended/image_id",
+        "/aws/service/eks/optimized-ami/1.36/amazon-linux-2/recommended/image_id",
+    ],
+)
 def test_other_paths_are_not_found(emulator, name):
     with pytest.raises(ClientError) as err:
         emulator.client("ssm").get_parameter(Name=name)

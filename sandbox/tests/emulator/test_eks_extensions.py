@@ -41,10 +41,7 @@ _JSON_TYPES = {
 def shape_errors(shape, value, where="$"):
     """Ways ``value`` (decoded JSON) breaks ``shape``; empty when it conforms."""
     expected = _JSON_TYPES.get(shape.type_name)
-    if expected and (
-        not isinstance(value, expected)
-        or (shape.type_name != "boolean" and isinstance(value, bool))
-    ):
+    if expected and (not isinstance(value, expected) or (shape.type_name != "boolean" and isinstance(value, bool))):
         return [f"{where}: {type(value).__name__} is not {shape.type_name}"]
     errors = []
     if shape.type_name == "string" and shape.enum and value not in shape.enum:
@@ -56,11 +53,7 @@ def shape_errors(shape, value, where="$"):
             if member.serialization.get("location") in (None, "body")
         }
         errors += [f"{where}: unknown member {k}" for k in set(value) - set(members)]
-        errors += [
-            f"{where}: missing required {k}"
-            for k in shape.required_members
-            if k in members and k not in value
-        ]
+        errors += [f"{where}: missing required {k}" for k in shape.required_members if k in members and k not in value]
         for name, member in members.items():
             if name in value:
                 errors += shape_errors(member, value[name], f"{where}.{name}")
@@ -154,9 +147,7 @@ def test_access_entry_lifecycle(eks, api_cluster, role, unique):
     assert created["type"] == "STANDARD"
     assert created["principalArn"] == role_arn
     assert created["kubernetesGroups"] == ["platform-admins"]
-    assert created["username"] == (
-        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/admins-{unique}/{{{{SessionName}}}}"
-    )
+    assert created["username"] == (f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/admins-{unique}/{{{{SessionName}}}}")
     assert created["tags"] == {"team": "platform"}
     assert re.fullmatch(
         rf"arn:aws:eks:{REGION}:{ACCOUNT_ID}:access-entry/{name}/role/{ACCOUNT_ID}/"
@@ -165,20 +156,16 @@ def test_access_entry_lifecycle(eks, api_cluster, role, unique):
     )
     assert isinstance(created["createdAt"], datetime.datetime)
 
-    user = eks.create_access_entry(
-        clusterName=name, principalArn=user_arn, username="alice"
-    )["accessEntry"]
+    user = eks.create_access_entry(clusterName=name, principalArn=user_arn, username="alice")["accessEntry"]
     assert user["username"] == "alice" and user["kubernetesGroups"] == []
 
     described = eks.describe_access_entry(clusterName=name, principalArn=role_arn)
     assert described["accessEntry"] == created
-    assert sorted(eks.list_access_entries(clusterName=name)["accessEntries"]) == sorted(
-        [role_arn, user_arn]
-    )
+    assert sorted(eks.list_access_entries(clusterName=name)["accessEntries"]) == sorted([role_arn, user_arn])
 
-    updated = eks.update_access_entry(
-        clusterName=name, principalArn=role_arn, kubernetesGroups=["viewers"]
-    )["accessEntry"]
+    updated = eks.update_access_entry(clusterName=name, principalArn=role_arn, kubernetesGroups=["viewers"])[
+        "accessEntry"
+    ]
     assert updated["kubernetesGroups"] == ["viewers"]
     assert updated["username"] == created["username"]
     assert updated["modifiedAt"] >= created["modifiedAt"]
@@ -189,9 +176,7 @@ def test_access_entry_lifecycle(eks, api_cluster, role, unique):
         eks.describe_access_entry(clusterName=name, principalArn=role_arn)
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.delete_access_entry(clusterName=name, principalArn=role_arn)
-    assert {"CreateAccessEntry", "DescribeAccessEntry", "ListAccessEntries"} <= set(
-        eks.checked
-    )
+    assert {"CreateAccessEntry", "DescribeAccessEntry", "ListAccessEntries"} <= set(eks.checked)
 
 
 @pytest.mark.parametrize(
@@ -211,14 +196,10 @@ def test_access_entry_lifecycle(eks, api_cluster, role, unique):
         ("HYBRID_LINUX", "system:node:{{SessionName}}", ["system:nodes"]),
     ],
 )
-def test_node_entry_types_get_eks_identity(
-    eks, api_cluster, role, entry_type, username, groups
-):
+def test_node_entry_types_get_eks_identity(eks, api_cluster, role, entry_type, username, groups):
     name = api_cluster["name"]
     role_arn = role("node", path="/nodes/")
-    entry = eks.create_access_entry(
-        clusterName=name, principalArn=role_arn, type=entry_type
-    )["accessEntry"]
+    entry = eks.create_access_entry(clusterName=name, principalArn=role_arn, type=entry_type)["accessEntry"]
     assert (entry["type"], entry["username"]) == (entry_type, username)
     assert sorted(entry["kubernetesGroups"]) == groups
 
@@ -231,9 +212,7 @@ def test_node_entry_types_get_eks_identity(
         with pytest.raises(eks.exceptions.InvalidParameterException):
             eks.create_access_entry(clusterName=name, type=entry_type, **kwargs)
     with pytest.raises(eks.exceptions.InvalidParameterException):
-        eks.update_access_entry(
-            clusterName=name, principalArn=role_arn, kubernetesGroups=["x"]
-        )
+        eks.update_access_entry(clusterName=name, principalArn=role_arn, kubernetesGroups=["x"])
     assert eks.list_access_entries(clusterName=name)["accessEntries"] == [role_arn]
 
 
@@ -242,9 +221,7 @@ def test_access_entry_rejects_bad_input(eks, api_cluster, role):
     role_arn = role("dup")
     eks.create_access_entry(clusterName=name, principalArn=role_arn)
     with pytest.raises(eks.exceptions.ResourceInUseException):
-        eks.create_access_entry(
-            clusterName=name, principalArn=role_arn, type="EC2_LINUX"
-        )
+        eks.create_access_entry(clusterName=name, principalArn=role_arn, type="EC2_LINUX")
     for kwargs in (
         {"principalArn": role("typed"), "type": "EC2"},
         {"principalArn": "arn:aws:iam::123456789012:policy/not-a-principal"},
@@ -273,12 +250,8 @@ def test_authentication_mode_gates_access_entries(eks, bare_cluster, role, uniqu
     with pytest.raises(eks.exceptions.InvalidRequestException):
         eks.list_access_entries(clusterName=name)
 
-    eks.update_cluster_config(
-        name=name, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
-    )
-    entry = eks.create_access_entry(
-        clusterName=name, principalArn=role_arn, type="EC2_LINUX"
-    )["accessEntry"]
+    eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
+    entry = eks.create_access_entry(clusterName=name, principalArn=role_arn, type="EC2_LINUX")["accessEntry"]
     assert entry["type"] == "EC2_LINUX"
     assert eks.list_access_entries(clusterName=name)["accessEntries"] == [role_arn]
 
@@ -300,9 +273,7 @@ def test_list_access_entries_pages(eks, api_cluster, role):
         eks.create_access_entry(clusterName=name, principalArn=arn)
     first = eks.list_access_entries(clusterName=name, maxResults=2)
     assert first["accessEntries"] == arns[:2] and first["nextToken"]
-    pages = eks.get_paginator("list_access_entries").paginate(
-        clusterName=name, PaginationConfig={"PageSize": 1}
-    )
+    pages = eks.get_paginator("list_access_entries").paginate(clusterName=name, PaginationConfig={"PageSize": 1})
     assert [arn for page in pages for arn in page["accessEntries"]] == arns
 
 
@@ -342,33 +313,20 @@ def test_access_policy_association(eks, api_cluster, role):
     assert again["accessScope"] == {"type": "cluster", "namespaces": []}
     assert again["associatedAt"] == first["associatedAt"]
 
-    listed = eks.list_associated_access_policies(
-        clusterName=name, principalArn=principal
-    )
+    listed = eks.list_associated_access_policies(clusterName=name, principalArn=principal)
     assert [p["policyArn"] for p in listed["associatedAccessPolicies"]] == [view]
-    assert eks.list_access_entries(clusterName=name, associatedPolicyArn=view)[
-        "accessEntries"
-    ] == [principal]
+    assert eks.list_access_entries(clusterName=name, associatedPolicyArn=view)["accessEntries"] == [principal]
     assert (
-        eks.list_access_entries(
-            clusterName=name, associatedPolicyArn=POLICY + "AmazonEKSEditPolicy"
-        )["accessEntries"]
+        eks.list_access_entries(clusterName=name, associatedPolicyArn=POLICY + "AmazonEKSEditPolicy")["accessEntries"]
         == []
     )
 
-    eks.disassociate_access_policy(
-        clusterName=name, principalArn=principal, policyArn=view
-    )
+    eks.disassociate_access_policy(clusterName=name, principalArn=principal, policyArn=view)
     assert (
-        eks.list_associated_access_policies(clusterName=name, principalArn=principal)[
-            "associatedAccessPolicies"
-        ]
-        == []
+        eks.list_associated_access_policies(clusterName=name, principalArn=principal)["associatedAccessPolicies"] == []
     )
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
-        eks.disassociate_access_policy(
-            clusterName=name, principalArn=principal, policyArn=view
-        )
+        eks.disassociate_access_policy(clusterName=name, principalArn=principal, policyArn=view)
     assert {"AssociateAccessPolicy", "ListAssociatedAccessPolicies"} <= set(eks.checked)
 
 
@@ -410,10 +368,7 @@ def test_access_policy_rules(eks, api_cluster, role):
             accessScope={"type": "namespace"},
         )
     assert (
-        eks.list_associated_access_policies(clusterName=name, principalArn=standard)[
-            "associatedAccessPolicies"
-        ]
-        == []
+        eks.list_associated_access_policies(clusterName=name, principalArn=standard)["associatedAccessPolicies"] == []
     )
 
 
@@ -442,12 +397,8 @@ def test_pod_identity_association_lifecycle(eks, api_cluster, role):
     )
     assert created["disableSessionTags"] is False
 
-    eks.create_pod_identity_association(
-        clusterName=name, namespace="apps", serviceAccount="web", roleArn=controller
-    )
-    described = eks.describe_pod_identity_association(
-        clusterName=name, associationId=association_id
-    )["association"]
+    eks.create_pod_identity_association(clusterName=name, namespace="apps", serviceAccount="web", roleArn=controller)
+    described = eks.describe_pod_identity_association(clusterName=name, associationId=association_id)["association"]
     assert described == created
 
     listed = eks.list_pod_identity_associations(clusterName=name)["associations"]
@@ -455,32 +406,23 @@ def test_pod_identity_association_lifecycle(eks, api_cluster, role):
         ("apps", "web"),
         ("kube-system", "karpenter"),
     ]
-    only = eks.list_pod_identity_associations(
-        clusterName=name, namespace="kube-system", serviceAccount="karpenter"
-    )["associations"]
+    only = eks.list_pod_identity_associations(clusterName=name, namespace="kube-system", serviceAccount="karpenter")[
+        "associations"
+    ]
     assert [a["associationId"] for a in only] == [association_id]
-    assert (
-        eks.list_pod_identity_associations(clusterName=name, serviceAccount="nobody")[
-            "associations"
-        ]
-        == []
-    )
+    assert eks.list_pod_identity_associations(clusterName=name, serviceAccount="nobody")["associations"] == []
 
     other = role("karpenter-next")
-    updated = eks.update_pod_identity_association(
-        clusterName=name, associationId=association_id, roleArn=other
-    )["association"]
+    updated = eks.update_pod_identity_association(clusterName=name, associationId=association_id, roleArn=other)[
+        "association"
+    ]
     assert updated["roleArn"] == other
     assert updated["createdAt"] == created["createdAt"]
 
-    deleted = eks.delete_pod_identity_association(
-        clusterName=name, associationId=association_id
-    )["association"]
+    deleted = eks.delete_pod_identity_association(clusterName=name, associationId=association_id)["association"]
     assert deleted["associationId"] == association_id
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
-        eks.describe_pod_identity_association(
-            clusterName=name, associationId=association_id
-        )
+        eks.describe_pod_identity_association(clusterName=name, associationId=association_id)
     assert {
         "CreatePodIdentityAssociation",
         "ListPodIdentityAssociations",
@@ -507,16 +449,10 @@ def test_pod_identity_association_rules(eks, api_cluster, role, unique):
         )
     missing = f"arn:aws:iam::{ACCOUNT_ID}:role/missing-{unique}"
     with pytest.raises(eks.exceptions.InvalidParameterException):
-        eks.create_pod_identity_association(
-            clusterName=name, namespace="apps", serviceAccount="web", roleArn=missing
-        )
-    association_id = eks.list_pod_identity_associations(clusterName=name)[
-        "associations"
-    ][0]["associationId"]
+        eks.create_pod_identity_association(clusterName=name, namespace="apps", serviceAccount="web", roleArn=missing)
+    association_id = eks.list_pod_identity_associations(clusterName=name)["associations"][0]["associationId"]
     with pytest.raises(eks.exceptions.InvalidParameterException):
-        eks.update_pod_identity_association(
-            clusterName=name, associationId=association_id, roleArn=missing
-        )
+        eks.update_pod_identity_association(clusterName=name, associationId=association_id, roleArn=missing)
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.create_pod_identity_association(
             clusterName="absent-" + unique,
@@ -524,9 +460,7 @@ def test_pod_identity_association_rules(eks, api_cluster, role, unique):
             serviceAccount="web",
             roleArn=controller,
         )
-    assert (
-        len(eks.list_pod_identity_associations(clusterName=name)["associations"]) == 1
-    )
+    assert len(eks.list_pod_identity_associations(clusterName=name)["associations"]) == 1
 
 
 # --- add-ons ---------------------------------------------------------------------------
@@ -538,23 +472,14 @@ def test_pod_identity_agent_addon(eks, api_cluster):
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.describe_addon(clusterName=name, addonName="eks-pod-identity-agent")
 
-    addon = eks.create_addon(clusterName=name, addonName="eks-pod-identity-agent")[
-        "addon"
-    ]
+    addon = eks.create_addon(clusterName=name, addonName="eks-pod-identity-agent")["addon"]
     assert (addon["addonName"], addon["clusterName"], addon["status"]) == (
         "eks-pod-identity-agent",
         name,
         "ACTIVE",
     )
-    assert addon["addonArn"].startswith(
-        f"arn:aws:eks:{REGION}:{ACCOUNT_ID}:addon/{name}/eks-pod-identity-agent/"
-    )
-    assert (
-        eks.describe_addon(clusterName=name, addonName="eks-pod-identity-agent")[
-            "addon"
-        ]
-        == addon
-    )
+    assert addon["addonArn"].startswith(f"arn:aws:eks:{REGION}:{ACCOUNT_ID}:addon/{name}/eks-pod-identity-agent/")
+    assert eks.describe_addon(clusterName=name, addonName="eks-pod-identity-agent")["addon"] == addon
     assert eks.list_addons(clusterName=name)["addons"] == ["eks-pod-identity-agent"]
     with pytest.raises(eks.exceptions.ResourceInUseException):
         eks.create_addon(clusterName=name, addonName="eks-pod-identity-agent")
@@ -563,9 +488,7 @@ def test_pod_identity_agent_addon(eks, api_cluster):
 
     eks.delete_addon(clusterName=name, addonName="eks-pod-identity-agent")
     assert eks.list_addons(clusterName=name)["addons"] == []
-    assert {"CreateAddon", "DescribeAddon", "ListAddons", "DeleteAddon"} <= set(
-        eks.checked
-    )
+    assert {"CreateAddon", "DescribeAddon", "ListAddons", "DeleteAddon"} <= set(eks.checked)
 
 
 # --- the cluster creator ---------------------------------------------------------------

@@ -133,9 +133,7 @@ def test_resolve_rest_operation_from_botocore_model(method, path, query, expecte
     [
         {"RAW_URI": f"/clusters/demo/access-entries/{ROLE}/access-policies?x=1"},
         {"REQUEST_URI": f"/clusters/demo/access-entries/{ROLE}/access-policies"},
-        {
-            "REQUEST_URI": f"http://127.0.0.1:5000/clusters/demo/access-entries/{ROLE}/access-policies"
-        },
+        {"REQUEST_URI": f"http://127.0.0.1:5000/clusters/demo/access-entries/{ROLE}/access-policies"},
     ],
 )
 def test_identify_matches_the_encoded_path(extra):
@@ -171,8 +169,10 @@ def test_make_record_shape():
 
 
 def test_access_key_id_of_a_sigv4_header():
-    header = ("AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE123/20260101/us-east-1/ec2/aws4_request, "
-              "SignedHeaders=host;x-amz-date, Signature=abc")
+    header = (
+        "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE123/20260101/us-east-1/ec2/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=abc"
+    )
     assert oplog.access_key_id(header) == "ASIAEXAMPLE123"
     assert oplog.access_key_id(None) is None
 
@@ -196,9 +196,7 @@ def test_request_log_classifies_live_requests(emulator, unique):
     eks = emulator.client("eks")
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.describe_cluster(name="absent-" + unique)  # 404
-    emulator.admin(
-        "GET", "/_sandbox/health"
-    )  # admin routes are not AWS calls: not logged
+    emulator.admin("GET", "/_sandbox/health")  # admin routes are not AWS calls: not logged
 
     records = emulator.log_since(offset)
     seen = [(r["service"], r["operation"], r["write"]) for r in records]
@@ -216,9 +214,7 @@ def test_request_log_classifies_live_requests(emulator, unique):
 
 
 def test_request_log_classifies_access_entry_requests(emulator, bare_cluster, unique):
-    name = bare_cluster("log-" + unique, accessConfig={"authenticationMode": "API"})[
-        "name"
-    ]
+    name = bare_cluster("log-" + unique, accessConfig={"authenticationMode": "API"})["name"]
     principal = f"arn:aws:iam::123456789012:role/nodes/log-{unique}"
     view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
     eks = emulator.client("eks")
@@ -233,9 +229,7 @@ def test_request_log_classifies_access_entry_requests(emulator, bare_cluster, un
         accessScope={"type": "cluster"},
     )
     eks.list_associated_access_policies(clusterName=name, principalArn=principal)
-    eks.disassociate_access_policy(
-        clusterName=name, principalArn=principal, policyArn=view
-    )
+    eks.disassociate_access_policy(clusterName=name, principalArn=principal, policyArn=view)
     eks.list_access_entries(clusterName=name)
     eks.delete_access_entry(clusterName=name, principalArn=principal)
     eks.list_addons(clusterName=name)

@@ -26,34 +26,49 @@ def pod_identity(emulator, bare_cluster, discovery, unique):  # noqa: F811 - the
     jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
     prefix = "/pi-" + unique
     _Discovery.documents[prefix + "/.well-known/openid-configuration"] = {
-        "issuer": issuer, "jwks_uri": discovery + prefix + "/openid/v1/jwks"}
+        "issuer": issuer,
+        "jwks_uri": discovery + prefix + "/openid/v1/jwks",
+    }
     _Discovery.documents[prefix + "/openid/v1/jwks"] = {"keys": [jwk]}
     name = "pi-" + unique
     bare_cluster(name)
-    status, _ = emulator.admin("POST", "/_sandbox/eks/clusters/" + name,
-                               {"endpoint": discovery + prefix, "oidc_issuer": issuer})
+    status, _ = emulator.admin(
+        "POST", "/_sandbox/eks/clusters/" + name, {"endpoint": discovery + prefix, "oidc_issuer": issuer}
+    )
     assert status == 200
     iam, eks = emulator.client("iam"), emulator.client("eks")
     cluster_arn = eks.describe_cluster(name=name)["cluster"]["arn"]
 
     def role(statement=None):
-        statement = statement or {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-                                  "Action": ["sts:AssumeRole", "sts:TagSession"]}
-        return iam.create_role(RoleName="pi-%s-%d" % (unique, time.monotonic_ns() % 10**9),
-                               AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
-                                                                    "Statement": [statement]}))["Role"]["Arn"]
+        statement = statement or {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }
+        return iam.create_role(
+            RoleName="pi-%s-%d" % (unique, time.monotonic_ns() % 10**9),
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )["Role"]["Arn"]
 
     def associate(role_arn, namespace=NAMESPACE, account=ACCOUNT):
-        return eks.create_pod_identity_association(clusterName=name, namespace=namespace, serviceAccount=account,
-                                                   roleArn=role_arn)["association"]
+        return eks.create_pod_identity_association(
+            clusterName=name, namespace=namespace, serviceAccount=account, roleArn=role_arn
+        )["association"]
 
     def token(namespace=NAMESPACE, account=ACCOUNT, aud="pods.eks.amazonaws.com", expires_in=600, pod=True):
         now = int(time.time())
         kube = {"namespace": namespace, "serviceaccount": {"name": account, "uid": "sa-uid"}}
         if pod:
             kube["pod"] = {"name": "karpenter-abc", "uid": "pod-uid"}
-        claims = {"iss": issuer, "sub": "system:serviceaccount:%s:%s" % (namespace, account), "aud": [aud],
-                  "iat": now, "nbf": now, "exp": now + expires_in, "kubernetes.io": kube}
+        claims = {
+            "iss": issuer,
+            "sub": "system:serviceaccount:%s:%s" % (namespace, account),
+            "aud": [aud],
+            "iat": now,
+            "nbf": now,
+            "exp": now + expires_in,
+            "kubernetes.io": kube,
+        }
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     return {"cluster": name, "cluster_arn": cluster_arn, "role": role, "associate": associate, "token": token}
@@ -80,19 +95,32 @@ def test_associated_service_account_gets_the_roles_credentials(emulator, pod_ide
     # The credentials are the role's: STS names it for them.
     import boto3
 
-    sts = boto3.client("sts", endpoint_url=emulator.url, region_name="us-east-1", aws_access_key_id=creds["accessKeyId"],
-                       aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds["sessionToken"])
+    sts = boto3.client(
+        "sts",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id=creds["accessKeyId"],
+        aws_secret_access_key=creds["secretAccessKey"],
+        aws_session_token=creds["sessionToken"],
+    )
     assert sts.get_caller_identity()["Arn"] == answer["assumedRoleUser"]["arn"]
 
 
 def test_trust_conditions_on_the_session_tags_are_evaluated(emulator, pod_identity):
     # This collection's trust policy (playbooks/karpenter.yml __karpenter_pod_identity_trust).
     def statement(namespace):
-        return {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {"StringEquals": {"aws:RequestTag/eks-cluster-arn": pod_identity["cluster_arn"],
-                                               "aws:RequestTag/kubernetes-namespace": namespace,
-                                               "aws:RequestTag/kubernetes-service-account": ACCOUNT}}}
+        return {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {
+                    "aws:RequestTag/eks-cluster-arn": pod_identity["cluster_arn"],
+                    "aws:RequestTag/kubernetes-namespace": namespace,
+                    "aws:RequestTag/kubernetes-service-account": ACCOUNT,
+                }
+            },
+        }
 
     pod_identity["associate"](pod_identity["role"](statement(NAMESPACE)))
     assert _assume(emulator, pod_identity["cluster"], pod_identity["token"]())["credentials"]
@@ -103,8 +131,11 @@ def test_trust_conditions_on_the_session_tags_are_evaluated(emulator, pod_identi
 
 
 def test_role_without_tag_session_is_access_denied(emulator, pod_identity):
-    pod_identity["associate"](pod_identity["role"]({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}))
+    pod_identity["associate"](
+        pod_identity["role"](
+            {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        )
+    )
     with pytest.raises(ClientError) as err:
         _assume(emulator, pod_identity["cluster"], pod_identity["token"]())
     assert _code(err) == "AccessDeniedException"

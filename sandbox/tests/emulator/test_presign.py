@@ -48,8 +48,11 @@ def node_session(emulator, unique):
     import boto3
 
     sts = boto3.client(
-        "sts", endpoint_url=emulator.url, region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        "sts",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
     return role, sts
@@ -68,8 +71,7 @@ def test_verify_presigned_accepts_the_signed_cluster_only(emulator, node_session
     url = presigned(sts, "demo")
     ok = emulator.admin("POST", "/_sandbox/sts/verify-presigned", {"url": url, "headers": {"x-k8s-aws-id": "demo"}})
     assert ok == (200, {"valid": True, "reason": ok[1]["reason"]})
-    other = emulator.admin("POST", "/_sandbox/sts/verify-presigned",
-                           {"url": url, "headers": {"x-k8s-aws-id": "other"}})
+    other = emulator.admin("POST", "/_sandbox/sts/verify-presigned", {"url": url, "headers": {"x-k8s-aws-id": "other"}})
     assert other[0] == 200 and other[1]["valid"] is False and "SignatureDoesNotMatch" in other[1]["reason"]
     missing = emulator.admin("POST", "/_sandbox/sts/verify-presigned", {"url": url, "headers": {}})
     assert missing[1]["valid"] is False and "x-k8s-aws-id" in missing[1]["reason"]
@@ -81,14 +83,18 @@ def test_verify_presigned_rejects_tampering_and_unknown_keys(emulator):
     ok = emulator.admin("POST", "/_sandbox/sts/verify-presigned", {"url": url, "headers": {"x-k8s-aws-id": "demo"}})
     assert ok[1]["valid"] is True
     tampered = url.replace("Version=2011-06-15", "Version=2011-06-15&X-Amz-Expires-Extra=1")
-    bad = emulator.admin("POST", "/_sandbox/sts/verify-presigned",
-                         {"url": tampered, "headers": {"x-k8s-aws-id": "demo"}})
+    bad = emulator.admin(
+        "POST", "/_sandbox/sts/verify-presigned", {"url": tampered, "headers": {"x-k8s-aws-id": "demo"}}
+    )
     assert bad[1]["valid"] is False and "SignatureDoesNotMatch" in bad[1]["reason"]
     unknown = url.replace("X-Amz-Credential=testing", "X-Amz-Credential=AKIAUNKNOWNKEY000000")
-    res = emulator.admin("POST", "/_sandbox/sts/verify-presigned", {"url": unknown, "headers": {"x-k8s-aws-id": "demo"}})
+    res = emulator.admin(
+        "POST", "/_sandbox/sts/verify-presigned", {"url": unknown, "headers": {"x-k8s-aws-id": "demo"}}
+    )
     assert res[1]["valid"] is False and "InvalidClientTokenId" in res[1]["reason"]
-    plain = emulator.admin("POST", "/_sandbox/sts/verify-presigned",
-                           {"url": emulator.url + "/?Action=GetCallerIdentity", "headers": {}})
+    plain = emulator.admin(
+        "POST", "/_sandbox/sts/verify-presigned", {"url": emulator.url + "/?Action=GetCallerIdentity", "headers": {}}
+    )
     assert plain[1]["valid"] is False and "not a presigned request" in plain[1]["reason"]
 
 

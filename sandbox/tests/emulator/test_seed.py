@@ -49,9 +49,7 @@ def seeded(emulator, ca_pem):
 
 def test_new_oidc_issuer_shape():
     issuer = new_oidc_issuer("eu-west-1")
-    assert re.match(
-        r"^https://oidc\.eks\.eu-west-1\.amazonaws\.com/id/[0-9A-F]{32}$", issuer
-    )
+    assert re.match(r"^https://oidc\.eks\.eu-west-1\.amazonaws\.com/id/[0-9A-F]{32}$", issuer)
     assert issuer != new_oidc_issuer("eu-west-1")
 
 
@@ -105,17 +103,10 @@ def test_describe_cluster_after_seed(emulator, seeded, ca_pem):
     assert cluster["identity"]["oidc"]["issuer"] == seeded["issuer"]
     assert cluster["version"] == "1.36"
     assert cluster["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
-    assert (
-        cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
-        == seeded["first"]["security_group_id"]
-    )
+    assert cluster["resourcesVpcConfig"]["clusterSecurityGroupId"] == seeded["first"]["security_group_id"]
     assert cluster["resourcesVpcConfig"]["vpcId"] == seeded["first"]["vpc_id"]
-    assert sorted(cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(
-        seeded["first"]["subnet_ids"]
-    )
-    nodegroup = emulator.client("eks").describe_nodegroup(
-        clusterName="seeded", nodegroupName="ng-1"
-    )
+    assert sorted(cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(seeded["first"]["subnet_ids"])
+    nodegroup = emulator.client("eks").describe_nodegroup(clusterName="seeded", nodegroupName="ng-1")
     assert nodegroup["nodegroup"]["nodeRole"] == seeded["first"]["node_role_arn"]
 
 
@@ -145,11 +136,14 @@ def _vpc_resources(ec2, vpc_id):
     ]
     found += [
         ("internet-gateway", g["InternetGatewayId"], _tags(g.get("Tags")))
-        for g in ec2.describe_internet_gateways(
-            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
-        )["InternetGateways"]
+        for g in ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])[
+            "InternetGateways"
+        ]
     ]
-    found += [("natgateway", n["NatGatewayId"], _tags(n.get("Tags"))) for n in ec2.describe_nat_gateways(Filters=flt)["NatGateways"]]
+    found += [
+        ("natgateway", n["NatGatewayId"], _tags(n.get("Tags")))
+        for n in ec2.describe_nat_gateways(Filters=flt)["NatGateways"]
+    ]
     return found
 
 
@@ -194,18 +188,22 @@ def test_eksctl_subnets_public_and_private(emulator, seeded):
         tags = _tags(subnet["Tags"])
         assert subnet["MapPublicIpOnLaunch"] is True
         assert tags["kubernetes.io/role/elb"] == "1" and "kubernetes.io/role/internal-elb" not in tags
-        assert tags["Name"] == "eksctl-seeded-cluster/SubnetPublic" + subnet["AvailabilityZone"].replace("-", "").upper()
+        assert (
+            tags["Name"] == "eksctl-seeded-cluster/SubnetPublic" + subnet["AvailabilityZone"].replace("-", "").upper()
+        )
     for subnet in private:
         tags = _tags(subnet["Tags"])
         assert subnet["MapPublicIpOnLaunch"] is False
         assert tags["kubernetes.io/role/internal-elb"] == "1" and "kubernetes.io/role/elb" not in tags
-        assert tags["Name"] == "eksctl-seeded-cluster/SubnetPrivate" + subnet["AvailabilityZone"].replace("-", "").upper()
+        assert (
+            tags["Name"] == "eksctl-seeded-cluster/SubnetPrivate" + subnet["AvailabilityZone"].replace("-", "").upper()
+        )
 
 
 def _default_route(ec2, subnet_id):
-    [table] = ec2.describe_route_tables(
-        Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
-    )["RouteTables"]
+    [table] = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])[
+        "RouteTables"
+    ]
     [route] = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
     return table, route
 
@@ -215,9 +213,9 @@ def test_eksctl_routes_public_through_the_internet_gateway_private_through_one_n
     mode) in the first zone's public subnet, one PrivateRouteTable<AZ> per private subnet."""
     ec2 = emulator.client("ec2")
     summary = seeded["first"]
-    [igw] = ec2.describe_internet_gateways(
-        Filters=[{"Name": "attachment.vpc-id", "Values": [summary["vpc_id"]]}]
-    )["InternetGateways"]
+    [igw] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [summary["vpc_id"]]}])[
+        "InternetGateways"
+    ]
     [nat] = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [summary["vpc_id"]]}])["NatGateways"]
     assert nat["SubnetId"] == summary["public_subnet_ids"][0]
     for subnet_id in summary["public_subnet_ids"]:
@@ -280,26 +278,17 @@ def test_node_role_and_instances(emulator, seeded):
     role = iam.get_role(RoleName=summary["node_role_name"])["Role"]
     principals = [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
     assert principals == [{"Service": "ec2.amazonaws.com"}]
-    attached = {
-        p["PolicyName"]
-        for p in iam.list_attached_role_policies(RoleName=role["RoleName"])[
-            "AttachedPolicies"
-        ]
-    }
+    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]}
     assert {
         "AmazonEKSWorkerNodePolicy",
         "AmazonEKS_CNI_Policy",
         "AmazonEC2ContainerRegistryReadOnly",
     } <= attached
-    profiles = iam.list_instance_profiles_for_role(RoleName=role["RoleName"])[
-        "InstanceProfiles"
-    ]
+    profiles = iam.list_instance_profiles_for_role(RoleName=role["RoleName"])["InstanceProfiles"]
     assert [p["Arn"] for p in profiles] == [summary["instance_profile_arn"]]
 
     ids = [i["instance_id"] for i in summary["node_instances"]]
-    reservations = emulator.client("ec2").describe_instances(InstanceIds=ids)[
-        "Reservations"
-    ]
+    reservations = emulator.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
     instances = [i for r in reservations for i in r["Instances"]]
     assert len(instances) == 2
     for instance in instances:
@@ -329,9 +318,7 @@ def test_two_clusters_do_not_share_resources(emulator, ca_pem, seeded):
     assert other["security_group_id"] != first["security_group_id"]
 
 
-def test_cli_writes_the_same_summary(
-    emulator, seeded, tmp_path, repo_root, subprocess_env
-):
+def test_cli_writes_the_same_summary(emulator, seeded, tmp_path, repo_root, subprocess_env):
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text(seeded["args"][5])
     out = tmp_path / "seed.json"
@@ -411,7 +398,12 @@ def test_terraform_has_no_eksctl_tags_and_tags_only_where_the_modules_put_them(e
         assert "karpenter.sh/discovery" not in tags, (kind, tags)
         if resource_id == summary["security_group_id"]:
             continue  # made by EKS, not by terraform
-        allowed = {"Name", "kubernetes.io/role/elb", "kubernetes.io/role/internal-elb", "kubernetes.io/cluster/tfseeded"}
+        allowed = {
+            "Name",
+            "kubernetes.io/role/elb",
+            "kubernetes.io/role/internal-elb",
+            "kubernetes.io/cluster/tfseeded",
+        }
         assert set(tags) <= allowed, (kind, tags)
     cluster = emulator.client("eks").describe_cluster(name="tfseeded")["cluster"]
     assert not any(k.startswith(("alpha.eksctl.io/", "eksctl.")) for k in cluster.get("tags") or {})
@@ -463,7 +455,10 @@ def test_terraform_security_groups(emulator, terraform):
     [cluster_sg] = ec2.describe_security_groups(GroupIds=[own["control-plane"]])["SecurityGroups"]
     [node_sg] = ec2.describe_security_groups(GroupIds=[own["shared-node"]])["SecurityGroups"]
     assert re.match(r"^tfseeded-cluster-\d{26}$", cluster_sg["GroupName"])
-    assert (cluster_sg["Description"], _tags(cluster_sg["Tags"])) == ("EKS cluster security group", {"Name": "tfseeded-cluster"})
+    assert (cluster_sg["Description"], _tags(cluster_sg["Tags"])) == (
+        "EKS cluster security group",
+        {"Name": "tfseeded-cluster"},
+    )
     assert re.match(r"^tfseeded-node-\d{26}$", node_sg["GroupName"])
     assert node_sg["Description"] == "EKS node shared security group"
     assert _tags(node_sg["Tags"]) == {"Name": "tfseeded-node", "kubernetes.io/cluster/tfseeded": "owned"}
@@ -488,11 +483,17 @@ def test_terraform_access_entries_and_no_aws_auth(emulator, terraform):
         "bootstrapClusterCreatorAdminPermissions": False,
     }
     creator = summary["cluster_creator_arn"]
-    assert sorted(eks.list_access_entries(clusterName="tfseeded")["accessEntries"]) == sorted([creator, summary["node_role_arn"]])
+    assert sorted(eks.list_access_entries(clusterName="tfseeded")["accessEntries"]) == sorted(
+        [creator, summary["node_role_arn"]]
+    )
     entry = eks.describe_access_entry(clusterName="tfseeded", principalArn=creator)["accessEntry"]
     assert entry["type"] == "STANDARD"
-    policies = eks.list_associated_access_policies(clusterName="tfseeded", principalArn=creator)["associatedAccessPolicies"]
-    assert [(p["policyArn"].rsplit("/", 1)[1], p["accessScope"]["type"]) for p in policies] == [("AmazonEKSClusterAdminPolicy", "cluster")]
+    policies = eks.list_associated_access_policies(clusterName="tfseeded", principalArn=creator)[
+        "associatedAccessPolicies"
+    ]
+    assert [(p["policyArn"].rsplit("/", 1)[1], p["accessScope"]["type"]) for p in policies] == [
+        ("AmazonEKSClusterAdminPolicy", "cluster")
+    ]
     node = eks.describe_access_entry(clusterName="tfseeded", principalArn=summary["node_role_arn"])["accessEntry"]
     assert node["type"] == "EC2_LINUX"
     assert summary["aws_auth_map_roles"] == []
@@ -507,7 +508,9 @@ def test_terraform_iam_names_node_group_and_oidc_provider(emulator, terraform):
     assert re.match(r"^tfseeded-cluster-\d{26}$", summary["cluster_role_arn"].rsplit("/", 1)[1])
     assert re.match(r"^example-eks-node-group-\d{26}$", summary["node_role_name"])
     assert re.match(r"^example-\d{26}$", summary["nodegroup_name"])
-    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=summary["node_role_name"])["AttachedPolicies"]}
+    attached = {
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=summary["node_role_name"])["AttachedPolicies"]
+    }
     assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"}
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=summary["oidc_provider_arn"])
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
@@ -577,7 +580,9 @@ def test_guide_oidc_addon_pod_identity_and_aws_auth(emulator, guide):
     assert eks.list_addons(clusterName="gdseeded")["addons"] == ["eks-pod-identity-agent"]
     [association] = eks.list_pod_identity_associations(clusterName="gdseeded")["associations"]
     assert (association["namespace"], association["serviceAccount"]) == ("kube-system", "karpenter")
-    detail = eks.describe_pod_identity_association(clusterName="gdseeded", associationId=association["associationId"])["association"]
+    detail = eks.describe_pod_identity_association(clusterName="gdseeded", associationId=association["associationId"])[
+        "association"
+    ]
     assert detail["roleArn"] == "arn:aws:iam::123456789012:role/gdseeded-karpenter"
     role = iam.get_role(RoleName="gdseeded-karpenter")["Role"]
     [statement] = role["AssumeRolePolicyDocument"]["Statement"]
@@ -598,7 +603,17 @@ def test_guide_in_config_map_mode_maps_both_roles(emulator, ca_pem):
     """An explicit authentication mode overrides the profile's: in CONFIG_MAP the node group's role
     is in aws-auth (EKS) beside the guide's Karpenter node role (eksctl), and there are no access
     entries."""
-    args = (emulator.url, REGION, "gdseeded-cm", "1.36", "https://127.0.0.1:6443", ca_pem, new_oidc_issuer(REGION), "CONFIG_MAP", "karpenter-guide")
+    args = (
+        emulator.url,
+        REGION,
+        "gdseeded-cm",
+        "1.36",
+        "https://127.0.0.1:6443",
+        ca_pem,
+        new_oidc_issuer(REGION),
+        "CONFIG_MAP",
+        "karpenter-guide",
+    )
     summary = seed_cluster(*args)
     assert summary["authentication_mode"] == "CONFIG_MAP"
     assert [e["rolearn"].rsplit("/", 1)[1] for e in summary["aws_auth_map_roles"]] == [

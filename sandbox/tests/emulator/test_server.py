@@ -8,9 +8,7 @@ import sys
 import botocore.exceptions
 import pytest
 
-ISSUER_RE = re.compile(
-    r"^https://oidc\.eks\.us-east-1\.amazonaws\.com/id/[0-9A-F]{32}$"
-)
+ISSUER_RE = re.compile(r"^https://oidc\.eks\.us-east-1\.amazonaws\.com/id/[0-9A-F]{32}$")
 
 
 def test_health(emulator):
@@ -18,9 +16,7 @@ def test_health(emulator):
 
 
 def test_aws_managed_policies_are_loaded(emulator):
-    policy = emulator.client("iam").get_policy(
-        PolicyArn="arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
-    )["Policy"]
+    policy = emulator.client("iam").get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy")["Policy"]
     assert policy["PolicyName"] == "AmazonEKSWorkerNodePolicy"
 
 
@@ -68,17 +64,11 @@ def test_access_config_from_create_and_one_way_update(emulator, bare_cluster, un
         "authenticationMode": "CONFIG_MAP",
         "bootstrapClusterCreatorAdminPermissions": True,
     }
-    update = eks.update_cluster_config(
-        name=name, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
-    )["update"]
+    update = eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})["update"]
     assert update["type"] == "AccessConfigUpdate"
-    assert update["params"] == [
-        {"type": "AuthenticationMode", "value": "API_AND_CONFIG_MAP"}
-    ]
+    assert update["params"] == [{"type": "AuthenticationMode", "value": "API_AND_CONFIG_MAP"}]
     with pytest.raises(eks.exceptions.InvalidParameterException):
-        eks.update_cluster_config(
-            name=name, accessConfig={"authenticationMode": "CONFIG_MAP"}
-        )
+        eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "CONFIG_MAP"})
     described = eks.describe_cluster(name=name)["cluster"]["accessConfig"]
     assert described["authenticationMode"] == "API_AND_CONFIG_MAP"
 
@@ -93,9 +83,9 @@ def test_cluster_security_group_created_like_eks(emulator, bare_cluster, unique)
     name = "sg-" + unique
     cluster = bare_cluster(name, tags={"karpenter.sh/discovery": name})
     config = cluster["resourcesVpcConfig"]
-    group = emulator.client("ec2").describe_security_groups(
-        GroupIds=[config["clusterSecurityGroupId"]]
-    )["SecurityGroups"][0]
+    group = emulator.client("ec2").describe_security_groups(GroupIds=[config["clusterSecurityGroupId"]])[
+        "SecurityGroups"
+    ][0]
     tags = {t["Key"]: t["Value"] for t in group["Tags"]}
     assert tags["aws:eks:cluster-name"] == name
     assert tags["kubernetes.io/cluster/" + name] == "owned"
@@ -106,9 +96,7 @@ def test_cluster_security_group_created_like_eks(emulator, bare_cluster, unique)
 
     emulator.client("eks").delete_cluster(name=name)
     with pytest.raises(botocore.exceptions.ClientError):
-        emulator.client("ec2").describe_security_groups(
-            GroupIds=[config["clusterSecurityGroupId"]]
-        )
+        emulator.client("ec2").describe_security_groups(GroupIds=[config["clusterSecurityGroupId"]])
 
 
 @pytest.mark.parametrize(
@@ -132,9 +120,7 @@ def test_override_rejects_bad_input(emulator, bare_cluster, unique, body, status
 
 
 def test_override_unknown_cluster_is_404(emulator, unique):
-    code, body = emulator.admin(
-        "POST", "/_sandbox/eks/clusters/nope-" + unique, {"version": "1.36"}
-    )
+    code, body = emulator.admin("POST", "/_sandbox/eks/clusters/nope-" + unique, {"version": "1.36"})
     assert code == 404
     assert "nope-" + unique in body["error"]
 

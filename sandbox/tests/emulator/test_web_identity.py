@@ -51,28 +51,41 @@ def identity(emulator, bare_cluster, discovery, unique):
     jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
     prefix = "/" + unique
     _Discovery.documents[prefix + "/.well-known/openid-configuration"] = {
-        "issuer": issuer, "jwks_uri": discovery + prefix + "/openid/v1/jwks"}
+        "issuer": issuer,
+        "jwks_uri": discovery + prefix + "/openid/v1/jwks",
+    }
     _Discovery.documents[prefix + "/openid/v1/jwks"] = {"keys": [jwk]}
     name = "wi-" + unique
     bare_cluster(name)
-    status, _ = emulator.admin("POST", "/_sandbox/eks/clusters/" + name,
-                               {"endpoint": discovery + prefix, "oidc_issuer": issuer})
+    status, _ = emulator.admin(
+        "POST", "/_sandbox/eks/clusters/" + name, {"endpoint": discovery + prefix, "oidc_issuer": issuer}
+    )
     assert status == 200
     iam = emulator.client("iam")
-    provider_arn = iam.create_open_id_connect_provider(
-        Url=issuer, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
-    host = issuer[len("https://"):]
+    provider_arn = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])[
+        "OpenIDConnectProviderArn"
+    ]
+    host = issuer[len("https://") :]
 
     def role(sub="system:serviceaccount:kube-system:karpenter", operator="StringEquals", federated=provider_arn):
-        doc = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Federated": federated},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {operator: {host + ":sub": sub, host + ":aud": "sts.amazonaws.com"}}}]}
-        return iam.create_role(RoleName="irsa-%s-%d" % (unique, time.monotonic_ns() % 10**9),
-                               AssumeRolePolicyDocument=json.dumps(doc))["Role"]["Arn"]
+        doc = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": federated},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {operator: {host + ":sub": sub, host + ":aud": "sts.amazonaws.com"}},
+                }
+            ],
+        }
+        return iam.create_role(
+            RoleName="irsa-%s-%d" % (unique, time.monotonic_ns() % 10**9), AssumeRolePolicyDocument=json.dumps(doc)
+        )["Role"]["Arn"]
 
-    def token(sub="system:serviceaccount:kube-system:karpenter", aud="sts.amazonaws.com", signer=key,
-              expires_in=600, kid_=kid):
+    def token(
+        sub="system:serviceaccount:kube-system:karpenter", aud="sts.amazonaws.com", signer=key, expires_in=600, kid_=kid
+    ):
         now = int(time.time())
         claims = {"iss": issuer, "sub": sub, "aud": [aud], "iat": now, "nbf": now, "exp": now + expires_in}
         return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": kid_})
@@ -82,7 +95,8 @@ def identity(emulator, bare_cluster, discovery, unique):
 
 def _assume(emulator, role_arn, token):
     return emulator.client("sts").assume_role_with_web_identity(
-        RoleArn=role_arn, RoleSessionName="karpenter", WebIdentityToken=token)
+        RoleArn=role_arn, RoleSessionName="karpenter", WebIdentityToken=token
+    )
 
 
 def _code(err):

@@ -51,7 +51,8 @@ def aws(sbenv):
     import boto3
 
     session = boto3.session.Session(
-        aws_access_key_id=sbenv["AWS_ACCESS_KEY_ID"], aws_secret_access_key=sbenv["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=sbenv["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=sbenv["AWS_SECRET_ACCESS_KEY"],
         region_name=sbenv["AWS_REGION"],
     )
     return lambda service: session.client(service, endpoint_url=sbenv["AWS_ENDPOINT_URL"])
@@ -67,4 +68,3 @@ def namespace(kube):
     api.create_namespace({"metadata": {"name": name}})
     yield name
     api.delete_namespace(name, propagation_policy="Background")
-

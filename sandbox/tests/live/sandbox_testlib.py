@@ -52,8 +52,18 @@ def cli_env():
 
 def run_cli(*args, state_dir, port_base, cluster, timeout=300):
     """Run `python -m sandbox ...` for the sandbox in ``state_dir``; return the CompletedProcess."""
-    argv = [sys.executable, "-m", "sandbox", *args, "--state-dir", str(state_dir), "--port-base", str(port_base),
-            "--cluster", cluster]
+    argv = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        *args,
+        "--state-dir",
+        str(state_dir),
+        "--port-base",
+        str(port_base),
+        "--cluster",
+        cluster,
+    ]
     return subprocess.run(argv, cwd=str(REPO_ROOT), env=cli_env(), capture_output=True, text=True, timeout=timeout)
 
 
@@ -71,6 +81,11 @@ def tls_handshake(url, ca_pem):
 
 def openid_issuer(api_client):
     """``issuer`` of the apiserver's /.well-known/openid-configuration."""
-    resp = api_client.call_api("/.well-known/openid-configuration", "GET", auth_settings=["BearerToken"],
-                               _preload_content=False, _return_http_data_only=True)
+    resp = api_client.call_api(
+        "/.well-known/openid-configuration",
+        "GET",
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+    )
     return json.loads(resp.data)["issuer"]

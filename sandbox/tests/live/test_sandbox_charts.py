@@ -19,13 +19,31 @@ def pulled(sbenv, sbvars, tmp_path_factory):
     """helm pull of both charts into a directory of its own; {chart: .tgz path}."""
     tmp = tmp_path_factory.mktemp("sbtest-charts")
     helm = sandbox_tool(sbenv, "helm")
-    env = dict(os.environ, HELM_CONFIG_HOME=str(tmp / "config"), HELM_CACHE_HOME=str(tmp / "cache"),
-               HELM_DATA_HOME=str(tmp / "data"))
+    env = dict(
+        os.environ,
+        HELM_CONFIG_HOME=str(tmp / "config"),
+        HELM_CACHE_HOME=str(tmp / "cache"),
+        HELM_DATA_HOME=str(tmp / "data"),
+    )
     version = sbvars["karpenter_version"]
     out = {}
     for chart in ("karpenter-crd", "karpenter"):
-        res = subprocess.run([helm, "pull", "%s/%s" % (sbvars["karpenter_chart_registry"], chart), "--version", version,
-                              "--plain-http", "-d", str(tmp)], capture_output=True, text=True, env=env, timeout=60)
+        res = subprocess.run(
+            [
+                helm,
+                "pull",
+                "%s/%s" % (sbvars["karpenter_chart_registry"], chart),
+                "--version",
+                version,
+                "--plain-http",
+                "-d",
+                str(tmp),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert res.returncode == 0, res.stderr
         out[chart] = tmp / ("%s-%s.tgz" % (chart, version))
         assert out[chart].is_file(), sorted(p.name for p in tmp.iterdir())
@@ -64,8 +82,13 @@ def test_karpenter_chart_ships_the_nodepool_crd(pulled):
 
 
 def test_crd_chart_templates_the_same_crds(pulled):
-    res = subprocess.run([pulled["helm"], "template", "sbtest", str(pulled["tgz"]["karpenter-crd"])],
-                         capture_output=True, text=True, env=pulled["env"], timeout=60)
+    res = subprocess.run(
+        [pulled["helm"], "template", "sbtest", str(pulled["tgz"]["karpenter-crd"])],
+        capture_output=True,
+        text=True,
+        env=pulled["env"],
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     rendered = [d for d in yaml.safe_load_all(res.stdout) if d]
     names = {d["metadata"]["name"] for d in rendered if d["kind"] == "CustomResourceDefinition"}
@@ -75,10 +98,24 @@ def test_crd_chart_templates_the_same_crds(pulled):
 
 
 def test_karpenter_chart_renders(pulled, sbvars):
-    res = subprocess.run([pulled["helm"], "template", "karpenter", str(pulled["tgz"]["karpenter"]), "-n", "kube-system",
-                          "--set", "settings.clusterName=%s" % sbvars["cluster_name"],
-                          "--set", "settings.interruptionQueue=%s" % sbvars["cluster_name"]],
-                         capture_output=True, text=True, env=pulled["env"], timeout=60)
+    res = subprocess.run(
+        [
+            pulled["helm"],
+            "template",
+            "karpenter",
+            str(pulled["tgz"]["karpenter"]),
+            "-n",
+            "kube-system",
+            "--set",
+            "settings.clusterName=%s" % sbvars["cluster_name"],
+            "--set",
+            "settings.interruptionQueue=%s" % sbvars["cluster_name"],
+        ],
+        capture_output=True,
+        text=True,
+        env=pulled["env"],
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     docs = [d for d in yaml.safe_load_all(res.stdout) if d]
     [dep] = [d for d in docs if d["kind"] == "Deployment"]

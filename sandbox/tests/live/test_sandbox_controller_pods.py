@@ -31,7 +31,9 @@ MARK = "SBTEST_MARK"
 
 def _pods(kube, namespace):
     """{uid: pod} of the release's pods that are not terminating."""
-    items = client.CoreV1Api(kube).list_namespaced_pod(namespace, label_selector="app.kubernetes.io/name=karpenter").items
+    items = (
+        client.CoreV1Api(kube).list_namespaced_pod(namespace, label_selector="app.kubernetes.io/name=karpenter").items
+    )
     return {p.metadata.uid: p for p in items if not p.metadata.deletion_timestamp}
 
 
@@ -73,15 +75,24 @@ def _claims(token):
 @pytest.fixture(scope="module")
 def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
     apps = client.AppsV1Api(kube)
-    others = [d.metadata.namespace + "/" + d.metadata.name for d in apps.list_deployment_for_all_namespaces(
-        label_selector="app.kubernetes.io/name=karpenter").items]
+    others = [
+        d.metadata.namespace + "/" + d.metadata.name
+        for d in apps.list_deployment_for_all_namespaces(label_selector="app.kubernetes.io/name=karpenter").items
+    ]
     if others:
-        pytest.skip("Karpenter is installed in this sandbox already (%s): its controller would manage the same "
-                    "NodePools; run these tests on a sandbox without it" % ", ".join(others))
+        pytest.skip(
+            "Karpenter is installed in this sandbox already (%s): its controller would manage the same "
+            "NodePools; run these tests on a sandbox without it" % ", ".join(others)
+        )
     tmp = tmp_path_factory.mktemp("sbtest-controller-pods")
     helm = sandbox_tool(sbenv, "helm")
-    env = dict(os.environ, HELM_CONFIG_HOME=str(tmp / "config"), HELM_CACHE_HOME=str(tmp / "cache"),
-               HELM_DATA_HOME=str(tmp / "data"), KUBECONFIG=sbenv["KUBECONFIG"])
+    env = dict(
+        os.environ,
+        HELM_CONFIG_HOME=str(tmp / "config"),
+        HELM_CACHE_HOME=str(tmp / "cache"),
+        HELM_DATA_HOME=str(tmp / "data"),
+        KUBECONFIG=sbenv["KUBECONFIG"],
+    )
 
     def run_helm(*args):
         res = subprocess.run([helm, *args], capture_output=True, text=True, env=env, timeout=400)
@@ -93,40 +104,92 @@ def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
     crds = {c.metadata.name for c in ext.list_custom_resource_definition().items}
     own_crds = "nodepools.karpenter.sh" not in crds
     if own_crds:
-        run_helm("install", RELEASE + "-crd", sbvars["karpenter_chart_registry"] + "/karpenter-crd", "--version",
-                 sbvars["karpenter_version"], "--plain-http", "-n", namespace, "--wait")
+        run_helm(
+            "install",
+            RELEASE + "-crd",
+            sbvars["karpenter_chart_registry"] + "/karpenter-crd",
+            "--version",
+            sbvars["karpenter_version"],
+            "--plain-http",
+            "-n",
+            namespace,
+            "--wait",
+        )
     # An IRSA role that trusts the release's service account.
     iam = aws("iam")
     issuer = aws("eks").describe_cluster(name=sbvars["cluster_name"])["cluster"]["identity"]["oidc"]["issuer"]
-    host = issuer[len("https://"):]
+    host = issuer[len("https://") :]
     provider_arn = "arn:aws:iam::%s:oidc-provider/%s" % (sbvars["sandbox_account_id"], host)
-    own_provider = provider_arn not in [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    own_provider = provider_arn not in [
+        p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    ]
     if own_provider:
         iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"])
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {host + ":sub": "system:serviceaccount:%s:karpenter" % namespace,
-                                       host + ":aud": "sts.amazonaws.com"}}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        host + ":sub": "system:serviceaccount:%s:karpenter" % namespace,
+                        host + ":aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
     role = iam.create_role(RoleName=RELEASE + "-" + namespace[-8:], AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     endpoint = aws("eks").describe_cluster(name=sbvars["cluster_name"])["cluster"]["endpoint"]
     values = tmp / "values.yaml"
-    values.write_text(json.dumps({
-        "settings": {"clusterName": sbvars["cluster_name"], "clusterEndpoint": endpoint},
-        "serviceAccount": {"name": "karpenter", "annotations": {"eks.amazonaws.com/role-arn": role["Arn"]}},
-        "controller": {"env": [{"name": MARK, "value": "one"}]},
-    }))
+    values.write_text(
+        json.dumps(
+            {
+                "settings": {"clusterName": sbvars["cluster_name"], "clusterEndpoint": endpoint},
+                "serviceAccount": {"name": "karpenter", "annotations": {"eks.amazonaws.com/role-arn": role["Arn"]}},
+                "controller": {"env": [{"name": MARK, "value": "one"}]},
+            }
+        )
+    )
     try:
-        run_helm("install", RELEASE, sbvars["karpenter_chart_registry"] + "/karpenter", "--version",
-                 sbvars["karpenter_version"], "--plain-http", "--skip-crds", "-n", namespace, "-f", str(values),
-                 "--wait", "--timeout", "5m")
-        yield {"namespace": namespace, "role": role["Arn"], "helm": run_helm, "values": values, "state": state,
-               "chart": sbvars["karpenter_chart_registry"] + "/karpenter", "version": sbvars["karpenter_version"]}
+        run_helm(
+            "install",
+            RELEASE,
+            sbvars["karpenter_chart_registry"] + "/karpenter",
+            "--version",
+            sbvars["karpenter_version"],
+            "--plain-http",
+            "--skip-crds",
+            "-n",
+            namespace,
+            "-f",
+            str(values),
+            "--wait",
+            "--timeout",
+            "5m",
+        )
+        yield {
+            "namespace": namespace,
+            "role": role["Arn"],
+            "helm": run_helm,
+            "values": values,
+            "state": state,
+            "chart": sbvars["karpenter_chart_registry"] + "/karpenter",
+            "version": sbvars["karpenter_version"],
+        }
     finally:
-        subprocess.run([helm, "uninstall", RELEASE, "-n", namespace, "--wait"], env=env, capture_output=True,
-                       timeout=300)
+        subprocess.run(
+            [helm, "uninstall", RELEASE, "-n", namespace, "--wait"], env=env, capture_output=True, timeout=300
+        )
         if own_crds:
-            subprocess.run([helm, "uninstall", RELEASE + "-crd", "-n", namespace, "--wait"], env=env,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [helm, "uninstall", RELEASE + "-crd", "-n", namespace, "--wait"],
+                env=env,
+                capture_output=True,
+                timeout=300,
+            )
         iam.delete_role(RoleName=role["RoleName"])
         if own_provider:
             iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider_arn)
@@ -151,8 +214,12 @@ def _processes(release, kube, count=2, mark=None, ready=False):
             return None
         return pods, rows
 
-    return _wait("%d controller processes%s%s in %s" % (count, " with %s=%s" % (MARK, mark) if mark else "",
-                                                       ", Ready" if ready else "", ns), check, timeout=180)
+    return _wait(
+        "%d controller processes%s%s in %s"
+        % (count, " with %s=%s" % (MARK, mark) if mark else "", ", Ready" if ready else "", ns),
+        check,
+        timeout=180,
+    )
 
 
 def test_the_pods_are_ready_when_the_real_controllers_are(release, kube):
@@ -162,8 +229,12 @@ def test_the_pods_are_ready_when_the_real_controllers_are(release, kube):
         row = rows[uid]
         assert row["ready"] and not row["emulated"]
         # The chart names its own release's image, and the sandbox runs that release's binary for it.
-        assert controller.image_version(controller.controller_container(
-            kube.sanitize_for_serialization(pods[uid]))["image"]) == release["version"]
+        assert (
+            controller.image_version(
+                controller.controller_container(kube.sanitize_for_serialization(pods[uid]))["image"]
+            )
+            == release["version"]
+        )
         assert row["version"] == release["version"]
         health = row["ports"]["HEALTH_PROBE_PORT"]
         # The pod is Ready because the controller's own readiness endpoint answers.
@@ -198,8 +269,10 @@ def test_each_process_has_its_pods_environment_and_service_account(release, kube
         assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SECRET_ACCESS_KEY" not in env
         # Both tokens are the pod's service account's, bound to this pod.
         kubeconfig = yaml.safe_load(Path(env["KUBECONFIG"]).read_text())
-        for path, audience in ((kubeconfig["users"][0]["user"]["tokenFile"], None),
-                               (env["AWS_WEB_IDENTITY_TOKEN_FILE"], "sts.amazonaws.com")):
+        for path, audience in (
+            (kubeconfig["users"][0]["user"]["tokenFile"], None),
+            (env["AWS_WEB_IDENTITY_TOKEN_FILE"], "sts.amazonaws.com"),
+        ):
             claims = _claims(Path(path).read_text())
             assert claims["sub"] == "system:serviceaccount:%s:karpenter" % ns
             assert claims["kubernetes.io"]["pod"] == {"name": pod.metadata.name, "uid": uid}
@@ -231,8 +304,22 @@ def test_helm_upgrade_restarts_the_controllers_with_the_new_value(release, kube)
     values = json.loads(release["values"].read_text())
     values["controller"]["env"][0]["value"] = "two"
     release["values"].write_text(json.dumps(values))
-    release["helm"]("upgrade", RELEASE, release["chart"], "--version", release["version"], "--plain-http",
-                    "--skip-crds", "-n", release["namespace"], "-f", str(release["values"]), "--wait", "--timeout", "5m")
+    release["helm"](
+        "upgrade",
+        RELEASE,
+        release["chart"],
+        "--version",
+        release["version"],
+        "--plain-http",
+        "--skip-crds",
+        "-n",
+        release["namespace"],
+        "-f",
+        str(release["values"]),
+        "--wait",
+        "--timeout",
+        "5m",
+    )
     after, new_rows = _processes(release, kube, mark="two", ready=True)
     assert not set(after) & set(pods)  # new pods
     assert all(not _alive(pid) for pid in old_pids)
@@ -245,8 +332,21 @@ def test_helm_upgrade_restarts_the_controllers_with_the_new_value(release, kube)
 def test_a_pod_of_a_release_the_sandbox_does_not_build_is_not_run(release, kube):
     """The binary is chosen by the pod's image tag: a tag the sandbox builds no binary for gets no process."""
     ns = release["namespace"]
-    upgrade = ("upgrade", RELEASE, release["chart"], "--version", release["version"], "--plain-http", "--skip-crds",
-               "-n", ns, "--reuse-values", "--wait", "--timeout", "5m")
+    upgrade = (
+        "upgrade",
+        RELEASE,
+        release["chart"],
+        "--version",
+        release["version"],
+        "--plain-http",
+        "--skip-crds",
+        "-n",
+        ns,
+        "--reuse-values",
+        "--wait",
+        "--timeout",
+        "5m",
+    )
     release["helm"](*upgrade, "--set", "controller.image.tag=0.99.0")
 
     def emulated():
@@ -272,6 +372,9 @@ def test_uninstall_stops_every_process(release, kube):
     release["helm"]("uninstall", RELEASE, "-n", release["namespace"], "--wait")
     for row in rows.values():
         _wait("pid %d to stop" % row["pid"], lambda pid=row["pid"]: not _alive(pid), timeout=60)
-    _wait("the sandbox to list no process for the release",
-          lambda: _rows(release["state"], release["namespace"]) == {}, timeout=10)
+    _wait(
+        "the sandbox to list no process for the release",
+        lambda: _rows(release["state"], release["namespace"]) == {},
+        timeout=10,
+    )
     assert _pods(kube, release["namespace"]) == {}

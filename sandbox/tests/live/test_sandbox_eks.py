@@ -75,8 +75,13 @@ def test_aws_auth_maps_the_node_role(kube, seed, sbvars):
     assert roles == seed["aws_auth_map_roles"]
     mine = [r for r in roles if r["rolearn"] == seed["node_role_arn"]]
     if seed["authentication_mode"] == "CONFIG_MAP":
-        assert mine == [{"rolearn": seed["node_role_arn"], "username": "system:node:{{EC2PrivateDNSName}}",
-                         "groups": ["system:bootstrappers", "system:nodes"]}]
+        assert mine == [
+            {
+                "rolearn": seed["node_role_arn"],
+                "username": "system:node:{{EC2PrivateDNSName}}",
+                "groups": ["system:bootstrappers", "system:nodes"],
+            }
+        ]
     else:
         assert mine == []
 

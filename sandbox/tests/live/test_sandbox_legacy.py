@@ -62,10 +62,16 @@ def test_stand_in_defaults_capacity_type_and_architecture():
     answer = admission_response(review({"metadata": {"name": "bare"}, "spec": {}}))
     assert _patch(answer) == [
         {"op": "add", "path": "/spec/requirements", "value": []},
-        {"op": "add", "path": "/spec/requirements/-",
-         "value": {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}},
-        {"op": "add", "path": "/spec/requirements/-",
-         "value": {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}},
+        {
+            "op": "add",
+            "path": "/spec/requirements/-",
+            "value": {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+        },
+        {
+            "op": "add",
+            "path": "/spec/requirements/-",
+            "value": {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+        },
     ]
 
 

@@ -146,12 +146,21 @@ def test_issuer_is_unique_per_cluster(second, sbenv, sbvars, kube):
 
     env = read_env_file(second.state / "env")
     assert env["AWS_ENDPOINT_URL"] != sbenv["AWS_ENDPOINT_URL"]
-    eks = boto3.client("eks", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    eks = boto3.client(
+        "eks",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     other = eks.describe_cluster(name=CLUSTER)["cluster"]
-    first = boto3.client("eks", endpoint_url=sbenv["AWS_ENDPOINT_URL"], region_name=sbenv["AWS_REGION"],
-                         aws_access_key_id="testing", aws_secret_access_key="testing"
-                         ).describe_cluster(name=sbvars["cluster_name"])["cluster"]
+    first = boto3.client(
+        "eks",
+        endpoint_url=sbenv["AWS_ENDPOINT_URL"],
+        region_name=sbenv["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).describe_cluster(name=sbvars["cluster_name"])["cluster"]
 
     assert other["identity"]["oidc"]["issuer"] != first["identity"]["oidc"]["issuer"]
     assert other["endpoint"] != first["endpoint"]
@@ -199,8 +208,14 @@ def test_up_again_starts_nothing(second):
 def _cli_in_shell(state, *args, port_base_env):
     """`python -m sandbox ...` on ``state`` without --port-base, in a shell whose SANDBOX_PORT_BASE is another's."""
     env = dict(cli_env(), SANDBOX_PORT_BASE=str(port_base_env))
-    return subprocess.run([sys.executable, "-m", "sandbox", *args, "--state-dir", str(state), "--cluster", CLUSTER],
-                          cwd=str(REPO_ROOT), env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args, "--state-dir", str(state), "--cluster", CLUSTER],
+        cwd=str(REPO_ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_commands_take_the_ports_from_the_state_directory(second, sbenv):

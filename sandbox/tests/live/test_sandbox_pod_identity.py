@@ -73,15 +73,24 @@ def _listening(url):
 @pytest.fixture(scope="module")
 def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
     apps = client.AppsV1Api(kube)
-    others = [d.metadata.namespace + "/" + d.metadata.name for d in apps.list_deployment_for_all_namespaces(
-        label_selector="app.kubernetes.io/name=karpenter").items]
+    others = [
+        d.metadata.namespace + "/" + d.metadata.name
+        for d in apps.list_deployment_for_all_namespaces(label_selector="app.kubernetes.io/name=karpenter").items
+    ]
     if others:
-        pytest.skip("Karpenter is installed in this sandbox already (%s): its controller would manage the same "
-                    "NodePools; run these tests on a sandbox without it" % ", ".join(others))
+        pytest.skip(
+            "Karpenter is installed in this sandbox already (%s): its controller would manage the same "
+            "NodePools; run these tests on a sandbox without it" % ", ".join(others)
+        )
     tmp = tmp_path_factory.mktemp("sbtest-pod-identity")
     helm = sandbox_tool(sbenv, "helm")
-    env = dict(os.environ, HELM_CONFIG_HOME=str(tmp / "config"), HELM_CACHE_HOME=str(tmp / "cache"),
-               HELM_DATA_HOME=str(tmp / "data"), KUBECONFIG=sbenv["KUBECONFIG"])
+    env = dict(
+        os.environ,
+        HELM_CONFIG_HOME=str(tmp / "config"),
+        HELM_CACHE_HOME=str(tmp / "cache"),
+        HELM_DATA_HOME=str(tmp / "data"),
+        KUBECONFIG=sbenv["KUBECONFIG"],
+    )
 
     def run_helm(*args):
         res = subprocess.run([helm, *args], capture_output=True, text=True, env=env, timeout=400, check=False)
@@ -91,38 +100,96 @@ def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
     ext = client.ApiextensionsV1Api(kube)
     own_crds = "nodepools.karpenter.sh" not in {c.metadata.name for c in ext.list_custom_resource_definition().items}
     if own_crds:
-        run_helm("install", RELEASE + "-crd", sbvars["karpenter_chart_registry"] + "/karpenter-crd", "--version",
-                 sbvars["karpenter_version"], "--plain-http", "-n", namespace, "--wait")
+        run_helm(
+            "install",
+            RELEASE + "-crd",
+            sbvars["karpenter_chart_registry"] + "/karpenter-crd",
+            "--version",
+            sbvars["karpenter_version"],
+            "--plain-http",
+            "-n",
+            namespace,
+            "--wait",
+        )
     eks, iam = aws("eks"), aws("iam")
     cluster = eks.describe_cluster(name=sbvars["cluster_name"])["cluster"]
     own_addon = "eks-pod-identity-agent" not in eks.list_addons(clusterName=cluster["name"])["addons"]
     if own_addon:
         eks.create_addon(clusterName=cluster["name"], addonName="eks-pod-identity-agent")
     # playbooks/karpenter.yml's trust policy: this cluster's association for this service account only.
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Condition": {"StringEquals": {"aws:RequestTag/eks-cluster-arn": cluster["arn"],
-                                       "aws:RequestTag/kubernetes-namespace": namespace,
-                                       "aws:RequestTag/kubernetes-service-account": "karpenter"}}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-arn": cluster["arn"],
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": "karpenter",
+                    }
+                },
+            }
+        ],
+    }
     role = iam.create_role(RoleName=RELEASE + "-" + namespace[-8:], AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    association = eks.create_pod_identity_association(clusterName=cluster["name"], namespace=namespace,
-                                                      serviceAccount="karpenter", roleArn=role["Arn"])["association"]
+    association = eks.create_pod_identity_association(
+        clusterName=cluster["name"], namespace=namespace, serviceAccount="karpenter", roleArn=role["Arn"]
+    )["association"]
     values = tmp / "values.yaml"
-    values.write_text(json.dumps({"replicas": 1, "serviceAccount": {"name": "karpenter"},
-                                  "settings": {"clusterName": cluster["name"], "clusterEndpoint": cluster["endpoint"]}}))
+    values.write_text(
+        json.dumps(
+            {
+                "replicas": 1,
+                "serviceAccount": {"name": "karpenter"},
+                "settings": {"clusterName": cluster["name"], "clusterEndpoint": cluster["endpoint"]},
+            }
+        )
+    )
     try:
-        run_helm("install", RELEASE, sbvars["karpenter_chart_registry"] + "/karpenter", "--version",
-                 sbvars["karpenter_version"], "--plain-http", "--skip-crds", "-n", namespace, "-f", str(values),
-                 "--wait", "--timeout", "5m")
-        yield {"namespace": namespace, "role": role, "state": state, "cluster": cluster, "eks": eks,
-               "region": sbenv["AWS_REGION"], "aws_url": sbenv["AWS_ENDPOINT_URL"]}
+        run_helm(
+            "install",
+            RELEASE,
+            sbvars["karpenter_chart_registry"] + "/karpenter",
+            "--version",
+            sbvars["karpenter_version"],
+            "--plain-http",
+            "--skip-crds",
+            "-n",
+            namespace,
+            "-f",
+            str(values),
+            "--wait",
+            "--timeout",
+            "5m",
+        )
+        yield {
+            "namespace": namespace,
+            "role": role,
+            "state": state,
+            "cluster": cluster,
+            "eks": eks,
+            "region": sbenv["AWS_REGION"],
+            "aws_url": sbenv["AWS_ENDPOINT_URL"],
+        }
     finally:
-        subprocess.run([helm, "uninstall", RELEASE, "-n", namespace, "--wait"], env=env, capture_output=True,
-                       timeout=300, check=False)
+        subprocess.run(
+            [helm, "uninstall", RELEASE, "-n", namespace, "--wait"],
+            env=env,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
         if own_crds:
-            subprocess.run([helm, "uninstall", RELEASE + "-crd", "-n", namespace, "--wait"], env=env,
-                           capture_output=True, timeout=300, check=False)
+            subprocess.run(
+                [helm, "uninstall", RELEASE + "-crd", "-n", namespace, "--wait"],
+                env=env,
+                capture_output=True,
+                timeout=300,
+                check=False,
+            )
         eks.delete_pod_identity_association(clusterName=cluster["name"], associationId=association["associationId"])
         if own_addon:
             eks.delete_addon(clusterName=cluster["name"], addonName="eks-pod-identity-agent")
@@ -130,8 +197,9 @@ def release(sbenv, sbvars, state, kube, aws, namespace, tmp_path_factory):
 
 
 def test_the_controller_runs_with_what_the_pod_identity_webhook_injects(release):
-    row = _wait("a Ready controller process in %s" % release["namespace"],
-                lambda: _row(release["state"], release["namespace"]))
+    row = _wait(
+        "a Ready controller process in %s" % release["namespace"], lambda: _row(release["state"], release["namespace"])
+    )
     assert not row["emulated"]
     environ = _environ(row["pid"])
     assert environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"].endswith(podidentity.PATH)
@@ -143,9 +211,14 @@ def test_the_controller_runs_with_what_the_pod_identity_webhook_injects(release)
 def test_the_agent_returns_the_associated_roles_credentials(release):
     status, creds = _agent(release["url"], release["token"])
     assert status == 200, creds
-    sts = boto3.client("sts", endpoint_url=release["aws_url"], region_name=release["region"],
-                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                       aws_session_token=creds["Token"])
+    sts = boto3.client(
+        "sts",
+        endpoint_url=release["aws_url"],
+        region_name=release["region"],
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["Token"],
+    )
     arn = sts.get_caller_identity()["Arn"]
     assert arn.startswith("arn:aws:sts::%s:assumed-role/%s/eks-" % (creds["AccountId"], release["role"]["RoleName"]))
 
@@ -153,8 +226,13 @@ def test_the_agent_returns_the_associated_roles_credentials(release):
 def test_the_agent_refuses_a_missing_or_foreign_token(release, kube):
     assert _agent(release["url"])[0] == 400
     # A token for the API server (no pods.eks.amazonaws.com audience), of the same service account.
-    token = client.CoreV1Api(kube).create_namespaced_service_account_token(
-        "karpenter", release["namespace"], {"spec": {"expirationSeconds": 600}}).status.token
+    token = (
+        client.CoreV1Api(kube)
+        .create_namespaced_service_account_token(
+            "karpenter", release["namespace"], {"spec": {"expirationSeconds": 600}}
+        )
+        .status.token
+    )
     status, body = _agent(release["url"], token)
     assert status == 400 and body["code"] == "InvalidTokenException", body
 

@@ -26,8 +26,9 @@ def test_up_with_another_profile_is_refused_and_changes_nothing(state, seed, sbv
     config = json.loads((state / "sandbox.json").read_text())
     other = next(p for p in PROFILES if p != config["profile"])
     seed_before = (state / "seed.json").read_text()
-    res = run_cli("up", "--profile", other, state_dir=state, port_base=config["ports"]["etcd"] - 1,
-                  cluster=sbvars["cluster_name"])
+    res = run_cli(
+        "up", "--profile", other, state_dir=state, port_base=config["ports"]["etcd"] - 1, cluster=sbvars["cluster_name"]
+    )
     assert res.returncode == 2, res.stdout + res.stderr
     assert ("was started with profile %s" % config["profile"]) in res.stderr
     assert ("profile %s" % other) in res.stderr
@@ -37,7 +38,13 @@ def test_up_with_another_profile_is_refused_and_changes_nothing(state, seed, sbv
 
 def test_unknown_profile_is_refused_by_name(state, sbvars):
     config = json.loads((state / "sandbox.json").read_text())
-    res = run_cli("up", "--profile", "kops", state_dir=state, port_base=config["ports"]["etcd"] - 1,
-                  cluster=sbvars["cluster_name"])
+    res = run_cli(
+        "up",
+        "--profile",
+        "kops",
+        state_dir=state,
+        port_base=config["ports"]["etcd"] - 1,
+        cluster=sbvars["cluster_name"],
+    )
     assert res.returncode == 2
     assert "--profile: invalid choice: 'kops'" in res.stderr

@@ -18,7 +18,7 @@ def irsa(aws, kube, sbvars, namespace):
     """An OIDC provider for the cluster's issuer (unless there is one), a role trusting sbtest-irsa, its token."""
     iam = aws("iam")
     issuer = aws("eks").describe_cluster(name=sbvars["cluster_name"])["cluster"]["identity"]["oidc"]["issuer"]
-    host = issuer[len("https://"):]
+    host = issuer[len("https://") :]
     provider_arn = "arn:aws:iam::%s:oidc-provider/%s" % (sbvars["sandbox_account_id"], host)
     created = provider_arn not in [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     if created:
@@ -28,16 +28,30 @@ def irsa(aws, kube, sbvars, namespace):
     roles = []
 
     def role(sub):
-        doc = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {host + ":sub": sub, host + ":aud": "sts.amazonaws.com"}}}]}
+        doc = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {host + ":sub": sub, host + ":aud": "sts.amazonaws.com"}},
+                }
+            ],
+        }
         name = "sbtest-irsa-%d" % len(roles)
         roles.append(name)
         return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc))["Role"]["Arn"]
 
     token = core.create_namespaced_service_account_token(
-        "sbtest-irsa", namespace, {"spec": {"audiences": ["sts.amazonaws.com"], "expirationSeconds": 600}}).status.token
-    yield {"role": role, "token": token, "provider_arn": provider_arn, "sub": "system:serviceaccount:%s:sbtest-irsa" % namespace}
+        "sbtest-irsa", namespace, {"spec": {"audiences": ["sts.amazonaws.com"], "expirationSeconds": 600}}
+    ).status.token
+    yield {
+        "role": role,
+        "token": token,
+        "provider_arn": provider_arn,
+        "sub": "system:serviceaccount:%s:sbtest-irsa" % namespace,
+    }
     for name in roles:
         iam.delete_role(RoleName=name)
     if created:

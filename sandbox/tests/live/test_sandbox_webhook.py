@@ -19,9 +19,11 @@ def whoami(sbenv, state, token):
     ctx = ssl.create_default_context(cafile=str(state / "pki" / "ca.crt"))
     server = json.loads((state / "sandbox.json").read_text())["ports"]["apiserver"]
     request = urllib.request.Request(
-        "https://127.0.0.1:%d/apis/authentication.k8s.io/v1/selfsubjectreviews" % server, method="POST",
+        "https://127.0.0.1:%d/apis/authentication.k8s.io/v1/selfsubjectreviews" % server,
+        method="POST",
         data=json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}).encode(),
-        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, context=ctx, timeout=15) as response:
             return response.status, json.load(response)["status"]["userInfo"]
@@ -36,10 +38,16 @@ def instance_sts(aws, seed):
 
     instance = seed["node_instances"][0]
     creds = aws("sts").assume_role(RoleArn=seed["node_role_arn"], RoleSessionName=instance["instance_id"])[
-        "Credentials"]
-    sts = boto3.client("sts", endpoint_url=aws("sts").meta.endpoint_url, region_name=seed["region"],
-                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                       aws_session_token=creds["SessionToken"])
+        "Credentials"
+    ]
+    sts = boto3.client(
+        "sts",
+        endpoint_url=aws("sts").meta.endpoint_url,
+        region_name=seed["region"],
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
     return sts, instance
 
 

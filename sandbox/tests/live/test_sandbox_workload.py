@@ -25,15 +25,22 @@ def _deployment(nodegroup):
                 "metadata": {"labels": {"app": APP}},
                 "spec": {
                     "nodeSelector": {"eks.amazonaws.com/nodegroup": nodegroup},
-                    "topologySpreadConstraints": [{
-                        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                        "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": APP}},
-                    }],
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": {"app": APP}},
+                        }
+                    ],
                     "terminationGracePeriodSeconds": 0,
-                    "containers": [{
-                        "name": "pause", "image": "registry.k8s.io/pause:3.10",
-                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-                    }],
+                    "containers": [
+                        {
+                            "name": "pause",
+                            "image": "registry.k8s.io/pause:3.10",
+                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                        }
+                    ],
                 },
             },
         },
@@ -52,7 +59,9 @@ def _describe(core, namespace, pods):
 
 def test_node_group_nodes_are_schedulable(kube, seed):
     """A managed node group's Ready nodes carry no taints (the group sets none)."""
-    nodes = client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=" + seed["nodegroup_name"]).items
+    nodes = (
+        client.CoreV1Api(kube).list_node(label_selector="eks.amazonaws.com/nodegroup=" + seed["nodegroup_name"]).items
+    )
     assert len(nodes) == 2
     for n in nodes:
         assert not n.spec.unschedulable, n.metadata.name
@@ -69,15 +78,19 @@ def test_spread_deployment_runs_on_two_zones(kube, namespace, seed):
     start = time.time()
     pods = []
     while time.time() < start + 30:
-        pods = [p for p in core.list_namespaced_pod(namespace, label_selector="app=%s" % APP).items
-                if not p.metadata.deletion_timestamp]
+        pods = [
+            p
+            for p in core.list_namespaced_pod(namespace, label_selector="app=%s" % APP).items
+            if not p.metadata.deletion_timestamp
+        ]
         if len(pods) == 2 and all(p.status.phase == "Running" for p in pods):
             break
         if pods and all(_unschedulable(p) for p in pods) and time.time() > start + 10:
             break  # the scheduler has said no, repeatedly
         time.sleep(0.5)
-    assert len(pods) == 2 and all(p.status.phase == "Running" for p in pods), \
-        "pause pods not Running:\n" + _describe(core, namespace, pods)
+    assert len(pods) == 2 and all(p.status.phase == "Running" for p in pods), "pause pods not Running:\n" + _describe(
+        core, namespace, pods
+    )
 
     nodes = {n.metadata.name: n for n in core.list_node().items}
     zones = set()

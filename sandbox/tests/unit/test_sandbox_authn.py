@@ -13,8 +13,11 @@ NODE_USER = "system:node:{{EC2PrivateDNSName}}"
 
 
 def aws_auth(roles=(), users=(), accounts=()):
-    return {"mapRoles": yaml.safe_dump(list(roles)), "mapUsers": yaml.safe_dump(list(users)),
-            "mapAccounts": yaml.safe_dump(list(accounts))}
+    return {
+        "mapRoles": yaml.safe_dump(list(roles)),
+        "mapUsers": yaml.safe_dump(list(users)),
+        "mapAccounts": yaml.safe_dump(list(accounts)),
+    }
 
 
 NODE_MAPPING = {"rolearn": NODE_ROLE, "username": NODE_USER, "groups": ["system:bootstrappers", "system:nodes"]}
@@ -26,12 +29,15 @@ def resolve(caller=NODE_CALLER, mode="CONFIG_MAP", **kw):
     return authn.resolve(caller, authentication_mode=mode, **kw)
 
 
-@pytest.mark.parametrize("arn, kind, name, canonical", [
-    (NODE_CALLER, "role", "KarpenterNodeRole-demo", NODE_ROLE),
-    ("arn:aws:iam::%s:role/team/a/Admin" % ACCT, "role", "Admin", "arn:aws:iam::%s:role/team/a/Admin" % ACCT),
-    ("arn:aws:iam::%s:user/ops/alice" % ACCT, "user", "alice", "arn:aws:iam::%s:user/ops/alice" % ACCT),
-    ("arn:aws-cn:sts::%s:assumed-role/R/s" % ACCT, "role", "R", "arn:aws-cn:iam::%s:role/R" % ACCT),
-])
+@pytest.mark.parametrize(
+    "arn, kind, name, canonical",
+    [
+        (NODE_CALLER, "role", "KarpenterNodeRole-demo", NODE_ROLE),
+        ("arn:aws:iam::%s:role/team/a/Admin" % ACCT, "role", "Admin", "arn:aws:iam::%s:role/team/a/Admin" % ACCT),
+        ("arn:aws:iam::%s:user/ops/alice" % ACCT, "user", "alice", "arn:aws:iam::%s:user/ops/alice" % ACCT),
+        ("arn:aws-cn:sts::%s:assumed-role/R/s" % ACCT, "role", "R", "arn:aws-cn:iam::%s:role/R" % ACCT),
+    ],
+)
 def test_parse_arn_canonicalises_like_the_authenticator(arn, kind, name, canonical):
     p = authn.parse_arn(arn)
     assert (p.kind, p.name, p.canonical_arn) == (kind, name, canonical)
@@ -51,7 +57,9 @@ def test_config_map_node_mapping_renders_the_private_dns_name():
 
 
 def test_rolearn_comparison_ignores_case():
-    d = resolve(aws_auth=aws_auth([dict(NODE_MAPPING, rolearn=NODE_ROLE.upper().replace("ARN:AWS:IAM", "arn:aws:iam"))]))
+    d = resolve(
+        aws_auth=aws_auth([dict(NODE_MAPPING, rolearn=NODE_ROLE.upper().replace("ARN:AWS:IAM", "arn:aws:iam"))])
+    )
     assert d.allowed
 
 
@@ -87,8 +95,11 @@ def test_ec2_private_dns_name_needs_an_instance_session():
 
 def test_session_name_templates():
     caller = "arn:aws:sts::%s:assumed-role/Dev/alice@example.com" % ACCT
-    entry = {"rolearn": "arn:aws:iam::%s:role/Dev" % ACCT, "username": "dev:{{SessionName}}:{{AccountID}}",
-             "groups": ["dev"]}
+    entry = {
+        "rolearn": "arn:aws:iam::%s:role/Dev" % ACCT,
+        "username": "dev:{{SessionName}}:{{AccountID}}",
+        "groups": ["dev"],
+    }
     assert resolve(caller, aws_auth=aws_auth([entry])).username == "dev:alice-example.com:%s" % ACCT
     raw = dict(entry, username="{{SessionNameRaw}}")
     assert resolve(caller, aws_auth=aws_auth([raw])).username == "alice@example.com"
@@ -126,8 +137,13 @@ def test_standard_entry_for_a_node_role_does_not_make_a_node():
 def test_standard_entry_username_groups_and_policies():
     admin = "arn:aws:iam::%s:role/Admin" % ACCT
     policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-    entry = {"principalArn": admin, "type": "STANDARD", "kubernetesGroups": ["ops"], "username": "admin",
-             "accessPolicies": [{"policyArn": policy, "accessScope": {"type": "cluster"}}]}
+    entry = {
+        "principalArn": admin,
+        "type": "STANDARD",
+        "kubernetesGroups": ["ops"],
+        "username": "admin",
+        "accessPolicies": [{"policyArn": policy, "accessScope": {"type": "cluster"}}],
+    }
     d = resolve("arn:aws:sts::%s:assumed-role/Admin/s" % ACCT, mode="API", access_entries=[entry])
     assert (d.username, d.groups, d.access_policies) == ("admin", ["ops"], [policy])
 
@@ -161,27 +177,37 @@ def test_unknown_mode_is_an_argument_error():
 # From github.com/kubernetes-sigs/aws-iam-authenticator: pkg/arn/arn_test.go, pkg/server/server_test.go,
 # pkg/mapper/configmap/configmap_test.go and yaml_test.go (with its yaml/ fixtures).
 
+
 # pkg/arn/arn_test.go arnTests (TestUserARN)
-@pytest.mark.parametrize("arn, canonical", [
-    ("arn:aws:iam::123456789012:user/Alice", "arn:aws:iam::123456789012:user/Alice"),
-    ("arn:aws:iam::123456789012:role/Users", "arn:aws:iam::123456789012:role/Users"),
-    ("arn:aws:sts::123456789012:assumed-role/Admin/Session", "arn:aws:iam::123456789012:role/Admin"),
-    ("arn:aws:sts::123456789012:federated-user/Bob", "arn:aws:sts::123456789012:federated-user/Bob"),
-    ("arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:root"),
-    ("arn:aws:sts::123456789012:assumed-role/Org/Team/Admin/Session", "arn:aws:iam::123456789012:role/Org/Team/Admin"),
-    ("arn:aws-iso:iam::123456789012:user/Chris", "arn:aws-iso:iam::123456789012:user/Chris"),
-    ("arn:aws-iso-b:iam::123456789012:user/Chris", "arn:aws-iso-b:iam::123456789012:user/Chris"),
-])
+@pytest.mark.parametrize(
+    "arn, canonical",
+    [
+        ("arn:aws:iam::123456789012:user/Alice", "arn:aws:iam::123456789012:user/Alice"),
+        ("arn:aws:iam::123456789012:role/Users", "arn:aws:iam::123456789012:role/Users"),
+        ("arn:aws:sts::123456789012:assumed-role/Admin/Session", "arn:aws:iam::123456789012:role/Admin"),
+        ("arn:aws:sts::123456789012:federated-user/Bob", "arn:aws:sts::123456789012:federated-user/Bob"),
+        ("arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:root"),
+        (
+            "arn:aws:sts::123456789012:assumed-role/Org/Team/Admin/Session",
+            "arn:aws:iam::123456789012:role/Org/Team/Admin",
+        ),
+        ("arn:aws-iso:iam::123456789012:user/Chris", "arn:aws-iso:iam::123456789012:user/Chris"),
+        ("arn:aws-iso-b:iam::123456789012:user/Chris", "arn:aws-iso-b:iam::123456789012:user/Chris"),
+    ],
+)
 def test_canonicalize_as_upstream(arn, canonical):
     assert authn.parse_arn(arn).canonical_arn == canonical
 
 
-@pytest.mark.parametrize("arn", [
-    "NOT AN ARN",  # arn_test.go
-    "arn:aws-mars:iam::123456789012:user/Alice",  # checkPartition: not in pkg/endpoints PARTITIONS
-    "arn:aws:s3:::bucket/key",  # "is not a valid service for identities"
-    "arn:aws:sts::123456789012:assumed-role/Admin",  # "does not have a role"
-])
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "NOT AN ARN",  # arn_test.go
+        "arn:aws-mars:iam::123456789012:user/Alice",  # checkPartition: not in pkg/endpoints PARTITIONS
+        "arn:aws:s3:::bucket/key",  # "is not a valid service for identities"
+        "arn:aws:sts::123456789012:assumed-role/Admin",  # "does not have a role"
+    ],
+)
 def test_canonicalize_refuses_as_upstream(arn):
     with pytest.raises(ValueError):
         authn.parse_arn(arn)
@@ -202,22 +228,31 @@ def test_federated_user_maps_through_map_users():
 # pkg/server/server_test.go TestRenderTemplate, identities and expectations as upstream.
 class _Id:
     def __init__(self, account="", session=""):
-        self.principal = authn.Principal(arn="", partition="aws", account=account, kind="role", name="r",
-                                         session_name=session)
+        self.principal = authn.Principal(
+            arn="", partition="aws", account=account, kind="role", name="r", session_name=session
+        )
 
 
-@pytest.mark.parametrize("template, want, account, session, key", [
-    ("a-{{AccountID}}-b", "a-123-b", "123", "", ""),
-    ("a-{{AccessKeyID}}-b", "a-321-b", "", "", "321"),
-    ("a-{{SessionName}}-b", "a-jdoe-b", "", "jdoe", ""),
-    ("a-{{SessionName}}-b", "a-jdoe-example.com-b", "", "jdoe@example.com", ""),
-    ("a-{{SessionNameRaw}}-b", "a-jdoe@example.com-b", "", "jdoe@example.com", ""),
-    ("a-{{AccountID}}-{{SessionName}}-{{SessionNameRaw}}-b", "a-123-jdoe-example.com-jdoe@example.com-b", "123",
-     "jdoe@example.com", ""),
-    # Not upstream cases, but upstream's code: strings.ReplaceAll of five exact placeholders only.
-    ("a-{{Unknown}}-b", "a-{{Unknown}}-b", "123", "s", ""),
-    ("a-{{ AccountID }}-b", "a-{{ AccountID }}-b", "123", "s", ""),
-])
+@pytest.mark.parametrize(
+    "template, want, account, session, key",
+    [
+        ("a-{{AccountID}}-b", "a-123-b", "123", "", ""),
+        ("a-{{AccessKeyID}}-b", "a-321-b", "", "", "321"),
+        ("a-{{SessionName}}-b", "a-jdoe-b", "", "jdoe", ""),
+        ("a-{{SessionName}}-b", "a-jdoe-example.com-b", "", "jdoe@example.com", ""),
+        ("a-{{SessionNameRaw}}-b", "a-jdoe@example.com-b", "", "jdoe@example.com", ""),
+        (
+            "a-{{AccountID}}-{{SessionName}}-{{SessionNameRaw}}-b",
+            "a-123-jdoe-example.com-jdoe@example.com-b",
+            "123",
+            "jdoe@example.com",
+            "",
+        ),
+        # Not upstream cases, but upstream's code: strings.ReplaceAll of five exact placeholders only.
+        ("a-{{Unknown}}-b", "a-{{Unknown}}-b", "123", "s", ""),
+        ("a-{{ AccountID }}-b", "a-{{ AccountID }}-b", "123", "s", ""),
+    ],
+)
 def test_render_template_as_upstream(template, want, account, session, key):
     assert authn.render_template(template, _Id(account, session).principal, access_key_id=key) == want
 
@@ -227,8 +262,9 @@ def test_ec2_private_dns_name_needs_an_instance_id_session_as_upstream():
     with pytest.raises(ValueError, match="instance id"):
         authn.render_template("a-{{EC2PrivateDNSName}}-b", _Id(session="i-aaaaa").principal, "ip-172-31-27-14")
     # TestAuthenticateVerifierNodeMapping: session i-0c6f21bf1f24f9708 renders ip-172-31-27-14.
-    ok = authn.render_template("system:node:{{EC2PrivateDNSName}}", _Id(session="i-0c6f21bf1f24f9708").principal,
-                               "ip-172-31-27-14")
+    ok = authn.render_template(
+        "system:node:{{EC2PrivateDNSName}}", _Id(session="i-0c6f21bf1f24f9708").principal, "ip-172-31-27-14"
+    )
     assert ok == "system:node:ip-172-31-27-14"
 
 
@@ -242,27 +278,36 @@ def test_templates_render_in_groups_too():
 # TestAuthenticateVerifierNodeMapping: RoleARN ".../role/TestNodeRole" found under ".../role/testnoderole".
 def test_node_mapping_as_upstream():
     caller = "arn:aws:sts::%s:assumed-role/TestNodeRole/i-0c6f21bf1f24f9708" % ACCT
-    entry = {"rolearn": "arn:aws:iam::%s:role/testnoderole" % ACCT, "username": "system:node:{{EC2PrivateDNSName}}",
-             "groups": ["system:nodes", "system:bootstrappers"]}
+    entry = {
+        "rolearn": "arn:aws:iam::%s:role/testnoderole" % ACCT,
+        "username": "system:node:{{EC2PrivateDNSName}}",
+        "groups": ["system:nodes", "system:bootstrappers"],
+    }
     d = resolve(caller, aws_auth=aws_auth([entry]), private_dns_name="ip-172-31-27-14")
     assert (d.username, d.groups) == ("system:node:ip-172-31-27-14", ["system:nodes", "system:bootstrappers"])
 
 
 UPSTREAM_NODE = "arn:aws:iam::555555555555:role/devel-worker-nodes-NodeInstanceRole-74RF4UBDUKL6"
-UPSTREAM_NODE_CALLER = "arn:aws:sts::555555555555:assumed-role/devel-worker-nodes-NodeInstanceRole-74RF4UBDUKL6/i-0c6f21bf1f24f9708"
+UPSTREAM_NODE_CALLER = (
+    "arn:aws:sts::555555555555:assumed-role/devel-worker-nodes-NodeInstanceRole-74RF4UBDUKL6/i-0c6f21bf1f24f9708"
+)
 UPSTREAM_ADMIN = "arn:aws:iam::555555555555:user/admin"
 
 
 # yaml_test.go TestConfigMap: aws-auth-crazy-case-keys.yaml and aws-auth-open-source-case-keys.yaml
-@pytest.mark.parametrize("role_key, user_key, name_key, groups_key", [
-    ("rOlEaRn", "uSeRaRn", "UsErNaMe", "gRoUpS"),
-    ("roleARN", "userARN", "username", "groups"),
-])
+@pytest.mark.parametrize(
+    "role_key, user_key, name_key, groups_key",
+    [
+        ("rOlEaRn", "uSeRaRn", "UsErNaMe", "gRoUpS"),
+        ("roleARN", "userARN", "username", "groups"),
+    ],
+)
 def test_field_names_in_any_case(role_key, user_key, name_key, groups_key):
     data = {
         "mapRoles": "- %s: %s\n  %s: system:node:{{EC2PrivateDNSName}}\n  %s:\n    - system:bootstrappers\n"
-                    "    - system:nodes\n" % (role_key, UPSTREAM_NODE, name_key, groups_key),
-        "mapUsers": "- %s: %s\n  %s: admin\n  %s:\n    - system:masters\n" % (user_key, UPSTREAM_ADMIN, name_key, groups_key),
+        "    - system:nodes\n" % (role_key, UPSTREAM_NODE, name_key, groups_key),
+        "mapUsers": "- %s: %s\n  %s: admin\n  %s:\n    - system:masters\n"
+        % (user_key, UPSTREAM_ADMIN, name_key, groups_key),
         "mapAccounts": "- 555555555555\n",
     }
     node = resolve(UPSTREAM_NODE_CALLER, aws_auth=data)
@@ -274,8 +319,10 @@ def test_field_names_in_any_case(role_key, user_key, name_key, groups_key):
 
 def test_space_out_of_place_makes_one_group_as_upstream():
     # yaml_test.go aws-auth-space-out-of-place.yaml: groups ["system:bootstrappers - system:nodes"].
-    data = {"mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n"
-                        "    - system:bootstrappers\n     - system:nodes\n" % UPSTREAM_NODE}
+    data = {
+        "mapRoles": "- rolearn: %s\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n"
+        "    - system:bootstrappers\n     - system:nodes\n" % UPSTREAM_NODE
+    }
     d = resolve(UPSTREAM_NODE_CALLER, aws_auth=data)
     assert d.groups == ["system:bootstrappers - system:nodes"] and not d.is_node
 
@@ -307,7 +354,9 @@ def test_bad_map_roles_drops_only_the_roles():
 def test_last_duplicate_wins():
     # configmap.go saveMap: ms.roles[role.Key()] = role, Key() lower-cases the ARN; the later entry overwrites.
     first = dict(NODE_MAPPING, groups=["first"])
-    last = dict(NODE_MAPPING, rolearn=NODE_ROLE.replace("KarpenterNodeRole", "karpenternoderole"), groups=["system:nodes"])
+    last = dict(
+        NODE_MAPPING, rolearn=NODE_ROLE.replace("KarpenterNodeRole", "karpenternoderole"), groups=["system:nodes"]
+    )
     d = resolve(aws_auth=aws_auth([first, last]))
     assert d.groups == ["system:nodes"]
     d = resolve(aws_auth=aws_auth([last, first]))

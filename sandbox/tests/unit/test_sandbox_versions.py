@@ -44,15 +44,19 @@ def test_an_unknown_release_is_refused_naming_those_there_are():
 
 def test_the_watcher_takes_one_binary_per_release():
     pinned = tools.karpenter_version().lstrip("v")
-    assert controller.binaries_by_version(["/cache/pinned/karpenter-controller", "v1.9.3=/cache/old/karpenter-controller"]) == {
-        pinned: "/cache/pinned/karpenter-controller", "1.9.3": "/cache/old/karpenter-controller"}
+    assert controller.binaries_by_version(
+        ["/cache/pinned/karpenter-controller", "v1.9.3=/cache/old/karpenter-controller"]
+    ) == {pinned: "/cache/pinned/karpenter-controller", "1.9.3": "/cache/old/karpenter-controller"}
 
 
-@pytest.mark.parametrize("image,version", [
-    ("public.ecr.aws/karpenter/controller:1.9.3", "1.9.3"),
-    ("public.ecr.aws/karpenter/controller:1.14.3@sha256:abc", "1.14.3"),
-    ("public.ecr.aws/karpenter/controller:v0.16.3@sha256:abc", "0.16.3"),
-])
+@pytest.mark.parametrize(
+    "image,version",
+    [
+        ("public.ecr.aws/karpenter/controller:1.9.3", "1.9.3"),
+        ("public.ecr.aws/karpenter/controller:1.14.3@sha256:abc", "1.14.3"),
+        ("public.ecr.aws/karpenter/controller:v0.16.3@sha256:abc", "0.16.3"),
+    ],
+)
 def test_a_pods_release_is_its_image_tag(image, version):
     assert controller.image_version(image) == version
 
@@ -62,8 +66,11 @@ def test_the_packaged_chart_names_its_own_release_image_without_a_digest():
     import yaml
 
     values = yaml.safe_load(out)
-    assert values["controller"]["image"] == {"repository": "public.ecr.aws/karpenter/controller", "tag": "1.14.3",
-                                             "digest": ""}
+    assert values["controller"]["image"] == {
+        "repository": "public.ecr.aws/karpenter/controller",
+        "tag": "1.14.3",
+        "digest": "",
+    }
     # Only the controller's image; comments and everything else as they were.
     assert values["postInstallHook"] == yaml.safe_load(VALUES)["postInstallHook"]
     assert out.count("\n") == VALUES.count("\n") and "# -- Tag of the controller image." in out
@@ -75,6 +82,9 @@ def test_a_values_file_without_the_controller_image_is_refused():
 
 
 def test_further_releases_exclude_the_pinned_one(tmp_path):
-    sb = cluster.Sandbox(state_dir=tmp_path / "sb", port_base=30000,
-                         extra_karpenter_versions=["v1.9.3", tools.karpenter_version(), "1.9.3"])
+    sb = cluster.Sandbox(
+        state_dir=tmp_path / "sb",
+        port_base=30000,
+        extra_karpenter_versions=["v1.9.3", tools.karpenter_version(), "1.9.3"],
+    )
     assert sb.requested_extra == ["1.9.3"]

@@ -10,9 +10,11 @@ from sandbox import webhook
 
 STS = "127.0.0.1:26450"
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-URL = ("http://%s/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
-       "&X-Amz-Credential=testing%%2F20260102%%2Fus-east-1%%2Fsts%%2Faws4_request&X-Amz-Date=20260102T030000Z"
-       "&X-Amz-Expires=60&X-Amz-SignedHeaders=host%%3Bx-k8s-aws-id&X-Amz-Signature=%s" % (STS, "ab" * 32))
+URL = (
+    "http://%s/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+    "&X-Amz-Credential=testing%%2F20260102%%2Fus-east-1%%2Fsts%%2Faws4_request&X-Amz-Date=20260102T030000Z"
+    "&X-Amz-Expires=60&X-Amz-SignedHeaders=host%%3Bx-k8s-aws-id&X-Amz-Signature=%s" % (STS, "ab" * 32)
+)
 
 
 def token(url):
@@ -31,15 +33,18 @@ def test_check_url_accepts_a_fresh_token():
     assert webhook.check_url(URL, STS, now=NOW)["Action"] == "GetCallerIdentity"
 
 
-@pytest.mark.parametrize("url, message", [
-    (URL.replace(STS, "sts.amazonaws.com"), "not this cluster's STS endpoint"),
-    (URL.replace("/?Action", "/other?Action"), "unexpected path"),
-    (URL.replace("GetCallerIdentity", "AssumeRole"), "not an STS GetCallerIdentity"),
-    (URL.replace("host%3Bx-k8s-aws-id", "host"), "x-k8s-aws-id is not among the signed headers"),
-    (URL + "&Extra=1", "unexpected query parameter"),
-    (URL.replace("20260102T030000Z", "20260102T024800Z"), "expired"),
-    (URL.replace("&X-Amz-Date=20260102T030000Z", ""), "X-Amz-Date is missing"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        (URL.replace(STS, "sts.amazonaws.com"), "not this cluster's STS endpoint"),
+        (URL.replace("/?Action", "/other?Action"), "unexpected path"),
+        (URL.replace("GetCallerIdentity", "AssumeRole"), "not an STS GetCallerIdentity"),
+        (URL.replace("host%3Bx-k8s-aws-id", "host"), "x-k8s-aws-id is not among the signed headers"),
+        (URL + "&Extra=1", "unexpected query parameter"),
+        (URL.replace("20260102T030000Z", "20260102T024800Z"), "expired"),
+        (URL.replace("&X-Amz-Date=20260102T030000Z", ""), "X-Amz-Date is missing"),
+    ],
+)
 def test_check_url_refuses(url, message):
     with pytest.raises(webhook.Rejected, match=message):
         webhook.check_url(url, STS, now=NOW)
@@ -54,7 +59,8 @@ def test_moto_caller_arn_only_rewrites_the_moto_user_form():
 def test_policy_groups_cover_cluster_scoped_policies_the_sandbox_binds():
     arn = "arn:aws:eks::aws:cluster-access-policy/"
     assert webhook.policy_groups([arn + "AmazonEKSClusterAdminPolicy", arn + "AmazonEKSAutoNodePolicy"]) == [
-        "sandbox:access-policy:AmazonEKSClusterAdminPolicy"]
+        "sandbox:access-policy:AmazonEKSClusterAdminPolicy"
+    ]
     bindings = {b["subjects"][0]["name"]: b["roleRef"]["name"] for b in webhook.policy_bindings()}
     assert bindings["sandbox:access-policy:AmazonEKSClusterAdminPolicy"] == "cluster-admin"
     assert bindings["sandbox:access-policy:AmazonEKSViewPolicy"] == "view"
@@ -102,8 +108,13 @@ def test_review_maps_an_instance_session_through_its_ec2_linux_entry():
 
 def test_review_adds_policy_groups_and_denies_with_the_reason():
     admin = "arn:aws:iam::123456789012:user/moto"
-    entry = {"principalArn": admin, "type": "STANDARD", "username": admin, "kubernetesGroups": [],
-             "accessPolicies": [{"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}]}
+    entry = {
+        "principalArn": admin,
+        "type": "STANDARD",
+        "username": admin,
+        "kubernetesGroups": [],
+        "accessPolicies": [{"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}],
+    }
     status = webhook.review(token(URL), FakeState("API_AND_CONFIG_MAP", admin, entries=[entry]), STS, now=NOW)
     assert status["user"]["groups"] == ["sandbox:access-policy:AmazonEKSClusterAdminPolicy"]
     denied = webhook.review(token(URL), FakeState("API", NODE), STS, now=NOW)

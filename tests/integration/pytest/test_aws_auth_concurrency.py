@@ -113,6 +113,8 @@ def test_concurrent_adds_and_removes(namespace):
             jobs.append((aws_auth.identity(arn=_role(w, "mixed"), groups=["viewers"]), "present"))
     _run_concurrently(namespace, jobs)
     arns = _role_arns(namespace)
-    expected = (before - {_role(w, 0) for w in range(1, WRITERS, 2)}) | {_role(w, "mixed") for w in range(0, WRITERS, 2)}
+    expected = (before - {_role(w, 0) for w in range(1, WRITERS, 2)}) | {
+        _role(w, "mixed") for w in range(0, WRITERS, 2)
+    }
     assert len(arns) == len(set(arns)), "duplicated entries"
     assert set(arns) == expected, "lost entries or lost removals"

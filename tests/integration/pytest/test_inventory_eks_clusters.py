@@ -38,14 +38,22 @@ FLEET = [
 
 
 def _session(account):
-    base = dict(endpoint_url=ENDPOINT, aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-                aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"))
+    base = dict(
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    )
     if account is None:
         return base
     creds = boto3.client("sts", region_name="us-east-1", **base).assume_role(
-        RoleArn="arn:aws:iam::%s:role/fleet-admin" % account, RoleSessionName="fleet-setup")["Credentials"]
-    return dict(endpoint_url=ENDPOINT, aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+        RoleArn="arn:aws:iam::%s:role/fleet-admin" % account, RoleSessionName="fleet-setup"
+    )["Credentials"]
+    return dict(
+        endpoint_url=ENDPOINT,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +67,13 @@ def fleet(own_account):
     for name, account, region, version, mode, tags in FLEET:
         eks = boto3.client("eks", region_name=region, **_session(account))
         eks.create_cluster(
-            name=name, version=version, roleArn="arn:aws:iam::%s:role/eks" % (account or own_account),
-            resourcesVpcConfig={"subnetIds": []}, accessConfig={"authenticationMode": mode}, tags=tags)
+            name=name,
+            version=version,
+            roleArn="arn:aws:iam::%s:role/eks" % (account or own_account),
+            resourcesVpcConfig={"subnetIds": []},
+            accessConfig={"authenticationMode": mode},
+            tags=tags,
+        )
         made.append((eks, name))
     yield
     for eks, name in made:
@@ -81,12 +94,22 @@ def _plain(value):
 def _inventory(tmp_path, config, *args):
     path = tmp_path / "fleet.eks_clusters.yml"
     path.write_text(yaml.safe_dump(dict({"plugin": "jit.karpenter.eks_clusters", "regions": REGIONS}, **config)))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_INVENTORY_ENABLED="jit.karpenter.eks_clusters", ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
-               ANSIBLE_FORCE_COLOR="false")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+        ANSIBLE_INVENTORY_ENABLED="jit.karpenter.eks_clusters",
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
+        ANSIBLE_FORCE_COLOR="false",
+    )
     run = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(path), "--list"] + list(args),
-        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return run, (_plain(json.loads(run.stdout)) if run.returncode == 0 else None)
 
 
@@ -95,16 +118,24 @@ def _hosts(listing, group="eks_clusters"):
 
 
 def test_lists_both_accounts_with_their_variables_and_groups(tmp_path, fleet, own_account):
-    run, listing = _inventory(tmp_path, {
-        "assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER],
-        "hostname_format": "{name}.{region}.{account}",
-        "keyed_groups": [{"key": "eks_cluster.tags.env | default('none')", "prefix": "env"}],
-        "compose": {"karpenter_namespace": "'kube-system'"},
-    })
+    run, listing = _inventory(
+        tmp_path,
+        {
+            "assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER],
+            "hostname_format": "{name}.{region}.{account}",
+            "keyed_groups": [{"key": "eks_cluster.tags.env | default('none')", "prefix": "env"}],
+            "compose": {"karpenter_namespace": "'kube-system'"},
+        },
+    )
     assert run.returncode == 0, run.stderr
-    assert _hosts(listing) == sorted([
-        "prod-a.eu-west-1.%s" % own_account, "dev-a.eu-west-1.%s" % own_account,
-        "prod-b.us-west-2.%s" % OTHER_ACCOUNT, "prod-a.eu-west-1.%s" % OTHER_ACCOUNT])
+    assert _hosts(listing) == sorted(
+        [
+            "prod-a.eu-west-1.%s" % own_account,
+            "dev-a.eu-west-1.%s" % own_account,
+            "prod-b.us-west-2.%s" % OTHER_ACCOUNT,
+            "prod-a.eu-west-1.%s" % OTHER_ACCOUNT,
+        ]
+    )
     hv = listing["_meta"]["hostvars"]["prod-b.us-west-2.%s" % OTHER_ACCOUNT]
     assert (hv["cluster_name"], hv["aws_region"], hv["aws_account_id"]) == ("prod-b", "us-west-2", OTHER_ACCOUNT)
     assert hv["aws_assume_role_arn"] == READER
@@ -113,24 +144,29 @@ def test_lists_both_accounts_with_their_variables_and_groups(tmp_path, fleet, ow
     assert hv["eks_endpoint"] == hv["eks_cluster"]["endpoint"]
     assert hv["karpenter_namespace"] == "kube-system"
     assert _hosts(listing, "account_" + OTHER_ACCOUNT) == sorted(
-        ["prod-b.us-west-2.%s" % OTHER_ACCOUNT, "prod-a.eu-west-1.%s" % OTHER_ACCOUNT])
+        ["prod-b.us-west-2.%s" % OTHER_ACCOUNT, "prod-a.eu-west-1.%s" % OTHER_ACCOUNT]
+    )
     assert _hosts(listing, "region_us_west_2") == ["prod-b.us-west-2.%s" % OTHER_ACCOUNT]
     assert _hosts(listing, "auth_config_map") == ["dev-a.eu-west-1.%s" % own_account]
     assert _hosts(listing, "k8s_1_29") == ["dev-a.eu-west-1.%s" % own_account]
     assert _hosts(listing, "tag_team_data") == ["prod-a.eu-west-1.%s" % OTHER_ACCOUNT]
-    assert _hosts(listing, "env_prod") == sorted(["prod-a.eu-west-1.%s" % own_account,
-                                                  "prod-b.us-west-2.%s" % OTHER_ACCOUNT])
+    assert _hosts(listing, "env_prod") == sorted(
+        ["prod-a.eu-west-1.%s" % own_account, "prod-b.us-west-2.%s" % OTHER_ACCOUNT]
+    )
 
 
 def test_filters(tmp_path, fleet, own_account):
-    run, listing = _inventory(tmp_path, {
-        "assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER],
-        "hostname_format": "{name}.{account}",
-        "name_patterns": ["prod-*"],
-        "tags": {"team": "platform"},
-        "kubernetes_versions": [">=1.30"],
-        "authentication_modes": ["API", "API_AND_CONFIG_MAP"],
-    })
+    run, listing = _inventory(
+        tmp_path,
+        {
+            "assume_role_arns": ["arn:aws:iam::%s:role/fleet-reader" % own_account, READER],
+            "hostname_format": "{name}.{account}",
+            "name_patterns": ["prod-*"],
+            "tags": {"team": "platform"},
+            "kubernetes_versions": [">=1.30"],
+            "authentication_modes": ["API", "API_AND_CONFIG_MAP"],
+        },
+    )
     assert run.returncode == 0, run.stderr
     assert _hosts(listing) == sorted(["prod-a.%s" % own_account, "prod-b.%s" % OTHER_ACCOUNT])
 
@@ -157,11 +193,19 @@ def test_a_bad_version_filter_is_refused_by_name(tmp_path, fleet):
 
 
 def test_the_cache_serves_the_listing_until_flushed(tmp_path, own_account):
-    config = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache"),
-              "regions": ["ap-south-1"]}
+    config = {
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "cache"),
+        "regions": ["ap-south-1"],
+    }
     eks = boto3.client("eks", region_name="ap-south-1", **_session(None))
-    eks.create_cluster(name="cached", version="1.33", roleArn="arn:aws:iam::%s:role/eks" % own_account,
-                       resourcesVpcConfig={"subnetIds": []})
+    eks.create_cluster(
+        name="cached",
+        version="1.33",
+        roleArn="arn:aws:iam::%s:role/eks" % own_account,
+        resourcesVpcConfig={"subnetIds": []},
+    )
     try:
         run, listing = _inventory(tmp_path, config)
         assert _hosts(listing) == ["cached"], run.stderr

@@ -49,12 +49,24 @@ def _lines_since(path, offset):
 def _run_playbook(tmp_path, extra):
     extra_file = tmp_path / "extra.yml"
     extra_file.write_text(yaml.safe_dump(extra))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
-               ANSIBLE_FORCE_COLOR="false")
+    env = dict(
+        os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_FORCE_COLOR="false"
+    )
     return subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "playbooks/karpenter.yml",
-         "-e", "@" + os.path.join(STATE, "vars.yml"), "-e", "@" + str(extra_file)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "playbooks/karpenter.yml",
+            "-e",
+            "@" + os.path.join(STATE, "vars.yml"),
+            "-e",
+            "@" + str(extra_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -63,18 +75,25 @@ def _run_playbook(tmp_path, extra):
     [
         (
             {"subnet_selector_terms": [{"tags": {"karpenter.sh/discovery": "no-such-cluster"}}]},
-            ['EC2NodeClass default: subnet_selector_terms [{"tags": {"karpenter.sh/discovery": "no-such-cluster"}}]'
-             " match no subnet", "has subnets:"],
+            [
+                'EC2NodeClass default: subnet_selector_terms [{"tags": {"karpenter.sh/discovery": "no-such-cluster"}}]'
+                " match no subnet",
+                "has subnets:",
+            ],
         ),
         (
             {"security_group_selector_terms": [{"name": "no-such-group"}]},
-            ['EC2NodeClass default: security_group_selector_terms [{"name": "no-such-group"}] match no security group',
-             "has security groups:"],
+            [
+                'EC2NodeClass default: security_group_selector_terms [{"name": "no-such-group"}] match no security group',
+                "has security groups:",
+            ],
         ),
         (
             {"ami_selector_terms": [{"alias": "al2023@v19990101"}]},
-            ['EC2NodeClass default: ami_selector_terms [{"alias": "al2023@v19990101"}] match no image',
-             "amazon-eks-node-al2023-x86_64-standard-"],
+            [
+                'EC2NodeClass default: ami_selector_terms [{"alias": "al2023@v19990101"}] match no image',
+                "amazon-eks-node-al2023-x86_64-standard-",
+            ],
         ),
     ],
     ids=["subnets", "security-groups", "amis"],

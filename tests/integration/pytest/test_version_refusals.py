@@ -36,17 +36,28 @@ def _run(*extra):
     """Run karpenter.yml; return (rc, output, aws writes, kube writes) of that run."""
     aws_log, audit_log = LOGS / "aws-requests.jsonl", LOGS / "audit.log"
     aws_before, audit_before = len(_lines(aws_log)), len(_lines(audit_log))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false")
-    args = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / "karpenter.yml"),
-            "-e", "@" + str(STATE / "vars.yml")]
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_FORCE_COLOR="false",
+    )
+    args = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        str(ROOT / "playbooks" / "karpenter.yml"),
+        "-e",
+        "@" + str(STATE / "vars.yml"),
+    ]
     for item in extra:
         args += ["-e", item]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
     aws_writes = [json.loads(line) for line in _lines(aws_log)[aws_before:]]
     # The Karpenter controller, when the chart runs, makes its own requests with its own (temporary) keys.
-    aws_writes = [r["service"] + ":" + r["operation"] for r in aws_writes
-                  if r.get("write") and r.get("access_key") == env.get("AWS_ACCESS_KEY_ID")]
+    aws_writes = [
+        r["service"] + ":" + r["operation"]
+        for r in aws_writes
+        if r.get("write") and r.get("access_key") == env.get("AWS_ACCESS_KEY_ID")
+    ]
     kube_writes = []
     for line in _lines(audit_log)[audit_before:]:
         event = json.loads(line)
@@ -93,16 +104,33 @@ def test_crd_of_another_release_is_refused_by_name_with_no_writes():
             raise
         existing = None
     if existing is None:
-        api.create_custom_resource_definition({
-            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "Helm"}, "annotations": owner},
-            "spec": {"group": "autoscaling.x-k8s.io", "scope": "Namespaced",
-                     "names": {"plural": "capacitybuffers", "singular": "capacitybuffer", "kind": "CapacityBuffer",
-                               "listKind": "CapacityBufferList"},
-                     "versions": [{"name": "v1beta1", "served": True, "storage": True,
-                                   "schema": {"openAPIV3Schema": {"type": "object",
-                                                                  "x-kubernetes-preserve-unknown-fields": True}}}]},
-        })
+        api.create_custom_resource_definition(
+            {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "Helm"}, "annotations": owner},
+                "spec": {
+                    "group": "autoscaling.x-k8s.io",
+                    "scope": "Namespaced",
+                    "names": {
+                        "plural": "capacitybuffers",
+                        "singular": "capacitybuffer",
+                        "kind": "CapacityBuffer",
+                        "listKind": "CapacityBufferList",
+                    },
+                    "versions": [
+                        {
+                            "name": "v1beta1",
+                            "served": True,
+                            "storage": True,
+                            "schema": {
+                                "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                            },
+                        }
+                    ],
+                },
+            }
+        )
         restore = None
     else:
         restore = {k: (existing.metadata.annotations or {}).get(k) for k in owner}
@@ -110,7 +138,9 @@ def test_crd_of_another_release_is_refused_by_name_with_no_writes():
     try:
         rc, out, aws_writes, kube_writes = _run()
         assert rc != 0, out
-        assert "CRD %s belongs to the Helm release 'cluster-autoscaler' in namespace 'autoscaling'" % name in out, out[-3000:]
+        assert "CRD %s belongs to the Helm release 'cluster-autoscaler' in namespace 'autoscaling'" % name in out, out[
+            -3000:
+        ]
         assert "Check that the CRD chart can take the existing CRDs over" in out
         assert aws_writes == [] and kube_writes == [], (aws_writes, kube_writes)
     finally:

@@ -49,17 +49,20 @@ def test_record_of_a_cluster_without_access_config_is_config_map():
     assert inv.record(description, "eu-west-1")["authentication_mode"] == "CONFIG_MAP"
 
 
-@pytest.mark.parametrize("specs,version,kept", [
-    (["1.33"], "1.33", True),
-    (["1.32", "1.33"], "1.33", True),
-    (["1.32"], "1.33", False),
-    ([">=1.30"], "1.33", True),
-    ([">=1.30"], "1.29", False),
-    ([">=1.30", "<1.34"], "1.34", False),
-    ([">1.9"], "1.10", True),  # versions compare as numbers, not text
-    (["!=1.33"], "1.33", False),
-    (["==1.33"], "1.33", True),
-])
+@pytest.mark.parametrize(
+    "specs,version,kept",
+    [
+        (["1.33"], "1.33", True),
+        (["1.32", "1.33"], "1.33", True),
+        (["1.32"], "1.33", False),
+        ([">=1.30"], "1.33", True),
+        ([">=1.30"], "1.29", False),
+        ([">=1.30", "<1.34"], "1.34", False),
+        ([">1.9"], "1.10", True),  # versions compare as numbers, not text
+        (["!=1.33"], "1.33", False),
+        (["==1.33"], "1.33", True),
+    ],
+)
 def test_kubernetes_versions(specs, version, kept):
     assert inv.keep(cluster(version=version), versions=inv.parse_version_filters(specs), statuses=()) is kept
 
@@ -70,30 +73,37 @@ def test_a_version_filter_that_is_not_one_is_refused_by_name(spec):
         inv.parse_version_filters([spec])
 
 
-@pytest.mark.parametrize("patterns,kept", [([], True), (["prod-*"], True), (["dev-*"], False), (["dev-*", "*-a"], True),
-                                           (["PROD-*"], False)])
+@pytest.mark.parametrize(
+    "patterns,kept", [([], True), (["prod-*"], True), (["dev-*"], False), (["dev-*", "*-a"], True), (["PROD-*"], False)]
+)
 def test_name_patterns(patterns, kept):
     assert inv.keep(cluster(), name_patterns=patterns) is kept
 
 
-@pytest.mark.parametrize("tags,kept", [
-    ({"team": "platform"}, True),
-    ({"team": "data"}, False),
-    ({"karpenter.sh/discovery": None}, True),
-    ({"karpenter.sh/discovery": "*"}, True),
-    ({"owner": None}, False),
-    ({"team": "platform", "owner": "*"}, False),
-])
+@pytest.mark.parametrize(
+    "tags,kept",
+    [
+        ({"team": "platform"}, True),
+        ({"team": "data"}, False),
+        ({"karpenter.sh/discovery": None}, True),
+        ({"karpenter.sh/discovery": "*"}, True),
+        ({"owner": None}, False),
+        ({"team": "platform", "owner": "*"}, False),
+    ],
+)
 def test_tags(tags, kept):
     assert inv.keep(cluster(), tags=tags) is kept
 
 
-@pytest.mark.parametrize("modes,statuses,kept", [
-    (["API_AND_CONFIG_MAP"], ["ACTIVE"], True),
-    (["API"], ["ACTIVE"], False),
-    ([], ["CREATING"], False),
-    ([], ["all"], True),
-])
+@pytest.mark.parametrize(
+    "modes,statuses,kept",
+    [
+        (["API_AND_CONFIG_MAP"], ["ACTIVE"], True),
+        (["API"], ["ACTIVE"], False),
+        ([], ["CREATING"], False),
+        ([], ["all"], True),
+    ],
+)
 def test_modes_and_statuses(modes, statuses, kept):
     assert inv.keep(cluster(), modes=modes, statuses=statuses) is kept
 
@@ -107,6 +117,10 @@ def test_hostname_format():
 
 def test_default_groups_come_from_the_fields_and_the_tags():
     assert inv.default_group_names(cluster()) == [
-        "region_eu-west-1", "account_111122223333", "auth_api_and_config_map", "k8s_1.33",
-        "tag_karpenter.sh/discovery_prod-a", "tag_team_platform",
+        "region_eu-west-1",
+        "account_111122223333",
+        "auth_api_and_config_map",
+        "k8s_1.33",
+        "tag_karpenter.sh/discovery_prod-a",
+        "tag_team_platform",
     ]

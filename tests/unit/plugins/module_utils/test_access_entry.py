@@ -47,7 +47,9 @@ def test_ec2_linux_refuses_groups_username_and_policies(kw, option):
     assert "EC2_LINUX" in err.value.msg
 
 
-@pytest.mark.parametrize("groups", [["system:nodes"], ["system:bootstrappers", "system:nodes"], ["system:bootstrappers"]])
+@pytest.mark.parametrize(
+    "groups", [["system:nodes"], ["system:bootstrappers", "system:nodes"], ["system:bootstrappers"]]
+)
 def test_standard_entry_with_node_groups_suggests_ec2_linux(groups):
     with pytest.raises(KarpenterError) as err:
         ae.validate(params(principal_arn=NODE_ROLE, kubernetes_groups=groups))

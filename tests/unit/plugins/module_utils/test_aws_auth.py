@@ -25,9 +25,7 @@ NODE_ENTRY = (
     "  - system:bootstrappers\n"
     "  - system:nodes\n"
 )
-ADMIN_ENTRY = (
-    f"# admins, keep this comment\n- rolearn: arn:aws:iam::{ACCOUNT}:role/Admin\n  username: admin\n  groups: [system:masters]\n"
-)
+ADMIN_ENTRY = f"# admins, keep this comment\n- rolearn: arn:aws:iam::{ACCOUNT}:role/Admin\n  username: admin\n  groups: [system:masters]\n"
 USERS = f"- userarn: arn:aws:iam::{ACCOUNT}:user/alice\n  username: alice   # odd spacing kept\n  groups:\n    - dev\n"
 ACCOUNTS = "- '444455556666'\n- 777788889999\n"
 
@@ -160,9 +158,15 @@ def test_update_in_place_touches_only_that_entry():
     assert result.changes == [{"action": "updated", "arn": f"arn:aws:iam::{ACCOUNT}:role/Admin"}]
     assert result.text.startswith(NODE_ENTRY + "# admins, keep this comment\n")
     roles = _roles(result.text)
-    assert roles[1] == {"rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admin", "username": "root", "groups": ["system:masters"]}
+    assert roles[1] == {
+        "rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admin",
+        "username": "root",
+        "groups": ["system:masters"],
+    }
     assert len(roles) == 2
-    assert result.before_entries == [{"rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admin", "username": "admin", "groups": ["system:masters"]}]
+    assert result.before_entries == [
+        {"rolearn": f"arn:aws:iam::{ACCOUNT}:role/Admin", "username": "admin", "groups": ["system:masters"]}
+    ]
 
 
 def test_update_keeps_username_when_not_given():
@@ -207,7 +211,11 @@ def test_users_go_to_map_users_and_roles_are_untouched():
     assert result.text.startswith(USERS)
     new = result.data(data)
     assert new["mapRoles"] == data["mapRoles"]
-    assert yaml.safe_load(new["mapUsers"])[-1] == {"userarn": f"arn:aws:iam::{ACCOUNT}:user/bob", "username": "bob", "groups": ["dev"]}
+    assert yaml.safe_load(new["mapUsers"])[-1] == {
+        "userarn": f"arn:aws:iam::{ACCOUNT}:user/bob",
+        "username": "bob",
+        "groups": ["dev"],
+    }
 
 
 def test_accounts_add_match_and_remove():
@@ -251,7 +259,7 @@ def test_indented_sequence_keeps_its_column():
     text = "".join("  " + line for line in NODE_ENTRY.splitlines(True))
     result = aws_auth.plan({"mapRoles": text}, _node_identity())
     assert result.text.startswith(text)
-    assert result.text[len(text):].startswith("  - rolearn: ")
+    assert result.text[len(text) :].startswith("  - rolearn: ")
     assert result.warnings == []
 
 
@@ -356,7 +364,8 @@ def test_has_node_mapping():
 
 def _big(n):
     return NODE_ENTRY + "".join(
-        f"- rolearn: arn:aws:iam::{ACCOUNT}:role/R{i:05d}\n  username: u{i}   # note {i}\n  groups:\n    - g{i % 7}\n" for i in range(n)
+        f"- rolearn: arn:aws:iam::{ACCOUNT}:role/R{i:05d}\n  username: u{i}   # note {i}\n  groups:\n    - g{i % 7}\n"
+        for i in range(n)
     )
 
 
@@ -364,7 +373,7 @@ def test_5000_entries_add_keeps_untouched_bytes():
     text = _big(5000)
     result = aws_auth.plan({"mapRoles": text}, _node_identity())
     assert result.text.startswith(text)
-    tail = result.text[len(text):]
+    tail = result.text[len(text) :]
     assert yaml.safe_load(tail) == [{"rolearn": KARPENTER_ARN, "username": NODE_USER, "groups": NODE_GROUPS}]
     assert result.warnings == []
 
@@ -377,7 +386,7 @@ def test_5000_entries_update_and_remove_touch_one_span():
     updated = aws_auth.plan({"mapRoles": text}, aws_auth.identity(arn=target, username="v", groups=["g1"]))
     assert updated.text.startswith(head)
     assert updated.text.endswith(tail)
-    assert updated.text[len(head):-len(tail)] == f"- rolearn: {target}\n  username: v\n  groups:\n    - g1\n"
+    assert updated.text[len(head) : -len(tail)] == f"- rolearn: {target}\n  username: v\n  groups:\n    - g1\n"
     removed = aws_auth.plan({"mapRoles": text}, aws_auth.identity(arn=target), "absent")
     assert removed.text == head + tail
 
@@ -468,7 +477,11 @@ def test_arns_match_without_regard_to_case():
 def test_user_arns_match_without_regard_to_case():
     # pkg/mapper/configmap/configmap_test.go TestLoadConfigMap: user ".../user/NIC".
     text = "- userarn: arn:aws:iam::012345678912:user/NIC\n  username: nic\n  groups: [system:master]\n"
-    result = aws_auth.plan({"mapUsers": text, "mapRoles": NODE_ENTRY}, aws_auth.identity(arn="arn:aws:iam::012345678912:user/nic"), "absent")
+    result = aws_auth.plan(
+        {"mapUsers": text, "mapRoles": NODE_ENTRY},
+        aws_auth.identity(arn="arn:aws:iam::012345678912:user/nic"),
+        "absent",
+    )
     assert result.changed and yaml.safe_load(result.text) in (None, [])
 
 
@@ -512,7 +525,7 @@ def test_present_keeps_groups_it_was_not_asked_to_remove():
 
 
 def test_present_without_username_or_groups_is_refused():
-    with pytest.raises(KarpenterError, match="needs username or groups"):
+    with pytest.raises(KarpenterError, match="needs mapped_username or groups"):
         aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN))
     assert aws_auth.plan(_data(), aws_auth.identity(arn=KARPENTER_ARN), "absent") is not None
 
@@ -520,7 +533,9 @@ def test_present_without_username_or_groups_is_refused():
 @pytest.mark.parametrize("tag", ["!foo", "!!python/object:os.system", "!Ref"])
 def test_unknown_tag_is_an_error_naming_the_entry(tag):
     text = NODE_ENTRY + f"- rolearn: arn:aws:iam::{ACCOUNT}:role/Tagged\n  username: {tag} x\n"
-    with pytest.raises(KarpenterError, match=r"mapRoles item 1 \(arn:aws:iam::111122223333:role/Tagged\) cannot be read"):
+    with pytest.raises(
+        KarpenterError, match=r"mapRoles item 1 \(arn:aws:iam::111122223333:role/Tagged\) cannot be read"
+    ):
         aws_auth.plan({"mapRoles": text}, _node_identity())
 
 
@@ -541,7 +556,9 @@ def test_removing_an_anchor_others_use_re_renders_and_keeps_what_they_map():
 
 
 def test_anchored_text_edited_in_place_when_it_still_reads_the_same():
-    result = aws_auth.plan({"mapRoles": ANCHORED}, aws_auth.identity(arn=f"arn:aws:iam::{ACCOUNT}:role/New", groups=["dev"]))
+    result = aws_auth.plan(
+        {"mapRoles": ANCHORED}, aws_auth.identity(arn=f"arn:aws:iam::{ACCOUNT}:role/New", groups=["dev"])
+    )
     assert result.text.startswith(ANCHORED)
     assert result.warnings == []
 
@@ -567,7 +584,9 @@ def test_absent_removes_a_role_arn_listed_under_map_users_too():
     assert result.changes == [{"action": "removed", "arn": KARPENTER_ARN}] * 2
     new = result.data(data)
     assert new["mapRoles"] == NODE_ENTRY and new["mapUsers"] == USERS
-    only_users = aws_auth.plan({"mapRoles": NODE_ENTRY, "mapUsers": masters}, aws_auth.identity(arn=KARPENTER_ARN), "absent")
+    only_users = aws_auth.plan(
+        {"mapRoles": NODE_ENTRY, "mapUsers": masters}, aws_auth.identity(arn=KARPENTER_ARN), "absent"
+    )
     assert only_users.changed and only_users.data({})["mapUsers"] in ("", "[]\n")
     assert "mapRoles" not in only_users.data({})
 
@@ -593,4 +612,8 @@ def test_entries_without_an_arn_are_kept_as_they_are():
     assert added.text.startswith(PARSE_MAP_ROLES)
     node = "arn:aws:iam::123456789101:role/test-NodeInstanceRole-1VWRHZ3GKZ1T4"
     removed = aws_auth.plan({"mapRoles": added.text}, aws_auth.identity(arn=node), "absent")
-    assert _roles(removed.text)[0]["sso"] == {"permissionSetName": "ViewOnlyAccess", "accountID": "012345678912", "partition": "aws-cn"}
+    assert _roles(removed.text)[0]["sso"] == {
+        "permissionSetName": "ViewOnlyAccess",
+        "accountID": "012345678912",
+        "partition": "aws-cn",
+    }

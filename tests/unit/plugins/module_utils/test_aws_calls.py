@@ -42,8 +42,7 @@ def _flaky(errors, result="ok"):
 
 @pytest.mark.parametrize(
     "code",
-    ["Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-     "ServiceUnavailable", "InternalFailure"],
+    ["Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable", "InternalFailure"],
 )
 def test_throttling_and_service_failures_are_retried(code, no_sleep):
     fn, calls = _flaky([_client_error(code, 503)] * 2)

@@ -11,18 +11,28 @@ import pytest
 from ansible_collections.jit.karpenter.plugins.module_utils import discovery
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
-MAIN_IGW = {"Associations": [{"Main": True}], "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-main"}]}
-MAIN_LOCAL = {"Associations": [{"Main": True}], "Routes": [{"DestinationCidrBlock": "192.168.0.0/16", "GatewayId": "local"}]}
+MAIN_IGW = {
+    "Associations": [{"Main": True}],
+    "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-main"}],
+}
+MAIN_LOCAL = {
+    "Associations": [{"Main": True}],
+    "Routes": [{"DestinationCidrBlock": "192.168.0.0/16", "GatewayId": "local"}],
+}
 
 
 def _table(subnet_id, gateway):
-    return {"Associations": [{"SubnetId": subnet_id}],
-            "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": gateway}]}
+    return {
+        "Associations": [{"SubnetId": subnet_id}],
+        "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": gateway}],
+    }
 
 
 def _nat_table(subnet_id):
-    return {"Associations": [{"SubnetId": subnet_id}],
-            "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0123"}]}
+    return {
+        "Associations": [{"SubnetId": subnet_id}],
+        "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0123"}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -43,12 +53,16 @@ def test_is_public(tables, subnet, public):
 def test_private_subnet_ids_keep_order():
     tables = [MAIN_IGW, _nat_table("subnet-2"), _nat_table("subnet-1"), _table("subnet-3", "igw-x")]
     assert discovery.private_subnet_ids(["subnet-2", "subnet-3", "subnet-1", "subnet-9"], tables) == [
-        "subnet-2", "subnet-1"]
+        "subnet-2",
+        "subnet-1",
+    ]
 
 
 def test_choose_network_prefers_node_group_subnets():
-    groups = [{"nodegroupName": "ng-2", "subnets": ["subnet-b", "subnet-a"]},
-              {"nodegroupName": "ng-1", "subnets": ["subnet-a", "subnet-c"]}]
+    groups = [
+        {"nodegroupName": "ng-2", "subnets": ["subnet-b", "subnet-a"]},
+        {"nodegroupName": "ng-1", "subnets": ["subnet-a", "subnet-c"]},
+    ]
     net = discovery.choose_network(groups, ["subnet-pub", "subnet-a"], [MAIN_IGW], "sg-cluster")
     assert net["subnet_ids"] == ["subnet-b", "subnet-a", "subnet-c"]
     assert net["security_group_ids"] == ["sg-cluster"]
@@ -57,8 +71,9 @@ def test_choose_network_prefers_node_group_subnets():
 
 def test_choose_network_without_node_groups_takes_private_cluster_subnets():
     tables = [MAIN_IGW, _nat_table("subnet-priv-a"), _nat_table("subnet-priv-b")]
-    net = discovery.choose_network([], ["subnet-pub-a", "subnet-priv-a", "subnet-pub-b", "subnet-priv-b"], tables,
-                                   "sg-1")
+    net = discovery.choose_network(
+        [], ["subnet-pub-a", "subnet-priv-a", "subnet-pub-b", "subnet-priv-b"], tables, "sg-1"
+    )
     assert net["subnet_ids"] == ["subnet-priv-a", "subnet-priv-b"]
     assert "private" in net["source"]
 
@@ -71,15 +86,18 @@ def test_choose_network_fails_when_only_public_subnets():
 
 def test_choose_network_prefers_the_node_groups_instance_security_groups():
     # terraform-aws-eks: managed nodes carry the module's node security group, not the cluster's.
-    net = discovery.choose_network([{"nodegroupName": "ng", "subnets": ["subnet-a"]}], [], [], "sg-cluster",
-                                   ["sg-node"])
+    net = discovery.choose_network(
+        [{"nodegroupName": "ng", "subnets": ["subnet-a"]}], [], [], "sg-cluster", ["sg-node"]
+    )
     assert net["security_group_ids"] == ["sg-node"]
     assert "instances" in net["security_group_source"]
 
 
 def test_instance_security_groups_in_first_seen_order():
-    reservations = [{"Instances": [{"SecurityGroups": [{"GroupId": "sg-2"}, {"GroupId": "sg-1"}]}]},
-                    {"Instances": [{"SecurityGroups": [{"GroupId": "sg-1"}]}, {"SecurityGroups": []}]}]
+    reservations = [
+        {"Instances": [{"SecurityGroups": [{"GroupId": "sg-2"}, {"GroupId": "sg-1"}]}]},
+        {"Instances": [{"SecurityGroups": [{"GroupId": "sg-1"}]}, {"SecurityGroups": []}]},
+    ]
     assert discovery.instance_security_groups(reservations) == ["sg-2", "sg-1"]
 
 
@@ -149,21 +167,32 @@ def test_alias_parameters_latest_and_pinned():
     assert latest[1] == "/aws/service/eks/optimized-ami/1.36/amazon-linux-2023/arm64/standard/recommended/image_id"
     assert len(latest) == 5
     pinned = discovery.alias_parameters("al2023@v20240807", "1.30")
-    assert pinned[0] == ("/aws/service/eks/optimized-ami/1.30/amazon-linux-2023/x86_64/standard/"
-                         "amazon-eks-node-al2023-x86_64-standard-1.30-v20240807/image_id")
+    assert pinned[0] == (
+        "/aws/service/eks/optimized-ami/1.30/amazon-linux-2023/x86_64/standard/"
+        "amazon-eks-node-al2023-x86_64-standard-1.30-v20240807/image_id"
+    )
     assert discovery.alias_parameters("bottlerocket@latest", "1.36") is None
     assert discovery.alias_parameters("al2023", "1.36") is None
 
 
 def test_no_match_message_names_selector_and_what_exists():
-    subnets = [{"SubnetId": "subnet-2", "AvailabilityZone": "us-east-1b",
-                "Tags": [{"Key": "alpha.eksctl.io/cluster-name", "Value": "demo"}, {"Key": "Name", "Value": "priv-b"}]}]
+    subnets = [
+        {
+            "SubnetId": "subnet-2",
+            "AvailabilityZone": "us-east-1b",
+            "Tags": [{"Key": "alpha.eksctl.io/cluster-name", "Value": "demo"}, {"Key": "Name", "Value": "priv-b"}],
+        }
+    ]
     text = discovery.no_match_message(
-        "default", "subnet_selector_terms", [{"tags": {"karpenter.sh/discovery": "demo"}}], "subnet",
+        "default",
+        "subnet_selector_terms",
+        [{"tags": {"karpenter.sh/discovery": "demo"}}],
+        "subnet",
         ["the cluster's VPC vpc-1 has subnets: " + "; ".join(discovery.format_subnets(subnets))],
     )
     assert text.splitlines()[0] == (
-        'EC2NodeClass default: subnet_selector_terms [{"tags": {"karpenter.sh/discovery": "demo"}}] match no subnet')
+        'EC2NodeClass default: subnet_selector_terms [{"tags": {"karpenter.sh/discovery": "demo"}}] match no subnet'
+    )
     assert "subnet-2 (us-east-1b, Name=priv-b, alpha.eksctl.io/cluster-name=demo)" in text
 
 

@@ -126,7 +126,11 @@ def test_pick_cluster_name(terms, option, expected):
 
 @pytest.mark.parametrize(
     "terms, option, match",
-    [([], None, "cluster_name is required"), (["a", "b"], None, "One token is made per call"), (["a"], "b", "not both")],
+    [
+        ([], None, "cluster_name is required"),
+        (["a", "b"], None, "One token is made per call"),
+        (["a"], "b", "not both"),
+    ],
 )
 def test_pick_cluster_name_refuses(terms, option, match):
     with pytest.raises(KarpenterError, match=match):

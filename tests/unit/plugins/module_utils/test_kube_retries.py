@@ -19,8 +19,19 @@ def _err(status, retry_after=None):
 
 @pytest.mark.parametrize(
     ("status", "retried"),
-    [(429, True), (500, True), (502, True), (503, True), (504, True),
-     (400, False), (401, False), (403, False), (404, False), (409, False), (422, False)],
+    [
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (409, False),
+        (422, False),
+    ],
 )
 def test_transient_is_429_and_5xx(status, retried):
     assert kube.transient(_err(status)) is retried

@@ -30,8 +30,11 @@ PROVISIONER = {
         "labels": {"intent": "apps"},
         "requirements": [
             {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
-            {"key": "karpenter.k8s.aws/instance-size", "operator": "NotIn",
-             "values": ["nano", "micro", "small", "medium", "large"]},
+            {
+                "key": "karpenter.k8s.aws/instance-size",
+                "operator": "NotIn",
+                "values": ["nano", "micro", "small", "medium", "large"],
+            },
         ],
         "limits": {"resources": {"cpu": 1000, "memory": "1000Gi"}},
         "ttlSecondsAfterEmpty": 30,
@@ -52,14 +55,25 @@ TEMPLATE = {
 
 
 def node(name, created, provisioner="default", instance="i-0a"):
-    return {"metadata": {"name": name, "labels": {"karpenter.sh/provisioner-name": provisioner},
-                         "creationTimestamp": created},
-            "spec": {"providerID": "aws:///us-east-1a/" + instance}}
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {"karpenter.sh/provisioner-name": provisioner},
+            "creationTimestamp": created,
+        },
+        "spec": {"providerID": "aws:///us-east-1a/" + instance},
+    }
 
 
 def plan(**kwargs):
-    args = dict(provisioners=[PROVISIONER], nodetemplates=[TEMPLATE], nodes=[], instances={},
-                roles={PROFILE: ROLE}, default_profile=PROFILE)
+    args = dict(
+        provisioners=[PROVISIONER],
+        nodetemplates=[TEMPLATE],
+        nodes=[],
+        instances={},
+        roles={PROFILE: ROLE},
+        default_profile=PROFILE,
+    )
     args.update(kwargs)
     return build_plan(**args)
 
@@ -82,28 +96,45 @@ def test_profiles_needed_reads_provider_then_default():
     inline = copy.deepcopy(PROVISIONER)
     inline["metadata"]["name"] = "inline"
     del inline["spec"]["providerRef"]
-    inline["spec"]["provider"] = {"instanceProfile": "other", "subnetSelector": {"a": "b"},
-                                  "securityGroupSelector": {"a": "b"}}
+    inline["spec"]["provider"] = {
+        "instanceProfile": "other",
+        "subnetSelector": {"a": "b"},
+        "securityGroupSelector": {"a": "b"},
+    }
     assert profiles_needed([PROVISIONER, inline], [TEMPLATE], PROFILE) == sorted(["other", PROFILE])
     assert profiles_needed([PROVISIONER], [TEMPLATE], None) == []
 
 
 def test_nodes_oldest_first_in_batches():
-    nodes = [node("n3", "2026-01-03T00:00:00", instance="i-03"), node("n1", "2026-01-01T00:00:00", instance="i-01"),
-             node("n2", "2026-01-02T00:00:00", instance="i-02"),
-             {"metadata": {"name": "group-node", "labels": {}, "creationTimestamp": "2025-01-01T00:00:00"},
-              "spec": {"providerID": "aws:///us-east-1a/i-99"}}]
-    instances = {"i-01": {"state": "running", "provisioner": "default"},
-                 "i-02": {"state": "running", "provisioner": "default"},
-                 "i-03": {"state": "running", "provisioner": "default"},
-                 "i-04": {"state": "pending", "provisioner": "default"}}
+    nodes = [
+        node("n3", "2026-01-03T00:00:00", instance="i-03"),
+        node("n1", "2026-01-01T00:00:00", instance="i-01"),
+        node("n2", "2026-01-02T00:00:00", instance="i-02"),
+        {
+            "metadata": {"name": "group-node", "labels": {}, "creationTimestamp": "2025-01-01T00:00:00"},
+            "spec": {"providerID": "aws:///us-east-1a/i-99"},
+        },
+    ]
+    instances = {
+        "i-01": {"state": "running", "provisioner": "default"},
+        "i-02": {"state": "running", "provisioner": "default"},
+        "i-03": {"state": "running", "provisioner": "default"},
+        "i-04": {"state": "pending", "provisioner": "default"},
+    }
     result = plan(nodes=nodes, instances=instances, max_unavailable=2)
     assert [(n["name"], n["instance_id"], n["batch"]) for n in result["nodes"]] == [
-        ("n1", "i-01", 1), ("n2", "i-02", 1), ("n3", "i-03", 2)]
+        ("n1", "i-01", 1),
+        ("n2", "i-02", 1),
+        ("n3", "i-03", 2),
+    ]
     assert result["batches"] == 2
     # An instance without a node (launched, never joined) is still in the plan, to be terminated.
     assert [(i["id"], i["node"]) for i in result["instances"]] == [
-        ("i-01", True), ("i-02", True), ("i-03", True), ("i-04", False)]
+        ("i-01", True),
+        ("i-02", True),
+        ("i-03", True),
+        ("i-04", False),
+    ]
 
 
 def test_every_refusal_named_in_one_error():

@@ -190,7 +190,10 @@ def test_the_upstream_provisioner_and_its_node_template():
             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "karpenter-demo"}}],
             "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "karpenter-demo"}}],
             "blockDeviceMappings": [
-                {"deviceName": "/dev/xvdb", "ebs": {"volumeSize": "100Gi", "volumeType": "gp3", "deleteOnTermination": True}}
+                {
+                    "deviceName": "/dev/xvdb",
+                    "ebs": {"volumeSize": "100Gi", "volumeType": "gp3", "deleteOnTermination": True},
+                }
             ],
             "tags": {"MyTag": "1234", "MyBackupTag": "yes"},
             "userData": load(UPSTREAM_NODETEMPLATE_NO_AMIFAMILY)["spec"]["userData"],
@@ -424,7 +427,11 @@ def test_provider_block_becomes_the_node_class():
 @pytest.mark.parametrize(
     "field, selector, terms",
     [
-        ("subnetSelector", {"karpenter.sh/discovery": "karpenter-demo"}, [{"tags": {"karpenter.sh/discovery": "karpenter-demo"}}]),
+        (
+            "subnetSelector",
+            {"karpenter.sh/discovery": "karpenter-demo"},
+            [{"tags": {"karpenter.sh/discovery": "karpenter-demo"}}],
+        ),
         ("subnetSelector", {"aws::ids": "subnet-123,subnet-456"}, [{"id": "subnet-123"}, {"id": "subnet-456"}]),
         ("securityGroupSelector", {"aws::ids": "sg-123, sg-456"}, [{"id": "sg-123"}, {"id": "sg-456"}]),
         # Karpenter 0.16 spelt it aws-ids.
@@ -592,7 +599,9 @@ spec:
 
 
 def test_the_walkthrough_as_written_is_refused_by_its_stray_field():
-    err = rejected(load(WALKTHROUGH_PROVISIONER), load(WALKTHROUGH_NODETEMPLATE), role="KarpenterNodeRole-ekspicturesocial02")
+    err = rejected(
+        load(WALKTHROUGH_PROVISIONER), load(WALKTHROUGH_NODETEMPLATE), role="KarpenterNodeRole-ekspicturesocial02"
+    )
     assert err.details["rejected_fields"] == ["spec.kubectl get all -n karpenter"]
 
 

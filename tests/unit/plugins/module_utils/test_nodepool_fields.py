@@ -67,8 +67,9 @@ def _top_level(row):
     return "." not in row.name.replace("nodeclass.", "", 1)
 
 
-@pytest.mark.parametrize("row", [row for row in OPTIONS if row.v1alpha5 == REJECTED and _top_level(row)],
-                         ids=lambda row: row.name)
+@pytest.mark.parametrize(
+    "row", [row for row in OPTIONS if row.v1alpha5 == REJECTED and _top_level(row)], ids=lambda row: row.name
+)
 def test_each_option_v1alpha5_rejects_says_so(row):
     assert "rejected with o(api=v1alpha5)" in _description(row.name).lower()
 

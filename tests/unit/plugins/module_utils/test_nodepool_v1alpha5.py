@@ -405,7 +405,10 @@ def test_default_requirements_in_any_order_match():
     provisioner, template = build(requirements=[])
     served = dict(
         provisioner["spec"],
-        requirements=[_requirement("kubernetes.io/arch", "amd64"), _requirement("karpenter.sh/capacity-type", "on-demand")],
+        requirements=[
+            _requirement("kubernetes.io/arch", "amd64"),
+            _requirement("karpenter.sh/capacity-type", "on-demand"),
+        ],
     )
     assert differences("Provisioner", provisioner["spec"], served) == []
 

@@ -149,7 +149,8 @@ def _cert(subject, key, issuer_name, issuer_key, ca, san=None):
     )
     if ca:
         builder = builder.add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
     if san:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())

@@ -6,19 +6,27 @@ from ansible_collections.jit.karpenter.plugins.module_utils.readiness import all
 
 
 def _obj(kind, name, *conditions):
-    return {"kind": kind, "metadata": {"name": name},
-            "status": {"conditions": [dict(zip(("type", "status", "reason", "message"), c)) for c in conditions]}}
+    return {
+        "kind": kind,
+        "metadata": {"name": name},
+        "status": {"conditions": [dict(zip(("type", "status", "reason", "message"), c)) for c in conditions]},
+    }
 
 
 NODECLASS_NO_SUBNETS = _obj(
-    "EC2NodeClass", "default",
+    "EC2NodeClass",
+    "default",
     ("SubnetsReady", "False", "SubnetsNotFound", "SubnetSelector did not match any Subnets"),
     ("SecurityGroupsReady", "True", "SecurityGroupsReady", ""),
     ("AMIsReady", "True", "AMIsReady", ""),
     ("Ready", "False", "UnhealthyDependents", "SubnetsReady=False"),
 )
-NODEPOOL_WAITING = _obj("NodePool", "default", ("NodeClassReady", "False", "NodeClassNotReady", "EC2NodeClass not ready"),
-                        ("Ready", "False", "UnhealthyDependents", "NodeClassReady=False"))
+NODEPOOL_WAITING = _obj(
+    "NodePool",
+    "default",
+    ("NodeClassReady", "False", "NodeClassNotReady", "EC2NodeClass not ready"),
+    ("Ready", "False", "UnhealthyDependents", "NodeClassReady=False"),
+)
 READY_CLASS = _obj("EC2NodeClass", "default", ("SubnetsReady", "True", "", ""), ("Ready", "True", "Ready", ""))
 READY_POOL = _obj("NodePool", "default", ("Ready", "True", "Ready", ""))
 
@@ -39,7 +47,10 @@ def test_verdict_lists_node_classes_first():
 
 def test_verdict_ready():
     assert verdict([READY_POOL, READY_CLASS]) == {
-        "ready": True, "problems": [], "ready_objects": ["EC2NodeClass default", "NodePool default"]}
+        "ready": True,
+        "problems": [],
+        "ready_objects": ["EC2NodeClass default", "NodePool default"],
+    }
 
 
 def test_nothing_is_not_ready():

@@ -15,7 +15,11 @@ import sys
 
 import pytest
 from ansible.module_utils import basic
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
+    eks_entry,
+    eks_resource_argument_spec,
+    run_module,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
 
 
@@ -45,7 +49,9 @@ class FakeModule:
 
 
 def raising_entry(module):
-    raise KarpenterError("Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException")
+    raise KarpenterError(
+        "Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException"
+    )
 
 
 def entry_with(result):
@@ -151,7 +157,7 @@ def test_no_warnings_key_no_warnings():
 
 MODULE = """
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 
@@ -177,8 +183,14 @@ def run_real(tmp_path, fail=False, diff=False):
     (tmp_path / "module.py").write_text(MODULE)
     (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, str(tmp_path / "module.py"), str(tmp_path / "args.json")],
-                          capture_output=True, text=True, env=env, check=False, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(tmp_path / "module.py"), str(tmp_path / "args.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == (1 if fail else 0), proc.stderr
     return json.loads(proc.stdout)
 
@@ -201,3 +213,27 @@ def test_ansible_module_error(tmp_path):
     assert "diff" not in result and "warnings" not in result
     assert "in entry" in result["exception"]
     assert "KarpenterError: Reading the cluster failed: boom" in result["exception"]
+
+
+def test_eks_resource_argument_spec_wraps_the_modules_own_options():
+    spec = eks_resource_argument_spec({"namespace": {"type": "str", "required": True}})
+    assert list(spec) == ["cluster_name", "namespace", "tags", "purge_tags", "state"]
+    assert spec["cluster_name"] == {"type": "str", "required": True}
+    assert spec["tags"] == {"type": "dict", "aliases": ["resource_tags"]}
+    assert spec["purge_tags"] == {"type": "bool", "default": True}
+    assert spec["state"] == {"type": "str", "choices": ["present", "absent"], "default": "present"}
+
+
+def test_eks_entry_calls_the_util_with_the_eks_client_params_check_mode_and_region():
+    class Module:
+        params = {"cluster_name": "demo"}
+        check_mode = True
+        region = "us-west-2"
+
+        def client(self, service):
+            return "client:" + service
+
+    def run(eks, params, check_mode=False, region=None):
+        return {"called": (eks, params, check_mode, region)}
+
+    assert eks_entry(run)(Module()) == {"called": ("client:eks", {"cluster_name": "demo"}, True, "us-west-2")}

@@ -45,7 +45,10 @@ NODEGROUP_INSTANCE = {
         (NODEGROUP_INSTANCE, False),
         # another cluster's Karpenter nodes
         (dict(V1_INSTANCE, **{"eks:eks-cluster-name": "other", "kubernetes.io/cluster/" + CLUSTER: None}), False),
-        ({"karpenter.sh/nodepool": "x", "eks:eks-cluster-name": "other", "kubernetes.io/cluster/other": "owned"}, False),
+        (
+            {"karpenter.sh/nodepool": "x", "eks:eks-cluster-name": "other", "kubernetes.io/cluster/other": "owned"},
+            False,
+        ),
         ({"karpenter.sh/nodepool": "x"}, False),
         ({}, False),
     ],
@@ -122,7 +125,10 @@ def test_finalizers_removable_only_without_a_live_instance():
 @pytest.mark.parametrize(
     "resource_tags, expected",
     [
-        ({t.ADDED_TAGS_RECORD_KEY: "karpenter.sh/discovery", "karpenter.sh/discovery": CLUSTER}, (["karpenter.sh/discovery"], True)),
+        (
+            {t.ADDED_TAGS_RECORD_KEY: "karpenter.sh/discovery", "karpenter.sh/discovery": CLUSTER},
+            (["karpenter.sh/discovery"], True),
+        ),
         # a tag the user set to another value is not ours to remove
         ({t.ADDED_TAGS_RECORD_KEY: "karpenter.sh/discovery", "karpenter.sh/discovery": "other"}, ([], False)),
         # a tag nobody recorded is never touched

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Launch one instance with the given tags and print its ID and zone as JSON (RunInstances, always new).
 
-    python run_instance.py <subnet-id> KEY=VALUE ...
+python run_instance.py <subnet-id> KEY=VALUE ...
 """
 
 import json
