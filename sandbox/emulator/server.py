@@ -80,7 +80,8 @@ def main(argv=None):
         "--ec2-prices", help="karpenter-provider-aws's zz_generated.pricing_aws.go: fleets launch the cheapest type"
     )
     parser.add_argument(
-        "--no-catalogue-cache", action="store_true",
+        "--no-catalogue-cache",
+        action="store_true",
         help="render EC2's instance-type and spot-price reads afresh each time, as moto alone does",
     )
     args = parser.parse_args(argv)

@@ -46,7 +46,9 @@ def call(app, env):
     return seen["status"], content
 
 
-@pytest.mark.parametrize("action", ["DescribeInstanceTypes", "DescribeInstanceTypeOfferings", "DescribeSpotPriceHistory"])
+@pytest.mark.parametrize(
+    "action", ["DescribeInstanceTypes", "DescribeInstanceTypeOfferings", "DescribeSpotPriceHistory"]
+)
 def test_a_catalogue_read_is_answered_once_per_request(action):
     moto = Moto()
     app = CatalogueCacheMiddleware(moto)
@@ -63,8 +65,14 @@ def test_other_parameters_another_region_or_another_action_are_asked_again():
     app = CatalogueCacheMiddleware(moto)
     call(app, environ("DescribeInstanceTypes", **{"InstanceType.1": "m5.large"}))
     assert call(app, environ("DescribeInstanceTypes", **{"InstanceType.1": "c5.large"}))[1] == b"answer 2"
-    assert call(app, environ("DescribeInstanceTypes", region="us-west-2", **{"InstanceType.1": "m5.large"}))[1] == b"answer 3"
-    assert call(app, environ("DescribeInstanceTypes", **{"InstanceType.1": "m5.large", "NextToken": "5"}))[1] == b"answer 4"
+    assert (
+        call(app, environ("DescribeInstanceTypes", region="us-west-2", **{"InstanceType.1": "m5.large"}))[1]
+        == b"answer 3"
+    )
+    assert (
+        call(app, environ("DescribeInstanceTypes", **{"InstanceType.1": "m5.large", "NextToken": "5"}))[1]
+        == b"answer 4"
+    )
     assert call(app, environ("DescribeInstances"))[1] == b"answer 5"
     assert call(app, environ("DescribeInstances"))[1] == b"answer 6"
     assert call(app, environ("RunInstances"))[1] == b"answer 7"
