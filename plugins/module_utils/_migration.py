@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import json
+
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert import convert_provisioner
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import PROVISIONER_LABEL
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
@@ -30,6 +33,11 @@ from ansible_collections.jit.karpenter.plugins.module_utils.teardown import (
 )
 
 PROVISIONERS, _MACHINES, NODE_TEMPLATES = LEGACY_KINDS
+# The migration stops 0.16 launching by setting a Provisioner's limits to zero; its own limits go into
+# this annotation first (JSON, ``null`` for none), so that a re-run converts them, not the zeros.
+LIMITS_ANNOTATION = "jit.karpenter/limits-before-migration"
+# The limits that stop a Provisioner launching: no instance type fits into zero CPU and memory.
+STOPPED_LIMITS = {"resources": {"cpu": "0", "memory": "0"}}
 
 
 def _name(obj):
@@ -55,6 +63,23 @@ def profiles_needed(provisioners, nodetemplates, default_profile):
     return sorted(found)
 
 
+def original(provisioner):
+    """The Provisioner as it was before the migration stopped it: the limits from LIMITS_ANNOTATION."""
+    saved = ((provisioner.get("metadata") or {}).get("annotations") or {}).get(LIMITS_ANNOTATION)
+    if saved is None:
+        return provisioner
+    try:
+        limits = json.loads(saved)
+    except ValueError:
+        raise KarpenterError("Provisioner {0}: annotation {1} is not JSON: {2}".format(
+            _name(provisioner), LIMITS_ANNOTATION, saved))
+    restored = copy.deepcopy(provisioner)
+    restored.setdefault("spec", {}).pop("limits", None)
+    if limits is not None:
+        restored["spec"]["limits"] = limits
+    return restored
+
+
 def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_profile=None, max_unavailable=1):
     """Return the migration plan; raise one :class:`KarpenterError` naming every field that cannot move.
 
@@ -65,9 +90,14 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
     if int(max_unavailable) < 1:
         raise KarpenterError("max_unavailable must be 1 or more, got {0}".format(max_unavailable))
     templates = {_name(t): t for t in nodetemplates}
-    problems, notes, nodepools, nodeclasses = [], [], [], {}
-    for provisioner in sorted(provisioners, key=_name):
+    problems, notes, nodepools, nodeclasses, stops = [], [], [], {}, []
+    for live in sorted(provisioners, key=_name):
+        provisioner = original(live)
         name = _name(provisioner)
+        stopped = (LIMITS_ANNOTATION in ((live.get("metadata") or {}).get("annotations") or {})
+                   and (live.get("spec") or {}).get("limits") == STOPPED_LIMITS)
+        stops.append({"name": name, "stopped": stopped,
+                      "limits_json": json.dumps((provisioner.get("spec") or {}).get("limits"), sort_keys=True)})
         ref = ((provisioner.get("spec") or {}).get("providerRef") or {}).get("name")
         template = templates.get(ref) if ref else None
         if ref and template is None:
@@ -109,6 +139,7 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
         })
     return {
         "nodepools": nodepools,
+        "provisioners": stops,
         "ec2nodeclasses": [nodeclasses[k] for k in sorted(nodeclasses)],
         "notes": notes,
         "nodes": planned,

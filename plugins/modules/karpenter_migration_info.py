@@ -79,6 +79,15 @@ nodepools:
   returned: success
   type: list
   elements: dict
+provisioners:
+  description:
+    - Each C(Provisioner), with C(stopped) (whether the migration already set its limits to zero, keeping its own in the
+      annotation C(jit.karpenter/limits-before-migration)) and C(limits_json) (its own limits, as JSON; C(null) for none).
+    - A stopped C(Provisioner) converts with its own limits, not the zeros.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "default", "stopped": false, "limits_json": "{\"resources\": {\"cpu\": 1000}}"}]
 ec2nodeclasses:
   description:
     - The C(EC2NodeClass) objects (C(karpenter.k8s.aws/v1)) that replace the C(AWSNodeTemplates), and the inline
