@@ -41,6 +41,18 @@ options:
     description: How many old nodes one batch replaces at most.
     type: int
     default: 1
+  kubernetes_version:
+    description:
+      - The cluster's Kubernetes version (C(MAJOR.MINOR)). From 1.33 on, EKS publishes no AL2 AMIs and Karpenter 1.x
+        refuses the alias C(al2@latest): an C(EC2NodeClass) converted from AL2 (0.16's default family) gets
+        C(al2023@latest) instead, with a note; one with C(userData) (written for AL2's bootstrap) is refused, naming
+        O(ami_alias).
+    type: str
+  ami_alias:
+    description:
+      - The C(amiSelectorTerms) alias of every C(EC2NodeClass) converted from AL2, for example C(al2023@latest);
+        its C(userData), if any, must suit that family.
+    type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -136,6 +148,8 @@ def execute(module):
         module.params["cluster_name"],
         default_profile=module.params["default_instance_profile"],
         max_unavailable=module.params["max_unavailable"],
+        kubernetes_version=module.params["kubernetes_version"],
+        ami_alias=module.params["ami_alias"],
     )
     return dict(changed=False, **plan)
 
@@ -148,6 +162,8 @@ def main():
         cluster_name={"type": "str", "required": True},
         default_instance_profile={"type": "str"},
         max_unavailable={"type": "int", "default": 1},
+        kubernetes_version={"type": "str"},
+        ami_alias={"type": "str"},
     )
     # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

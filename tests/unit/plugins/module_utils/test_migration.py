@@ -170,3 +170,26 @@ def test_a_stopped_provisioner_without_limits_converts_without():
 def test_a_broken_limits_annotation_is_refused_by_name():
     with pytest.raises(KarpenterError, match=LIMITS_ANNOTATION + " is not JSON"):
         plan(provisioners=[stopped(PROVISIONER, "{cpu")])
+
+
+def test_al2_moves_to_al2023_from_kubernetes_1_33_without_user_data():
+    assert plan(kubernetes_version="1.32")["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "al2@latest"}]
+    result = plan(kubernetes_version="1.33")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "al2023@latest"}]
+    assert any("al2023@latest" in n and "1.33" in n for n in result["notes"])
+
+
+def test_al2_with_user_data_on_kubernetes_1_33_is_refused_unless_an_alias_is_given():
+    template = copy.deepcopy(TEMPLATE)
+    template["spec"]["userData"] = "#!/bin/bash\n/etc/eks/bootstrap.sh demo\n"
+    with pytest.raises(KarpenterError, match="EC2NodeClass default: AMI family AL2 has no AMIs for Kubernetes 1.36"):
+        plan(nodetemplates=[template], kubernetes_version="1.36")
+    result = plan(nodetemplates=[template], kubernetes_version="1.36", ami_alias="bottlerocket@latest")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
+
+
+def test_other_families_keep_their_alias():
+    template = copy.deepcopy(TEMPLATE)
+    template["spec"]["amiFamily"] = "Bottlerocket"
+    result = plan(nodetemplates=[template], kubernetes_version="1.36", ami_alias="al2023@latest")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
