@@ -179,6 +179,11 @@ bench-jit: deps
 bench-upgrade: deps  ## benchmarks/UPGRADE.md: upgrade oldest -> default beside a fresh install (time, CPU, API calls)
 	$(BIN)/python benchmarks/upgrade.py --out benchmarks/UPGRADE.md
 
+# The migration from Karpenter 0.16 to the default 1.x, timed for 1 and 3 old nodes: the time per old node.
+.PHONY: bench-migrate
+bench-migrate: deps  ## benchmarks/MIGRATE.md: migration 0.16 -> 1.x, time per old node (ports 30300-30399)
+	$(BIN)/python benchmarks/migrate.py --out benchmarks/MIGRATE.md
+
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs
 docs: ecosystem-deps  ## HTML docs in .build/docs/html
