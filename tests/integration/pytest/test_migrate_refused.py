@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 KUBECONFIG = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
@@ -46,9 +47,10 @@ def _migrate():
     aws_before, audit_before = len(_lines(aws_log)), len(_lines(audit_log))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
                ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false")
-    vars_ = [line.split(":", 1)[1].strip() for line in _lines(STATE / "vars.yml") if line.startswith("- ")]
+    # The sandbox's vars.yml names 0.16 (the legacy profile); the target is the newest 1.x it serves.
+    target = yaml.safe_load((STATE / "vars.yml").read_text())["sandbox_karpenter_versions"][-1]
     args = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / "migrate.yml"),
-            "-e", "@" + str(STATE / "vars.yml"), "-e", json.dumps({"karpenter_version": vars_[-1] if vars_ else "1.14.3"})]
+            "-e", "@" + str(STATE / "vars.yml"), "-e", json.dumps({"karpenter_version": target})]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900, check=False)
     aws_writes = [json.loads(line) for line in _lines(aws_log)[aws_before:]]
     aws_writes = [r["service"] + ":" + r["operation"] for r in aws_writes
