@@ -43,10 +43,10 @@ options:
     default: 1
   kubernetes_version:
     description:
-      - The cluster's Kubernetes version (C(MAJOR.MINOR)). From 1.33 on, EKS publishes no AL2 AMIs and Karpenter 1.x
-        refuses the alias C(al2@latest): an C(EC2NodeClass) converted from AL2 (0.16's default family) gets
-        C(al2023@latest) instead, with a note; one with C(userData) (written for AL2's bootstrap) is refused, naming
-        O(ami_alias).
+      - The cluster's Kubernetes version (C(MAJOR.MINOR)).
+      - From 1.33 on, EKS publishes no AL2 AMIs and Karpenter 1.x refuses the alias C(al2@latest). There an
+        C(EC2NodeClass) converted from AL2 (0.16's default family) gets C(al2023@latest) instead, with a note, and one
+        with C(userData) (written for AL2's bootstrap) is refused, naming O(ami_alias).
     type: str
   ami_alias:
     description:
