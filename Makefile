@@ -112,7 +112,9 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #                    real; re-run; nodes kept (30000-30099)
 #   adopt-eksctl     Karpenter installed by eksctl's karpenter: block, with a node, taken over (30100-30199)
 #   adopt-terraform  Karpenter installed by terraform-aws-eks v21's karpenter module, with a node, taken over (30200-30299)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform
+#   migrate          the walkthrough's 0.16 with nodes and a workload under a PodDisruptionBudget, migrated to the
+#                    default 1.x (playbooks/migrate.yml); re-run; nothing of 0.16 left (30300-30399)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform migrate
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -130,7 +132,7 @@ check: deps  ## the fast tier: lint and unit tests side by side, no sandbox
 
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
 E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl test-auth
-E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform sanity units
+E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform molecule-migrate sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
 e2e-a: deps
@@ -192,6 +194,11 @@ bench-jit: deps
 .PHONY: bench-upgrade
 bench-upgrade: deps  ## benchmarks/UPGRADE.md: upgrade oldest -> default beside a fresh install (time, CPU, API calls)
 	$(BIN)/python benchmarks/upgrade.py --out benchmarks/UPGRADE.md
+
+# The migration from Karpenter 0.16 to the default 1.x, timed for 1 and 3 old nodes: the time per old node.
+.PHONY: bench-migrate
+bench-migrate: deps  ## benchmarks/MIGRATE.md: migration 0.16 -> 1.x, time per old node (ports 30300-30399)
+	$(BIN)/python benchmarks/migrate.py --out benchmarks/MIGRATE.md
 
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs

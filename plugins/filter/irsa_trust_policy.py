@@ -39,6 +39,13 @@ options:
     description: Allow C(*) and C(?) in O(namespace) and O(service_account).
     type: bool
     default: false
+  extra_namespaces:
+    description:
+      - More namespaces whose service account of the same name may assume the role too, one statement each
+        (a controller that moves between namespaces, trusted in both meanwhile).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -72,9 +79,18 @@ from ansible_collections.jit.karpenter.plugins.module_utils.iam_policies import 
 from ansible_collections.jit.karpenter.plugins.module_utils.iam_policies import irsa_trust_policy as _build
 
 
-def irsa_trust_policy(provider_arn, namespace, service_account, audience=STS_AUDIENCE, allow_wildcards=False):
+def irsa_trust_policy(
+    provider_arn, namespace, service_account, audience=STS_AUDIENCE, allow_wildcards=False, extra_namespaces=()
+):
     try:
-        return _build(provider_arn, namespace, service_account, audience=audience, allow_wildcards=allow_wildcards)
+        return _build(
+            provider_arn,
+            namespace,
+            service_account,
+            audience=audience,
+            allow_wildcards=allow_wildcards,
+            extra_namespaces=extra_namespaces,
+        )
     except KarpenterError as e:
         raise AnsibleFilterError(e.msg)
 

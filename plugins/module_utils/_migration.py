@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import json
+
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert import convert_provisioner
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import PROVISIONER_LABEL
 from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
@@ -30,6 +33,11 @@ from ansible_collections.jit.karpenter.plugins.module_utils.teardown import (
 )
 
 PROVISIONERS, _MACHINES, NODE_TEMPLATES = LEGACY_KINDS
+# The migration stops 0.16 launching by setting a Provisioner's limits to zero; its own limits go into
+# this annotation first (JSON, ``null`` for none), so that a re-run converts them, not the zeros.
+LIMITS_ANNOTATION = "jit.karpenter/limits-before-migration"
+# The limits that stop a Provisioner launching: no instance type fits into zero CPU and memory.
+STOPPED_LIMITS = {"resources": {"cpu": "0", "memory": "0"}}
 
 
 def _name(obj):
@@ -55,7 +63,78 @@ def profiles_needed(provisioners, nodetemplates, default_profile):
     return sorted(found)
 
 
-def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_profile=None, max_unavailable=1):
+# Karpenter 1.x refuses AL2 aliases on Kubernetes 1.33 and later, for which EKS publishes no AL2 AMIs;
+# an EC2NodeClass converted from AL2 (0.16's default family) moves to AL2023 there.
+AL2_LAST = (1, 32)
+AL2023_ALIAS = "al2023@latest"
+
+
+def _minor(version):
+    try:
+        return tuple(int(p) for p in str(version).lstrip("v").split(".")[:2])
+    except ValueError:
+        raise KarpenterError("kubernetes_version must be MAJOR.MINOR, got {0}".format(version))
+
+
+def retarget_al2(nodeclass, kubernetes_version=None, ami_alias=None):
+    """Point an EC2NodeClass converted from AL2 at ``ami_alias``, or at AL2023 on Kubernetes 1.33 and later.
+
+    Returns ``(problem, note)``, either may be None. A class with userData is not moved on its own: that
+    userData was written for AL2's bootstrap, and AL2023 reads nodeadm's.
+    """
+    spec = nodeclass["spec"]
+    terms = spec.get("amiSelectorTerms") or []
+    if not any(str(t.get("alias", "")).startswith("al2@") for t in terms):
+        return None, None
+    name = _name(nodeclass)
+    if ami_alias:
+        spec["amiSelectorTerms"] = [{"alias": ami_alias}]
+        return None, "EC2NodeClass {0}: amiSelectorTerms alias {1} (ami_alias) instead of AL2".format(name, ami_alias)
+    if not kubernetes_version or _minor(kubernetes_version) <= AL2_LAST:
+        return None, None
+    if spec.get("userData"):
+        return (
+            "EC2NodeClass {0}: AMI family AL2 has no AMIs for Kubernetes {1} (1.33 and later) and its userData is"
+            " written for AL2; give ami_alias (for example {2}) and userData for it".format(
+                name, kubernetes_version, AL2023_ALIAS
+            )
+        ), None
+    spec["amiSelectorTerms"] = [{"alias": AL2023_ALIAS}]
+    return None, (
+        "EC2NodeClass {0}: amiSelectorTerms alias {1}: AL2 has no AMIs for Kubernetes {2} (1.33 and later),"
+        " and the class has no userData".format(name, AL2023_ALIAS, kubernetes_version)
+    )
+
+
+def original(provisioner):
+    """The Provisioner as it was before the migration stopped it: the limits from LIMITS_ANNOTATION."""
+    saved = ((provisioner.get("metadata") or {}).get("annotations") or {}).get(LIMITS_ANNOTATION)
+    if saved is None:
+        return provisioner
+    try:
+        limits = json.loads(saved)
+    except ValueError:
+        raise KarpenterError(
+            "Provisioner {0}: annotation {1} is not JSON: {2}".format(_name(provisioner), LIMITS_ANNOTATION, saved)
+        )
+    restored = copy.deepcopy(provisioner)
+    restored.setdefault("spec", {}).pop("limits", None)
+    if limits is not None:
+        restored["spec"]["limits"] = limits
+    return restored
+
+
+def build_plan(
+    provisioners,
+    nodetemplates,
+    nodes,
+    instances,
+    roles,
+    default_profile=None,
+    max_unavailable=1,
+    kubernetes_version=None,
+    ami_alias=None,
+):
     """Return the migration plan; raise one :class:`KarpenterError` naming every field that cannot move.
 
     ``nodes`` are the cluster's nodes as dicts (``metadata`` with ``name``, ``labels``,
@@ -65,9 +144,21 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
     if int(max_unavailable) < 1:
         raise KarpenterError("max_unavailable must be 1 or more, got {0}".format(max_unavailable))
     templates = {_name(t): t for t in nodetemplates}
-    problems, notes, nodepools, nodeclasses = [], [], [], {}
-    for provisioner in sorted(provisioners, key=_name):
+    problems, notes, nodepools, nodeclasses, stops = [], [], [], {}, []
+    for live in sorted(provisioners, key=_name):
+        provisioner = original(live)
         name = _name(provisioner)
+        stopped = (
+            LIMITS_ANNOTATION in ((live.get("metadata") or {}).get("annotations") or {})
+            and (live.get("spec") or {}).get("limits") == STOPPED_LIMITS
+        )
+        stops.append(
+            {
+                "name": name,
+                "stopped": stopped,
+                "limits_json": json.dumps((provisioner.get("spec") or {}).get("limits"), sort_keys=True),
+            }
+        )
         ref = ((provisioner.get("spec") or {}).get("providerRef") or {}).get("name")
         template = templates.get(ref) if ref else None
         if ref and template is None:
@@ -94,6 +185,11 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
             continue
         nodepools.append(nodepool)
         notes.extend("Provisioner {0}: {1}".format(name, n) for n in converted_notes)
+        problem, note = retarget_al2(nodeclass, kubernetes_version, ami_alias)
+        if problem:
+            problems.append(problem)
+        if note:
+            notes.append("Provisioner {0}: {1}".format(name, note))
         class_name = _name(nodeclass)
         if class_name in nodeclasses and nodeclasses[class_name] != nodeclass:
             problems.append("AWSNodeTemplate {0}: converts differently for two Provisioners".format(class_name))
@@ -118,6 +214,7 @@ def build_plan(provisioners, nodetemplates, nodes, instances, roles, default_pro
         )
     return {
         "nodepools": nodepools,
+        "provisioners": stops,
         "ec2nodeclasses": [nodeclasses[k] for k in sorted(nodeclasses)],
         "notes": notes,
         "nodes": planned,
@@ -185,11 +282,23 @@ def profile_roles(iam, names):
     return roles
 
 
-def read_cluster(objects, ec2, iam, cluster, default_profile=None, max_unavailable=1):
+def read_cluster(
+    objects, ec2, iam, cluster, default_profile=None, max_unavailable=1, kubernetes_version=None, ami_alias=None
+):
     """Read what the plan needs and return :func:`build_plan`'s plan."""
     provisioners = objects.list(PROVISIONERS)
     nodetemplates = objects.list(NODE_TEMPLATES)
     nodes = objects.legacy_nodes()
     instances = legacy_instances(ec2, cluster)
     roles = profile_roles(iam, profiles_needed(provisioners, nodetemplates, default_profile))
-    return build_plan(provisioners, nodetemplates, nodes, instances, roles, default_profile, max_unavailable)
+    return build_plan(
+        provisioners,
+        nodetemplates,
+        nodes,
+        instances,
+        roles,
+        default_profile,
+        max_unavailable,
+        kubernetes_version=kubernetes_version,
+        ami_alias=ami_alias,
+    )

@@ -48,35 +48,41 @@ def _check_name(kind, value, valid, allow_wildcards):
         raise KarpenterError(f"'{value}' is not a valid Kubernetes {kind}")
 
 
-def irsa_trust_policy(provider_arn, namespace, service_account, audience=STS_AUDIENCE, allow_wildcards=False):
+def irsa_trust_policy(
+    provider_arn, namespace, service_account, audience=STS_AUDIENCE, allow_wildcards=False, extra_namespaces=()
+):
     """The trust policy of an IAM role for one Kubernetes service account (IRSA).
 
     It lets ``system:serviceaccount:<namespace>:<service_account>`` assume the
     role with a web identity token issued by the cluster behind ``provider_arn``
     for ``audience``. Both conditions use ``StringEquals``; only with
     ``allow_wildcards`` may the namespace or name hold ``*``/``?``, and then
-    the ``:sub`` condition (only) becomes ``StringLike``.
+    the ``:sub`` condition (only) becomes ``StringLike``. Each of
+    ``extra_namespaces`` adds one statement for the same service account name
+    there (a controller moving between namespaces, trusted in both meanwhile).
     """
     _partition, _account, issuer = parse_oidc_provider_arn(provider_arn)
-    _check_name("namespace", namespace, is_dns1123_label, allow_wildcards)
+    namespaces = [namespace] + [n for n in extra_namespaces or () if n != namespace]
+    for ns in namespaces:
+        _check_name("namespace", ns, is_dns1123_label, allow_wildcards)
     _check_name("name", service_account, is_dns1123_subdomain, allow_wildcards)
     if not audience or _WILDCARD_RE.search(str(audience)):
         raise KarpenterError(f"The audience must be a literal value, not {audience!r}")
 
-    subject = f"system:serviceaccount:{namespace}:{service_account}"
-    conditions = {"StringEquals": {f"{issuer}:aud": audience}}
-    if _WILDCARD_RE.search(subject):
-        conditions["StringLike"] = {f"{issuer}:sub": subject}
-    else:
-        conditions["StringEquals"][f"{issuer}:sub"] = subject
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
+    statements = []
+    for ns in namespaces:
+        subject = f"system:serviceaccount:{ns}:{service_account}"
+        conditions = {"StringEquals": {f"{issuer}:aud": audience}}
+        if _WILDCARD_RE.search(subject):
+            conditions["StringLike"] = {f"{issuer}:sub": subject}
+        else:
+            conditions["StringEquals"][f"{issuer}:sub"] = subject
+        statements.append(
             {
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn.strip()},
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": conditions,
             }
-        ],
-    }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}

@@ -41,6 +41,18 @@ options:
     description: How many old nodes one batch replaces at most.
     type: int
     default: 1
+  kubernetes_version:
+    description:
+      - The cluster's Kubernetes version (C(MAJOR.MINOR)).
+      - From 1.33 on, EKS publishes no AL2 AMIs and Karpenter 1.x refuses the alias C(al2@latest). There an
+        C(EC2NodeClass) converted from AL2 (0.16's default family) gets C(al2023@latest) instead, with a note, and one
+        with C(userData) (written for AL2's bootstrap) is refused, naming O(ami_alias).
+    type: str
+  ami_alias:
+    description:
+      - The C(amiSelectorTerms) alias of every C(EC2NodeClass) converted from AL2, for example C(al2023@latest);
+        its C(userData), if any, must suit that family.
+    type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -79,6 +91,15 @@ nodepools:
   returned: success
   type: list
   elements: dict
+provisioners:
+  description:
+    - Each C(Provisioner), with C(stopped) (whether the migration already set its limits to zero, keeping its own in the
+      annotation C(jit.karpenter/limits-before-migration)) and C(limits_json) (its own limits, as JSON; C(null) for none).
+    - A stopped C(Provisioner) converts with its own limits, not the zeros.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "default", "stopped": false, "limits_json": "{\"resources\": {\"cpu\": 1000}}"}]
 ec2nodeclasses:
   description:
     - The C(EC2NodeClass) objects (C(karpenter.k8s.aws/v1)) that replace the C(AWSNodeTemplates), and the inline
@@ -131,6 +152,8 @@ def execute(module):
         module.params["cluster_name"],
         default_profile=module.params["default_instance_profile"],
         max_unavailable=module.params["max_unavailable"],
+        kubernetes_version=module.params["kubernetes_version"],
+        ami_alias=module.params["ami_alias"],
     )
     return dict(changed=False, **plan)
 
@@ -143,6 +166,8 @@ def main():
         cluster_name={"type": "str", "required": True},
         default_instance_profile={"type": "str"},
         max_unavailable={"type": "int", "default": 1},
+        kubernetes_version={"type": "str"},
+        ami_alias={"type": "str"},
     )
     # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -105,3 +105,18 @@ def test_bad_provider_arn(arn):
 
 def test_parse_oidc_provider_arn():
     assert parse_oidc_provider_arn(PROVIDER) == ("aws", "123456789012", ISSUER)
+
+
+def test_extra_namespaces_add_one_statement_each():
+    policy = irsa_trust_policy(PROVIDER, "kube-system", "karpenter", extra_namespaces=["karpenter", "kube-system"])
+    subjects = [s["Condition"]["StringEquals"][ISSUER + ":sub"] for s in policy["Statement"]]
+    assert subjects == ["system:serviceaccount:kube-system:karpenter", "system:serviceaccount:karpenter:karpenter"]
+    assert all(s["Condition"]["StringEquals"][ISSUER + ":aud"] == "sts.amazonaws.com" for s in policy["Statement"])
+    assert irsa_trust_policy(PROVIDER, "kube-system", "karpenter", extra_namespaces=[]) == irsa_trust_policy(
+        PROVIDER, "kube-system", "karpenter"
+    )
+
+
+def test_extra_namespaces_are_checked():
+    with pytest.raises(KarpenterError):
+        irsa_trust_policy(PROVIDER, "kube-system", "karpenter", extra_namespaces=["Bad_NS"])

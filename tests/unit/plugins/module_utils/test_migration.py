@@ -15,7 +15,12 @@ __metaclass__ = type
 import copy
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils._migration import build_plan, profiles_needed
+from ansible_collections.jit.karpenter.plugins.module_utils._migration import (
+    LIMITS_ANNOTATION,
+    STOPPED_LIMITS,
+    build_plan,
+    profiles_needed,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
 
 CLUSTER = "karpenter-demo"
@@ -166,3 +171,57 @@ def test_a_profile_without_role_is_refused():
 def test_max_unavailable_at_least_one():
     with pytest.raises(KarpenterError, match="max_unavailable"):
         plan(max_unavailable=0)
+
+
+def stopped(provisioner, saved):
+    live = copy.deepcopy(provisioner)
+    live["metadata"]["annotations"] = {LIMITS_ANNOTATION: saved}
+    live["spec"]["limits"] = copy.deepcopy(STOPPED_LIMITS)
+    return live
+
+
+def test_a_stopped_provisioner_converts_with_its_own_limits():
+    before = plan()
+    assert before["provisioners"] == [
+        {"name": "default", "stopped": False, "limits_json": '{"resources": {"cpu": 1000, "memory": "1000Gi"}}'}
+    ]
+    # A re-run after 0.16 was stopped: the NodePool keeps the limits the Provisioner had, not the zeros.
+    after = plan(provisioners=[stopped(PROVISIONER, before["provisioners"][0]["limits_json"])])
+    assert after["nodepools"] == before["nodepools"]
+    assert after["provisioners"] == [dict(before["provisioners"][0], stopped=True)]
+
+
+def test_a_stopped_provisioner_without_limits_converts_without():
+    unlimited = copy.deepcopy(PROVISIONER)
+    del unlimited["spec"]["limits"]
+    result = plan(provisioners=[stopped(unlimited, "null")])
+    assert "limits" not in result["nodepools"][0]["spec"]
+    assert result["provisioners"][0]["limits_json"] == "null"
+
+
+def test_a_broken_limits_annotation_is_refused_by_name():
+    with pytest.raises(KarpenterError, match=LIMITS_ANNOTATION + " is not JSON"):
+        plan(provisioners=[stopped(PROVISIONER, "{cpu")])
+
+
+def test_al2_moves_to_al2023_from_kubernetes_1_33_without_user_data():
+    assert plan(kubernetes_version="1.32")["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "al2@latest"}]
+    result = plan(kubernetes_version="1.33")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "al2023@latest"}]
+    assert any("al2023@latest" in n and "1.33" in n for n in result["notes"])
+
+
+def test_al2_with_user_data_on_kubernetes_1_33_is_refused_unless_an_alias_is_given():
+    template = copy.deepcopy(TEMPLATE)
+    template["spec"]["userData"] = "#!/bin/bash\n/etc/eks/bootstrap.sh demo\n"
+    with pytest.raises(KarpenterError, match="EC2NodeClass default: AMI family AL2 has no AMIs for Kubernetes 1.36"):
+        plan(nodetemplates=[template], kubernetes_version="1.36")
+    result = plan(nodetemplates=[template], kubernetes_version="1.36", ami_alias="bottlerocket@latest")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
+
+
+def test_other_families_keep_their_alias():
+    template = copy.deepcopy(TEMPLATE)
+    template["spec"]["amiFamily"] = "Bottlerocket"
+    result = plan(nodetemplates=[template], kubernetes_version="1.36", ami_alias="al2023@latest")
+    assert result["ec2nodeclasses"][0]["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
