@@ -131,8 +131,8 @@ check: deps  ## the fast tier: lint and unit tests side by side, no sandbox
 # lanes of molecule scenarios and the authentication tests. On 2 cores the lanes overlap each other's waits.
 
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
-E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl test-auth
-E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform molecule-migrate sanity units
+E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl molecule-adopt test-auth
+E2E_LANE_B := molecule-migrate molecule-terraform molecule-karpenter-guide molecule-teardown molecule-upgrade molecule-adopt-terraform sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
 e2e-a: deps
