@@ -105,7 +105,10 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #                    real; re-run; nodes kept (30000-30099)
 #   adopt-eksctl     Karpenter installed by eksctl's karpenter: block, with a node, taken over (30100-30199)
 #   adopt-terraform  Karpenter installed by terraform-aws-eks v21's karpenter module, with a node, taken over (30200-30299)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform
+#   fleet            three clusters in two regions behind one AWS emulator: the eks_clusters inventory finds them,
+#                    one karpenter.yml run (forks 3, EKS tokens) converges all, a re-run changes nothing, one
+#                    cluster with bad host vars fails alone (30400-30699)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform fleet
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -119,7 +122,7 @@ check: lint unit test-emulator  ## the fast tier: lint, unit and emulator tests,
 
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
 E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl test-auth
-E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform sanity units
+E2E_LANE_B := molecule-terraform molecule-karpenter-guide molecule-teardown molecule-adopt molecule-upgrade molecule-adopt-terraform molecule-fleet sanity units
 e2e-shared: deps
 	$(MAKE) -j1 $(E2E_SHARED)
 e2e-a: deps
@@ -166,6 +169,12 @@ bench: deps  ## benchmarks/RESULTS.md: converge, no-op, API calls, aws-auth and 
 .PHONY: bench-scaleup
 bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real controller
 	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
+
+# A fleet: karpenter.yml over the eks_clusters inventory on 1, 3 and 6 sandbox clusters (one AWS emulator), no-op runs:
+# wall time and CPU seconds per cluster of the whole ansible-playbook process tree, against the goal (4 CPU s).
+.PHONY: bench-fleet
+bench-fleet: deps  ## benchmarks/FLEET.md: 1, 3 and 6 clusters in one run, no-op wall time and CPU s per cluster
+	$(BIN)/python benchmarks/fleet.py --out benchmarks/FLEET.md
 
 # Time to just-in-time compute: karpenter.yml's start to the canary pod Running, beside converge alone.
 .PHONY: bench-jit
