@@ -114,7 +114,10 @@ molecule: deps  ## molecule scenario default: the playbooks end to end (ports 28
 #   adopt-terraform  Karpenter installed by terraform-aws-eks v21's karpenter module, with a node, taken over (30200-30299)
 #   migrate          the walkthrough's 0.16 with nodes and a workload under a PodDisruptionBudget, migrated to the
 #                    default 1.x (playbooks/migrate.yml); re-run; nothing of 0.16 left (30300-30399)
-MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform migrate
+#   fleet            three clusters in two regions behind one AWS emulator: the eks_clusters inventory finds them,
+#                    one karpenter.yml run (forks 3, EKS tokens) converges all, a re-run changes nothing, one
+#                    cluster with bad host vars fails alone (30400-30699)
+MOLECULE_SCENARIOS := jit legacy terraform karpenter-guide teardown adopt upgrade adopt-eksctl adopt-terraform migrate fleet
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s $*
 
@@ -130,7 +133,7 @@ check: deps  ## the fast tier: lint and unit tests side by side, no sandbox
 # them) of its own ports: the shared sandbox (26400) with the tests that only read or verify against it, and two
 # lanes of molecule scenarios and the authentication tests. On 2 cores the lanes overlap each other's waits.
 
-E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions
+E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions molecule-fleet
 E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl molecule-adopt test-auth
 E2E_LANE_B := molecule-migrate molecule-terraform molecule-karpenter-guide molecule-teardown molecule-upgrade molecule-adopt-terraform sanity units
 e2e-shared: deps
@@ -184,6 +187,12 @@ bench-emulator: deps  ## benchmarks/EMULATOR.md: the AWS emulator's catalogue ca
 .PHONY: bench-scaleup
 bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real controller
 	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
+
+# A fleet: karpenter.yml over the eks_clusters inventory on 1, 3 and 6 sandbox clusters (one AWS emulator), no-op runs:
+# wall time and CPU seconds per cluster of the whole ansible-playbook process tree, against the goal (4 CPU s).
+.PHONY: bench-fleet
+bench-fleet: deps  ## benchmarks/FLEET.md: 1, 3 and 6 clusters in one run, no-op wall time and CPU s per cluster
+	$(BIN)/python benchmarks/fleet.py --out benchmarks/FLEET.md
 
 # Time to just-in-time compute: karpenter.yml's start to the canary pod Running, beside converge alone.
 .PHONY: bench-jit

@@ -53,6 +53,13 @@ def main(argv=None):
         help="also serve this Karpenter release (its charts, and its controller for pods of its image), "
         "built from sandbox/go/karpenter-<minor>/; repeatable; a new sandbox only",
     )
+    p.add_argument(
+        "--aws-url",
+        default=None,
+        metavar="http://127.0.0.1:PORT",
+        help="use the AWS emulator at this URL (another sandbox's, at its port base + 50) instead of "
+        "starting one: the clusters of several sandboxes in one AWS endpoint; a new sandbox only",
+    )
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
@@ -67,6 +74,7 @@ def main(argv=None):
             karpenter_version=args.karpenter_version,
             profile=args.profile,
             extra_karpenter_versions=args.extra_karpenter_version,
+            aws_url=args.aws_url,
         )
         if args.command == "build":
             for name, path in sorted(tools.ensure_all(log=log).items()):

@@ -34,6 +34,12 @@ and vars.yml lists every release served (sandbox_karpenter_versions, oldest firs
 
 `up --profile eksctl|terraform|karpenter-guide` chooses the cluster a new sandbox starts from, as
 that tool leaves it (sandbox/emulator/profiles.py); the choice is kept in sandbox.json.
+
+`up --aws-url http://127.0.0.1:<port>` starts no emulator of its own: the sandbox seeds its cluster into the
+emulator at that URL (another sandbox's, at its port base + 50) and every component reaches AWS there. Several
+sandboxes so make a fleet that one AWS endpoint lists, as one account's EKS lists its clusters in every region
+(give each cluster its own name). The URL is kept in sandbox.json; `down` leaves that emulator running, and what
+the cluster's seed put there stays until that emulator's own sandbox goes down.
 """
 
 import base64
@@ -106,6 +112,7 @@ class Sandbox(object):
         karpenter_version=None,
         profile=None,
         extra_karpenter_versions=None,
+        aws_url=None,
     ):
         self.state = Path(state_dir)
         self.karpenter_version = karpenter_version
@@ -133,6 +140,7 @@ class Sandbox(object):
             )
         base = saved if saved is not None else int(port_base or os.environ.get("SANDBOX_PORT_BASE", DEFAULT_PORT_BASE))
         self.port_base = base
+        self.external_aws_url = external_aws_url(self.state, aws_url)
         self.ports = {
             "etcd": base + 1,
             "etcd-peer": base + 2,
@@ -146,6 +154,9 @@ class Sandbox(object):
             "legacy-charts": base + 80,
             "cluster-network": base + 82,  # the webhook stand-in
         }
+        if self.external_aws_url:
+            del self.ports["aws"]
+        self.components = components(self.external_aws_url)
         self.logs = self.state / "logs"
         self.run = self.state / "run"
         self.pki = self.state / "pki"
@@ -173,7 +184,7 @@ class Sandbox(object):
 
     @property
     def aws_url(self):
-        return "http://127.0.0.1:%d" % self.ports["aws"]
+        return self.external_aws_url or "http://127.0.0.1:%d" % self.ports["aws"]
 
     @property
     def network_socket(self):
@@ -584,6 +595,8 @@ class Sandbox(object):
                 "authentication_mode": self.requested_mode or default_authentication_mode(profile),
                 "extra_karpenter_versions": self.requested_extra,
             }
+            if self.external_aws_url:
+                cfg["aws_url"] = self.external_aws_url
             self.save_config(cfg)
         elif cfg["cluster"] != self.cluster:
             raise SandboxError(
@@ -612,14 +625,18 @@ class Sandbox(object):
                 )
             )
         pki.ensure_pki(self.pki)
-        taken = [(n, self.ports[n]) for n in COMPONENTS if not self.alive(n) and not self._port_free(self.ports[n])]
+        if self.external_aws_url:
+            self._wait_external_aws()
+        taken = [
+            (n, self.ports[n]) for n in self.components if not self.alive(n) and not self._port_free(self.ports[n])
+        ]
         if taken:
             raise SandboxError(
                 "; ".join("port %d (for %s) is taken by another process" % (p, n) for n, p in taken)
                 + "; free it or set SANDBOX_PORT_BASE"
             )
         started = []
-        for name in COMPONENTS:
+        for name in self.components:
             if self.alive(name):
                 continue
             self._start(name, bins, cfg)
@@ -639,6 +656,20 @@ class Sandbox(object):
             "sandbox %s up in %.1fs (started: %s)" % (self.cluster, took, ", ".join(started) or "nothing, all running")
         )
         return took
+
+    def _wait_external_aws(self, timeout=10):
+        """The emulator this sandbox shares must be serving before anything is seeded into it."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if self._http_ok(self.aws_url + "/_sandbox/health"):
+                    return
+            except (OSError, urllib.error.URLError) as e:
+                if time.time() > deadline:
+                    raise SandboxError(
+                        "no AWS emulator answers at %s (%s); start the sandbox that runs it first" % (self.aws_url, e)
+                    ) from None
+            time.sleep(0.2)
 
     def _seed_aws(self, cfg):
         from sandbox.emulator.seed import seed_cluster
@@ -797,7 +828,7 @@ class Sandbox(object):
 
     def status(self):
         rows = []
-        for name in COMPONENTS + AGENTS:
+        for name in self.components + AGENTS:
             pid = self._pid(name)
             rows.append(
                 (name, "running" if pid else ("DEAD" if (self.run / (name + ".pid")).exists() else "stopped"), pid)
@@ -806,11 +837,38 @@ class Sandbox(object):
 
     def down(self):
         """Stop every component, dependants first (apiserver before etcd), then remove the state."""
-        stopped = [name for name in list(reversed(AGENTS)) + list(reversed(COMPONENTS)) if self.stop(name)]
+        stopped = [name for name in list(reversed(AGENTS)) + list(reversed(self.components)) if self.stop(name)]
         import shutil
 
         shutil.rmtree(self.state, ignore_errors=True)
         return stopped
+
+
+def components(external_aws_url=None):
+    """The processes a sandbox runs itself: every one, or all but the emulator when it uses another's."""
+    return [c for c in COMPONENTS if not (external_aws_url and c == "aws")]
+
+
+def external_aws_url(state_dir, requested=None):
+    """The emulator URL a sandbox uses instead of its own: the one kept in its sandbox.json (a sandbox keeps
+    it for good), else ``requested``; None for a sandbox that runs its own. A running sandbox asked for
+    another URL is refused, as is a URL that is not http(s)://host:port."""
+    try:
+        cfg = json.loads((Path(state_dir) / "sandbox.json").read_text())
+    except (OSError, ValueError):
+        cfg = None
+    requested = requested.rstrip("/") if requested else None
+    if requested and not re.match(r"^https?://[^/:]+:\d+$", requested):
+        raise SandboxError("--aws-url must be http://host:port (an emulator's root), not %r" % requested)
+    if cfg is not None:
+        saved = cfg.get("aws_url")
+        if requested and requested != saved:
+            raise SandboxError(
+                "the sandbox in %s uses %s; run `make sandbox-down` first to start one on %s"
+                % (state_dir, "the AWS emulator at %s" % saved if saved else "an AWS emulator of its own", requested)
+            )
+        return saved
+    return requested
 
 
 def saved_port_base(state_dir):
