@@ -83,11 +83,17 @@ def _migrate():
 @pytest.fixture
 def bad_provisioner():
     kubernetes = pytest.importorskip("kubernetes")
-    api = kubernetes.client.CustomObjectsApi(kubernetes.config.new_client_from_config(config_file=KUBECONFIG))
-    try:
-        api.list_cluster_custom_object("karpenter.sh", "v1alpha5", "provisioners")
-    except kubernetes.client.exceptions.ApiException:
+    client = kubernetes.config.new_client_from_config(config_file=KUBECONFIG)
+    # 0.16 installed as the walkthrough leaves it: its Helm release in namespace karpenter, not only the
+    # v1alpha5 CRDs (which other targets may leave on a 1.x sandbox, without 0.16's instance profile).
+    releases = (
+        kubernetes.client.CoreV1Api(client)
+        .list_namespaced_secret("karpenter", label_selector="owner=helm,name=karpenter")
+        .items
+    )
+    if not releases:
         pytest.skip("needs Karpenter 0.16 installed (the sandbox's legacy profile, then karpenter.yml)")
+    api = kubernetes.client.CustomObjectsApi(client)
     api.create_cluster_custom_object("karpenter.sh", "v1alpha5", "provisioners", BAD)
     yield
     api.delete_cluster_custom_object("karpenter.sh", "v1alpha5", "provisioners", BAD["metadata"]["name"])
