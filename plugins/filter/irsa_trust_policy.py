@@ -74,9 +74,9 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.iam_policies import STS_AUDIENCE
-from ansible_collections.jit.karpenter.plugins.module_utils.iam_policies import irsa_trust_policy as _build
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._irsa_trust_policy import STS_AUDIENCE
+from ansible_collections.jit.karpenter.plugins.module_utils._irsa_trust_policy import irsa_trust_policy as _build
 
 
 def irsa_trust_policy(

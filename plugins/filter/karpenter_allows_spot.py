@@ -37,7 +37,7 @@ _value:
   type: bool
 """
 
-from ansible_collections.jit.karpenter.plugins.module_utils.readiness import allows_spot
+from ansible_collections.jit.karpenter.plugins.module_utils._readiness import allows_spot
 
 
 def karpenter_allows_spot(pools):

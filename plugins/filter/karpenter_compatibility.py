@@ -43,7 +43,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.jit.karpenter.plugins.module_utils.compatibility import api_generation, check
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_compatibility import api_generation, check
 
 
 def karpenter_compatibility(kubernetes_version, karpenter_version):

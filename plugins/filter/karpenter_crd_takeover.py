@@ -56,8 +56,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import crd_takeover
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_versions import crd_takeover
 
 
 def karpenter_crd_takeover(existing, karpenter_version, release_name="karpenter-crd", namespace="kube-system"):

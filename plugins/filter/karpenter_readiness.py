@@ -45,7 +45,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.jit.karpenter.plugins.module_utils.readiness import verdict
+from ansible_collections.jit.karpenter.plugins.module_utils._readiness import verdict
 
 
 def karpenter_readiness(objects, namespace="kube-system"):

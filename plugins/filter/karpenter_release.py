@@ -51,8 +51,8 @@ _value:
   type: dict
 """
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import (
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_versions import (
     LEGACY_MINOR,
     crd_versions,
     crds,

@@ -108,13 +108,13 @@ except ImportError:  # reported by AWSLookupBase.run
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import (
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_token import (
     cluster_access,
     get_token,
     pick_cluster_name,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 
 class LookupModule(AWSLookupBase):

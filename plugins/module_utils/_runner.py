@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError, fail_from
 
 
 def run_module(module, entry):

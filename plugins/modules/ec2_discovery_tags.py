@@ -82,7 +82,7 @@ tags:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.discovery import ensure_tags_absent, ensure_tags_present
+from ansible_collections.jit.karpenter.plugins.module_utils._discovery import ensure_tags_absent, ensure_tags_present
 
 
 def execute(module):

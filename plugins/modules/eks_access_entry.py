@@ -202,7 +202,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
     eks_resource_argument_spec,
     run_module,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.access_entry import TYPES, run
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_access_entry import TYPES, run
 
 
 def main():

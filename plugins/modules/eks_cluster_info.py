@@ -115,7 +115,7 @@ cluster:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, list_addons, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, list_addons, summarize
 
 
 def execute(module):

@@ -133,7 +133,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
     eks_resource_argument_spec,
     run_module,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.pod_identity import run
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_pod_identity_association import run
 
 
 def main():

@@ -168,9 +168,9 @@ backup_name:
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.jit.karpenter.plugins.module_utils import aws_auth
+from ansible_collections.jit.karpenter.plugins.module_utils import _iam_identity_mapping as aws_auth
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_client, kube_argument_spec
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_client, kube_argument_spec
 
 
 def execute(module):

@@ -196,7 +196,7 @@ thumbprint_note:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.oidc import run
+from ansible_collections.jit.karpenter.plugins.module_utils._iam_oidc_provider import run
 
 
 def execute(module):

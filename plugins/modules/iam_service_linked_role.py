@@ -63,7 +63,7 @@ service_linked_role:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.service_linked_role import ensure_present
+from ansible_collections.jit.karpenter.plugins.module_utils._iam_service_linked_role import ensure_present
 
 
 def execute(module):

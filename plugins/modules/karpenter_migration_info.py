@@ -137,7 +137,7 @@ instance_profiles:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._migration import LegacyObjects, read_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
     api_client,
     kube_argument_spec,
     require_kubernetes,

@@ -106,12 +106,12 @@ controller:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
     api_client,
     kube_argument_spec,
     require_kubernetes,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.teardown import KarpenterObjects, ensure_absent
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_teardown import KarpenterObjects, ensure_absent
 
 
 def execute(module):

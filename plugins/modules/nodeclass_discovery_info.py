@@ -139,8 +139,8 @@ discovery:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.discovery import discover
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, summarize
 
 
 def execute(module):

@@ -514,7 +514,7 @@ nodeclass_kept_for:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import kube_argument_spec, api_client
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec, api_client
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import (
     argument_spec as nodepool_argument_spec,
 )

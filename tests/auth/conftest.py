@@ -124,7 +124,7 @@ class AuthSandbox(object):
             return e.code, None
 
     def token(self, sts=None):
-        from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import get_token
+        from ansible_collections.jit.karpenter.plugins.module_utils._eks_token import get_token
 
         return get_token(sts or self.client("sts"), self.cluster)
 

@@ -12,7 +12,7 @@ import yaml
 from cfn_render import Context, load, render
 from cfnlint.api import lint
 
-from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import template_for_version
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_versions import template_for_version
 
 FILES = Path(__file__).resolve().parents[2] / "roles" / "cloudformation" / "files"
 KEPT = load((FILES / "karpenter-v1-keep-v1alpha5.yaml").read_text())

@@ -14,8 +14,8 @@ import yaml
 from cfn_render import Context, render
 
 from ansible_collections.jit.karpenter.plugins.filter.karpenter_release import karpenter_release
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.karpenter_versions import (
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_versions import (
     crd_takeover,
     crd_versions,
     crds,

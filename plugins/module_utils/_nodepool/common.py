@@ -11,7 +11,7 @@ __metaclass__ = type
 import re
 from decimal import Decimal, InvalidOperation
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 # Same grammar as the CRD's pattern for spec.limits values (a Kubernetes quantity).
 _QUANTITY = re.compile(

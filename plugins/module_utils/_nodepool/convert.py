@@ -21,7 +21,7 @@ __metaclass__ = type
 import copy
 import itertools
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
     manifest,
     get_path,

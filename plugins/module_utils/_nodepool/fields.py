@@ -26,7 +26,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 FIELD_MANAGER = "jit.karpenter"
 NODEPOOL_LABEL = "karpenter.sh/nodepool"

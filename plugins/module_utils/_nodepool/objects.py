@@ -22,8 +22,8 @@ try:
 except ImportError:  # reported by the module (AnsibleK8SModule checks for kubernetes)
     ApiException = Exception
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
     TRANSIENT_STATUSES,
     api_error,
     transient,

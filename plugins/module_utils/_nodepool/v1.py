@@ -14,7 +14,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
     manifest,
     drop_none,

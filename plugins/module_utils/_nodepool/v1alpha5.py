@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import (
     manifest,
     drop_none,

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.jit.karpenter.plugins.module_utils.eks_token import get_token
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_token import get_token
 
 
 def whoami(sbenv, state, token):

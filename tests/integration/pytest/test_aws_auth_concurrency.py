@@ -25,8 +25,8 @@ if not os.environ.get("KUBECONFIG") or not os.path.exists(os.environ["KUBECONFIG
     pytest.skip("needs a kube-apiserver: KUBECONFIG is not set (source the sandbox env file)", allow_module_level=True)
 
 kubernetes = pytest.importorskip("kubernetes")
-from ansible_collections.jit.karpenter.plugins.module_utils import aws_auth
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _iam_identity_mapping as aws_auth
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from kubernetes.client.exceptions import ApiException
 
 WRITERS = 10

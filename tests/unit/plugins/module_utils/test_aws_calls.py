@@ -10,8 +10,8 @@ __metaclass__ = type
 import botocore.exceptions
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.jit.karpenter.plugins.module_utils import eks
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _eks as eks
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ uses too.
 
 import pytest
 
-from ansible_collections.jit.karpenter.plugins.module_utils import discovery
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _discovery as discovery
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 MAIN_IGW = {
     "Associations": [{"Main": True}],

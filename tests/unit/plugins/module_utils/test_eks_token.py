@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import boto3
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import eks_token
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _eks_token as eks_token
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import kube
+from ansible_collections.jit.karpenter.plugins.module_utils import _kube as kube
 from kubernetes.client.exceptions import ApiException
 
 

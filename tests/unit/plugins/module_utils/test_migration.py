@@ -21,7 +21,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._migration import (
     build_plan,
     profiles_needed,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 CLUSTER = "karpenter-demo"
 PROFILE = "KarpenterNodeInstanceProfile-" + CLUSTER

@@ -11,9 +11,14 @@ __metaclass__ = type
 
 import pytest
 from ansible_collections.jit.karpenter.plugins.module_utils import _names
-from ansible_collections.jit.karpenter.plugins.module_utils import access_entry, aws_auth, iam_policies, oidc
-from ansible_collections.jit.karpenter.plugins.module_utils import pod_identity
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import (
+    _eks_access_entry as access_entry,
+    _iam_identity_mapping as aws_auth,
+    _iam_oidc_provider as oidc,
+    _irsa_trust_policy as iam_policies,
+)
+from ansible_collections.jit.karpenter.plugins.module_utils import _eks_pod_identity_association as pod_identity
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 ACCOUNT = "123456789012"
 ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import parse_quantity
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import (
     differences,

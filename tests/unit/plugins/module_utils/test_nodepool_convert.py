@@ -25,7 +25,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert im
     convert_provisioner,
     renamed_annotations,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 ROLE = "KarpenterNodeRole-karpenter-demo"
 NODECLASS_REF = {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"}

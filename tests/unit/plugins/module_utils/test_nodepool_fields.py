@@ -18,7 +18,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields imp
     Converted,
     argument_spec,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import kube_argument_spec
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 from ansible_collections.jit.karpenter.plugins.modules import nodepool as module
 
 DOCUMENTED = yaml.safe_load(module.DOCUMENTATION)["options"]

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.common import duration_seconds
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import differences, merge_managed
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import OPTIONS, choose_api

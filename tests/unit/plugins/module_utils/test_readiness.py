@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.jit.karpenter.plugins.module_utils.readiness import allows_spot, object_problem, verdict
+from ansible_collections.jit.karpenter.plugins.module_utils._readiness import allows_spot, object_problem, verdict
 
 
 def _obj(kind, name, *conditions):

@@ -20,7 +20,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
     eks_resource_argument_spec,
     run_module,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError, fail_from
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError, fail_from
 
 
 class Exited(Exception):
@@ -158,7 +158,7 @@ def test_no_warnings_key_no_warnings():
 MODULE = """
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 
 def entry(module):

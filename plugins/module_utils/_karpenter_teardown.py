@@ -43,10 +43,10 @@ try:
 except ImportError:  # handled by the module
     ApiException = Exception
 
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import error_code as _code
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import api_error
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import error_code as _code
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_error
 
 # The collection's ownership mark, on everything it creates outside a CloudFormation stack.
 OWNER_TAG_KEY = "jit.karpenter/managed-by"

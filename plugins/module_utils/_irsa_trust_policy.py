@@ -14,7 +14,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._names import (
     is_dns1123_subdomain,
     parse_iam_arn,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 STS_AUDIENCE = "sts.amazonaws.com"
 POLICY_VERSION = "2012-10-17"

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.jit.karpenter.plugins.module_utils.compatibility import api_generation, check
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_compatibility import api_generation, check
 
 
 @pytest.mark.parametrize(

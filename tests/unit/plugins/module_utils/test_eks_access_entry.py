@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import access_entry as ae
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _eks_access_entry as ae
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 NODE_ROLE = "arn:aws:iam::123456789012:role/KarpenterNodeRole-demo"
 TEAM_ROLE = "arn:aws:iam::123456789012:role/teams/team-a"

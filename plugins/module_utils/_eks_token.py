@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import parse_qs, urlsplit
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import teardown as t
+from ansible_collections.jit.karpenter.plugins.module_utils import _karpenter_teardown as t
 
 CLUSTER = "demo"
 

@@ -18,7 +18,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 # A chart version as Helm pulls it from an OCI registry: three plain numbers, no "v", no suffix.
 # Anything else (spaces, flags, a pre-release tag) is refused: the value reaches a helm command line.

@@ -26,8 +26,8 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call, error_code
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call, error_code
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 # The record of tags this collection added to a resource, on the resource itself: the keys it added,

@@ -22,10 +22,10 @@ except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import urlsplit
 
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, parse_arn
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import MISSING
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import describe_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import MISSING
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 DEFAULT_CLIENT_IDS = ["sts.amazonaws.com"]
 THUMBPRINT_MODES = ("auto", "omit")

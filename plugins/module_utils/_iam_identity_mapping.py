@@ -51,8 +51,8 @@ except ImportError:  # urllib3 comes with kubernetes; without it nothing here ru
 
 
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, is_partition, parse_arn
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils.kube import (
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
     TRANSIENT_STATUSES,
     ApiException,
     api_error,

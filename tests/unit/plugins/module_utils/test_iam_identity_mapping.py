@@ -9,8 +9,8 @@ from datetime import UTC
 
 import pytest
 import yaml
-from ansible_collections.jit.karpenter.plugins.module_utils import aws_auth
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _iam_identity_mapping as aws_auth
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 ACCOUNT = "111122223333"
 NODE_ARN = f"arn:aws:iam::{ACCOUNT}:role/NodeRole"

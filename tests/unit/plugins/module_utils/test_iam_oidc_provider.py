@@ -12,8 +12,8 @@ import ssl
 import threading
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import oidc
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _iam_oidc_provider as oidc
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -15,8 +15,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.jit.karpenter.plugins.module_utils.eks import aws_call
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 SERVICE_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$")
 # Names AWS gives the roles this collection creates (for check mode's prediction).

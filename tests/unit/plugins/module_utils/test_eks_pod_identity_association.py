@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils import pod_identity as pi
-from ansible_collections.jit.karpenter.plugins.module_utils.errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils import _eks_pod_identity_association as pi
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 ROLE_A = "arn:aws:iam::123456789012:role/KarpenterController-demo"
 ROLE_B = "arn:aws:iam::123456789012:role/other/KarpenterController-demo"
