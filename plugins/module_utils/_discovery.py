@@ -21,12 +21,7 @@ __metaclass__ = type
 
 import json
 
-try:
-    import botocore.exceptions
-except ImportError:  # handled by AnsibleAWSModule
-    pass
-
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call, error_code
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING, aws_call
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
@@ -304,20 +299,19 @@ def route_tables(ec2, vpc_id):
     )
 
 
+def _not_found(code):
+    """EC2's codes for IDs that do not exist (or cannot)."""
+    return str(code or "").endswith(".NotFound") or code in (
+        "InvalidGroupId.Malformed",
+        "InvalidSubnetID.Malformed",
+        "InvalidAMIID.Malformed",
+    )
+
+
 def _describe_by_ids(action, fn, key, id_param, ids):
     """Describe* by IDs; IDs that do not exist give an empty list rather than an error."""
-    try:
-        return fn(**{id_param: list(ids)}).get(key) or []
-    except botocore.exceptions.ClientError as e:
-        if str(error_code(e) or "").endswith(".NotFound") or error_code(e) in (
-            "InvalidGroupId.Malformed",
-            "InvalidSubnetID.Malformed",
-            "InvalidAMIID.Malformed",
-        ):
-            return []
-        raise KarpenterError("{0} failed: {1}".format(action, e), error_code=error_code(e))
-    except botocore.exceptions.BotoCoreError as e:
-        raise KarpenterError("{0} failed: {1}".format(action, e))
+    found = aws_call(action, fn, missing=_not_found, **{id_param: list(ids)})
+    return [] if found is MISSING else found.get(key) or []
 
 
 def resolve_subnets(ec2, terms):
@@ -355,14 +349,13 @@ def resolve_security_groups(ec2, terms):
 
 
 def _parameter(ssm, name):
-    try:
-        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except botocore.exceptions.ClientError as e:
-        if error_code(e) in ("ParameterNotFound", "ParameterVersionNotFound"):
-            return None
-        raise KarpenterError("Reading SSM parameter {0} failed: {1}".format(name, e), error_code=error_code(e))
-    except botocore.exceptions.BotoCoreError as e:
-        raise KarpenterError("Reading SSM parameter {0} failed: {1}".format(name, e))
+    found = aws_call(
+        "Reading SSM parameter " + name,
+        ssm.get_parameter,
+        missing=("ParameterNotFound", "ParameterVersionNotFound"),
+        Name=name,
+    )
+    return None if found is MISSING else found["Parameter"]["Value"]
 
 
 def resolve_amis(ec2, ssm, terms, kubernetes_version):
@@ -404,7 +397,7 @@ def resolve_amis(ec2, ssm, terms, kubernetes_version):
 def discover(eks, ec2, ssm, cluster, nodeclasses, discovery="cluster"):
     """Resolve the defaults and every node class's terms; raise naming each selector that matches nothing.
 
-    ``cluster`` is eks.summarize()'s dict. ``nodeclasses`` are dicts with ``name`` and optional
+    ``cluster`` is _eks.summarize()'s dict. ``nodeclasses`` are dicts with ``name`` and optional
     ``subnet_selector_terms``, ``security_group_selector_terms`` and ``ami_selector_terms`` (the nodepool
     module's option names). Returns the module's result.
     """

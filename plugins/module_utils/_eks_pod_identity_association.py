@@ -15,9 +15,9 @@ from ansible_collections.jit.karpenter.plugins.module_utils._names import (
     is_dns1123_subdomain,
     parse_iam_arn,
 )
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import apply_tags, plan_tags
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import MISSING, describe_cluster
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING, plan_tags
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import apply_tags, describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 

@@ -22,8 +22,8 @@ except ImportError:  # pragma: no cover  (Python 2)
     from urlparse import urlsplit
 
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, parse_arn
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import MISSING
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 SERVICE_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$")

@@ -33,19 +33,12 @@ __metaclass__ = type
 import time
 
 try:
-    import botocore.exceptions
-except ImportError:  # handled by AnsibleAWSModule
-    pass
-
-try:
     from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # handled by the module
     ApiException = Exception
 
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import error_code as _code
-from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_error
 
 # The collection's ownership mark, on everything it creates outside a CloudFormation stack.
@@ -327,11 +320,16 @@ def _terminate(ec2, ids):
 
 
 def _delete_launch_template(ec2, lt_id):
-    try:
-        ec2.delete_launch_template(LaunchTemplateId=lt_id)
-    except botocore.exceptions.ClientError as e:
-        if "NotFound" not in (_code(e) or ""):
-            raise KarpenterError("Deleting launch template {0} failed: {1}".format(lt_id, e), error_code=_code(e))
+    _call(
+        "Deleting launch template " + lt_id,
+        ec2.delete_launch_template,
+        missing=_launch_template_gone,
+        LaunchTemplateId=lt_id,
+    )
+
+
+def _launch_template_gone(code):
+    return "NotFound" in (code or "")
 
 
 def _delete_instance_profile(iam, name, roles):
@@ -342,11 +340,12 @@ def _delete_instance_profile(iam, name, roles):
             InstanceProfileName=name,
             RoleName=role,
         )
-    try:
-        iam.delete_instance_profile(InstanceProfileName=name)
-    except botocore.exceptions.ClientError as e:
-        if _code(e) != "NoSuchEntity":
-            raise KarpenterError("Deleting instance profile {0} failed: {1}".format(name, e), error_code=_code(e))
+    _call(
+        "Deleting instance profile " + name,
+        iam.delete_instance_profile,
+        missing=("NoSuchEntity",),
+        InstanceProfileName=name,
+    )
 
 
 def _untag(ec2, resource_id, keys, record_goes):

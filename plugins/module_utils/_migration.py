@@ -19,8 +19,8 @@ import json
 
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.convert import convert_provisioner
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import PROVISIONER_LABEL
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import MISSING
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import aws_call as _call
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_error
 from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_teardown import (

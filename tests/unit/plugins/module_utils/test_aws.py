@@ -1,16 +1,18 @@
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""eks.aws_call: amazon.aws's retries and error handling around every AWS call (pure: the calls
+"""_aws.aws_call: amazon.aws's retries and error handling around every AWS call (pure: the calls
 here are plain functions raising botocore's own exceptions; no client, no network)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from types import SimpleNamespace
+
 import botocore.exceptions
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.jit.karpenter.plugins.module_utils import _eks as eks
+from ansible_collections.jit.karpenter.plugins.module_utils import _aws, _discovery
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 
@@ -46,7 +48,7 @@ def _flaky(errors, result="ok"):
 )
 def test_throttling_and_service_failures_are_retried(code, no_sleep):
     fn, calls = _flaky([_client_error(code, 503)] * 2)
-    assert eks.aws_call("Describing", fn, name="demo") == "ok"
+    assert _aws.aws_call("Describing", fn, name="demo") == "ok"
     assert len(calls) == 3 and calls[0] == {"name": "demo"}
     assert len(no_sleep) == 2
 
@@ -55,7 +57,7 @@ def test_throttling_and_service_failures_are_retried(code, no_sleep):
 def test_other_errors_fail_at_once_with_a_clean_message(code):
     fn, calls = _flaky([_client_error(code)])
     with pytest.raises(KarpenterError) as err:
-        eks.aws_call("Describing EKS cluster 'demo' in us-east-1", fn, name="demo")
+        _aws.aws_call("Describing EKS cluster 'demo' in us-east-1", fn, name="demo")
     assert len(calls) == 1
     assert err.value.msg.startswith("Describing EKS cluster 'demo' in us-east-1 failed: ")
     assert code in err.value.msg and err.value.details == {"error_code": code}
@@ -65,19 +67,49 @@ def test_other_errors_fail_at_once_with_a_clean_message(code):
 def test_connection_errors_end_in_the_collection_error():
     fn, _calls = _flaky([botocore.exceptions.EndpointConnectionError(endpoint_url="https://eks.example")])
     with pytest.raises(KarpenterError, match=r"^Reading OIDC provider x failed: Could not connect"):
-        eks.aws_call("Reading OIDC provider x", fn)
+        _aws.aws_call("Reading OIDC provider x", fn)
 
 
 def test_missing_codes_return_the_missing_marker():
     fn, _calls = _flaky([_client_error("NoSuchEntity", 404)])
-    assert eks.aws_call("Reading", fn, missing=("NoSuchEntity",)) is eks.MISSING
+    assert _aws.aws_call("Reading", fn, missing=("NoSuchEntity",)) is _aws.MISSING
     fn, _calls = _flaky([_client_error("NoSuchEntity", 404)])
     with pytest.raises(KarpenterError, match="NoSuchEntity"):
-        eks.aws_call("Reading", fn)
+        _aws.aws_call("Reading", fn)
 
 
 def test_retries_end_after_the_last_attempt():
     fn, calls = _flaky([_client_error("Throttling", 400)] * 50)
     with pytest.raises(KarpenterError, match="Throttling"):
-        eks.aws_call("Listing", fn)
-    assert len(calls) == eks.RETRIES
+        _aws.aws_call("Listing", fn)
+    assert len(calls) == _aws.RETRIES
+
+
+def test_missing_may_be_a_test_of_the_code():
+    fn, _calls = _flaky([_client_error("InvalidSubnetID.NotFound")])
+    assert _aws.aws_call("Describing", fn, missing=lambda code: code.endswith(".NotFound")) is _aws.MISSING
+    fn, _calls = _flaky([_client_error("UnauthorizedOperation")])
+    with pytest.raises(KarpenterError, match="UnauthorizedOperation"):
+        _aws.aws_call("Describing", fn, missing=lambda code: code.endswith(".NotFound"))
+
+
+@pytest.mark.parametrize("code", ["InvalidSubnetID.NotFound", "InvalidGroupId.Malformed"])
+def test_ec2_ids_that_do_not_exist_describe_nothing(code):
+    fn, _calls = _flaky([_client_error(code)])
+    assert _discovery._describe_by_ids("Describing subnet x", fn, "Subnets", "SubnetIds", ["x"]) == []
+
+
+def test_describes_by_id_and_ssm_reads_are_retried():
+    fn, calls = _flaky([_client_error("RequestLimitExceeded", 503)], {"Subnets": [{"SubnetId": "subnet-1"}]})
+    assert _discovery._describe_by_ids("Describing", fn, "Subnets", "SubnetIds", ["subnet-1"]) == [
+        {"SubnetId": "subnet-1"}
+    ]
+    assert calls == [{"SubnetIds": ["subnet-1"]}] * 2
+    fn, calls = _flaky([_client_error("Throttling", 400)], {"Parameter": {"Value": "ami-1"}})
+    assert _discovery._parameter(SimpleNamespace(get_parameter=fn), "/aws/x") == "ami-1"
+    assert len(calls) == 2
+
+
+def test_a_missing_ssm_parameter_is_none():
+    fn, _calls = _flaky([_client_error("ParameterNotFound")])
+    assert _discovery._parameter(SimpleNamespace(get_parameter=fn), "/aws/x") is None
