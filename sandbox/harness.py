@@ -2,10 +2,10 @@
 
 The only reader of a sandbox's ``env`` file (which ``Sandbox.up`` writes, for a shell to source) and of
 the port map in its ``sandbox.json``. The live tests, the end-to-end tests, the ecosystem and version
-tests and the benchmarks take the sandbox's values from here::
+tests and the benchmarks take the sandbox's values from here (the shipped integration tests, which may not
+import the test bed, take them from the environment that sourcing the env file set)::
 
     box = Harness(".sandbox")            # a state directory
-    box = Harness.sourced()              # the sandbox whose env file this shell sourced (KUBECONFIG)
     box.env()                            # {"KUBECONFIG": ..., "AWS_ENDPOINT_URL": ..., "SANDBOX_BIN_PATH": ...}
     box.env(path=True)                   # the same, with PATH as sourcing the file sets it
     box.ports                            # {"apiserver": 26443, "aws": 26450, ...}
@@ -44,16 +44,6 @@ class Harness(object):
     def __init__(self, state_dir=None):
         self.state = Path(state_dir or DEFAULT_STATE)
 
-    @classmethod
-    def sourced(cls, environ=None):
-        """The sandbox whose env file was sourced into ``environ`` (the process's by default): the
-        state directory of its KUBECONFIG. None when KUBECONFIG or AWS_ENDPOINT_URL is unset."""
-        environ = os.environ if environ is None else environ
-        kubeconfig = (environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
-        if not kubeconfig or not environ.get("AWS_ENDPOINT_URL"):
-            return None
-        return cls(Path(kubeconfig).parent)
-
     @property
     def env_file(self):
         return self.state / "env"
@@ -61,10 +51,6 @@ class Harness(object):
     @property
     def vars_file(self):
         return self.state / "vars.yml"
-
-    @property
-    def logs(self):
-        return self.state / "logs"
 
     def exists(self):
         """Whether the sandbox was started (its env file is there); not whether it still runs."""
