@@ -177,7 +177,7 @@ ecosystem: ecosystem-deps sandbox  ## build, install and run the tarball; galaxy
 .PHONY: bench
 
 bench: deps  ## benchmarks/RESULTS.md: converge, no-op, API calls, aws-auth and node pool scaling
-	$(BIN)/python benchmarks/collection.py --out benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.collection --out benchmarks/RESULTS.md
 
 # Scale-up latency with the real Karpenter controller: inflate 0 -> 1, 10, 50 until all pods run.
 .PHONY: bench-emulator
@@ -186,28 +186,28 @@ bench-emulator: deps  ## benchmarks/EMULATOR.md: the AWS emulator's catalogue ca
 
 .PHONY: bench-scaleup
 bench-scaleup: deps  ## benchmarks/SCALEUP.md: scale-up latency with the real controller
-	$(BIN)/python benchmarks/scaleup.py --out benchmarks/SCALEUP.md
+	$(BIN)/python -m benchmarks.scaleup --out benchmarks/SCALEUP.md
 
 # A fleet: karpenter.yml over the eks_clusters inventory on 1, 3 and 6 sandbox clusters (one AWS emulator), no-op runs:
 # wall time and CPU seconds per cluster of the whole ansible-playbook process tree, against the goal (4 CPU s).
 .PHONY: bench-fleet
 bench-fleet: deps  ## benchmarks/FLEET.md: 1, 3 and 6 clusters in one run, no-op wall time and CPU s per cluster
-	$(BIN)/python benchmarks/fleet.py --out benchmarks/FLEET.md
+	$(BIN)/python -m benchmarks.fleet --out benchmarks/FLEET.md
 
 # Time to just-in-time compute: karpenter.yml's start to the canary pod Running, beside converge alone.
 .PHONY: bench-jit
 bench-jit: deps
-	$(BIN)/python benchmarks/time_to_jit.py --out benchmarks/TIME_TO_JIT.md
+	$(BIN)/python -m benchmarks.time_to_jit --out benchmarks/TIME_TO_JIT.md
 
 # An upgrade from the oldest Karpenter the sandbox serves to the default version, beside a fresh install of the default.
 .PHONY: bench-upgrade
 bench-upgrade: deps  ## benchmarks/UPGRADE.md: upgrade oldest -> default beside a fresh install (time, CPU, API calls)
-	$(BIN)/python benchmarks/upgrade.py --out benchmarks/UPGRADE.md
+	$(BIN)/python -m benchmarks.upgrade --out benchmarks/UPGRADE.md
 
 # The migration from Karpenter 0.16 to the default 1.x, timed for 1 and 3 old nodes: the time per old node.
 .PHONY: bench-migrate
 bench-migrate: deps  ## benchmarks/MIGRATE.md: migration 0.16 -> 1.x, time per old node (ports 30300-30399)
-	$(BIN)/python benchmarks/migrate.py --out benchmarks/MIGRATE.md
+	$(BIN)/python -m benchmarks.migrate --out benchmarks/MIGRATE.md
 
 # HTML docs in .build/docs/html (antsibull-docs lint, then antsibull-docs + Sphinx; README as the guide).
 .PHONY: docs

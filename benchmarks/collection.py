@@ -1,7 +1,7 @@
 """The collection against fresh sandboxes: converge, the Ansible floor, API calls, check mode,
 aws-auth scale, node pools and several clusters at once.
 
-    python benchmarks/collection.py [--runs 3] [--out benchmarks/RESULTS.md]
+    python -m benchmarks.collection [--runs 3] [--out benchmarks/RESULTS.md]
 
 Every sandbox gets a state directory under .build/bench/ and a free port range from 28600 up (step
 200), so a running default sandbox is not touched; each is started fresh and stopped at the end,
@@ -29,9 +29,7 @@ import importlib.metadata
 import json
 import os
 import platform
-import re
 import resource
-import shlex
 import signal
 import statistics
 import subprocess
@@ -42,11 +40,12 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sandbox import charts
+from sandbox.cluster import Sandbox
+from sandbox.harness import Harness
 
-from sandbox import charts  # noqa: E402
-from sandbox.cluster import Sandbox  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 BENCH = ROOT / ".build" / "bench"
 PLAYBOOK = ROOT / "playbooks" / "karpenter.yml"
@@ -122,7 +121,7 @@ class Box(object):
                 self._cli("down")
                 self.base = None
         log("sandbox %s up on port base %d in %.1fs" % (self.cluster, self.base, time.monotonic() - t0))
-        self.env = _read_env(self.state / "env")
+        self.env = Harness(self.state).env(path=True)
         self.vars = yaml.safe_load((self.state / "vars.yml").read_text())
         return self
 
@@ -141,16 +140,6 @@ class Box(object):
 
     def logs(self):
         return ApiLogs(self.state / "logs")
-
-
-def _read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        m = re.match(r"export (\w+)=(.*)$", line)
-        if m and m.group(1) != "PATH":
-            env[m.group(1)] = shlex.split(m.group(2))[0]
-    env["PATH"] = env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ.get("PATH", "")
-    return env
 
 
 class ApiLogs(object):

@@ -1,6 +1,6 @@
 """A fleet: playbooks/karpenter.yml on 1, 3 and 6 clusters in one run, found by the inventory plugin.
 
-    python benchmarks/fleet.py [--runs 2] [--port-start 28600] [--out benchmarks/FLEET.md]
+    python -m benchmarks.fleet [--runs 2] [--port-start 28600] [--out benchmarks/FLEET.md]
 
 Six fresh sandboxes (state under .build/bench/fleet-<n>), one AWS emulator for all of them (the first
 sandbox's; the others start with `python -m sandbox up --aws-url`), the clusters alternating between us-east-1
@@ -29,7 +29,6 @@ Goal: at most 4 CPU seconds per cluster on a no-op run.
 import argparse
 import json
 import os
-import re
 import resource
 import signal
 import subprocess
@@ -40,10 +39,11 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sandbox.cluster import Sandbox
+from sandbox.harness import Harness
 
-from sandbox.cluster import Sandbox  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 BENCH = ROOT / ".build" / "bench"
 PLAYBOOK = ROOT / "playbooks" / "karpenter.yml"
@@ -67,15 +67,6 @@ def _clean_env():
     drop = ("AWS_", "KUBECONFIG", "K8S_AUTH_", "HELM_", "SANDBOX_", "ANSIBLE_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
-def _read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        m = re.match(r"export (\w+)='(.*)'$", line)
-        if m and m.group(1) != "PATH":
-            env[m.group(1)] = m.group(2)
     return env
 
 
@@ -143,7 +134,7 @@ class Fleet(object):
         return inv
 
     def env(self, work):
-        box_env = _read_env(self.boxes[0][2] / "env")
+        box_env = Harness(self.boxes[0][2]).env()
         env = _clean_env()
         env.update({
             "AWS_ENDPOINT_URL": self.aws_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -1,6 +1,6 @@
 """The migration from Karpenter 0.16 to 1.x: its time per old node.
 
-    python benchmarks/migrate.py [--nodes 1 3] [--port-base 30300] [--out benchmarks/MIGRATE.md]
+    python -m benchmarks.migrate [--nodes 1 3] [--port-base 30300] [--out benchmarks/MIGRATE.md]
 
 For each count of old nodes, one fresh sandbox after the other in the legacy profile, on the same port range
 (state under .build/bench/): playbooks/karpenter.yml installs Karpenter 0.16 (legacy mode); that many nodes are
@@ -20,13 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import collection as bench
+from sandbox import charts
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import collection as bench  # noqa: E402
-
-from sandbox import charts  # noqa: E402
 
 KARPENTER_YML = ROOT / "playbooks" / "karpenter.yml"
 MIGRATE_YML = ROOT / "playbooks" / "migrate.yml"

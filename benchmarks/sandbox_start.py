@@ -1,6 +1,6 @@
 """Warm start of the sandbox: `down` then `up`, N times, with the binaries already cached.
 
-    python benchmarks/sandbox_start.py [--runs 3] [--port-base 28400]
+    python -m benchmarks.sandbox_start [--runs 3] [--port-base 28400]
 
 The sandbox under test has a state directory and port range of its own, so a running default
 sandbox is not touched. Each run starts from nothing (`down` removes the state directory): new
@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sandbox import tools
+from sandbox.cluster import AGENTS, COMPONENTS, Sandbox
 
-from sandbox import tools  # noqa: E402
-from sandbox.cluster import AGENTS, COMPONENTS, Sandbox  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 TARGET_SECONDS = 30.0
 

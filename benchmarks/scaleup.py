@@ -1,6 +1,6 @@
 """Scale-up latency with the real Karpenter controller: from the scale command to all pods Running.
 
-    python benchmarks/scaleup.py [--replicas 1 10 50] [--port-base 28800] [--out FILE]
+    python -m benchmarks.scaleup [--replicas 1 10 50] [--port-base 28800] [--out FILE]
 
 Starts a sandbox of its own (state in .build/bench/scaleup, its own port range), runs
 playbooks/karpenter.yml (the sandbox runs the real controller for the chart's pods),
@@ -22,11 +22,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sandbox import timeline, tools
+from sandbox.cluster import Sandbox
+from sandbox.harness import Harness
 
-from sandbox import timeline, tools  # noqa: E402
-from sandbox.cluster import Sandbox, read_env_file  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 WALKTHROUGH = (60, 120)  # seconds: "within a couple of minutes", 1 to 2 minutes on AWS
 
@@ -59,8 +60,7 @@ def main(argv=None):
     try:
         sb.up()
         env = dict(os.environ)
-        env.update(read_env_file(state / "env"))
-        env["PATH"] = env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ.get("PATH", "")
+        env.update(Harness(state).env(path=True))
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
         env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
         playbook = [str(Path(sys.executable).parent / "ansible-playbook")]

@@ -1,6 +1,6 @@
 """Time to just-in-time compute: from the start of karpenter.yml to the canary pod Running.
 
-    python benchmarks/time_to_jit.py [--runs 1] [--port-base 28900] [--out FILE]
+    python -m benchmarks.time_to_jit [--runs 1] [--port-base 28900] [--out FILE]
 
 For each run, on a fresh sandbox of the eksctl profile (its own state in .build/bench/time-to-jit and its
 own port range; the real Karpenter controller runs as the chart's pods):
@@ -22,10 +22,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sandbox.cluster import Sandbox
+from sandbox.harness import Harness
 
-from sandbox.cluster import Sandbox, read_env_file  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 CANARY = "karpenter-canary-default"
 
@@ -41,8 +42,7 @@ def _fresh(state, port_base):
         raise SystemExit("ports %d.. are taken; pass --port-base" % port_base)
     sb.up()
     env = dict(os.environ)
-    env.update(read_env_file(state / "env"))
-    env["PATH"] = env["SANDBOX_BIN_PATH"] + os.pathsep + os.environ.get("PATH", "")
+    env.update(Harness(state).env(path=True))
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".build" / "collections"))
     env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
     return sb, env

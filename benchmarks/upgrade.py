@@ -1,6 +1,6 @@
 """An upgrade of Karpenter from the oldest release the sandbox serves to the default, beside a fresh install.
 
-    python benchmarks/upgrade.py [--runs 1] [--port-base 30000] [--out benchmarks/UPGRADE.md]
+    python -m benchmarks.upgrade [--runs 1] [--port-base 30000] [--out benchmarks/UPGRADE.md]
 
 For each run, one fresh sandbox after the other, on the same port range (state under .build/bench/):
   1. upgrade: a sandbox serving the oldest release too (--extra-karpenter-version); playbooks/karpenter.yml
@@ -21,13 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import collection as bench
+from sandbox import charts, tools
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import collection as bench  # noqa: E402
-
-from sandbox import charts, tools  # noqa: E402
 
 PLAYBOOK = ROOT / "playbooks" / "karpenter.yml"
 INFLATE = ROOT / "playbooks" / "inflate.yml"

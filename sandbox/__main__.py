@@ -1,21 +1,24 @@
-"""Command line: python -m sandbox {up,down,status,build,controller}.
+"""Command line: python -m sandbox {up,down,status,build,controller,env}.
 
-Every command on an existing sandbox takes its ports from the sandbox's state directory.
+Every command on an existing sandbox takes its ports from the sandbox's state directory. ``env`` prints, as
+JSON, what sandbox.harness reads from it: ``{"env": {...the env file's variables}, "ports": {...}}``.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from sandbox import tools
 from sandbox.cluster import AUTHENTICATION_MODES, DEFAULT_STATE, Sandbox
 from sandbox.emulator.profiles import DEFAULT_PROFILE, PROFILES
+from sandbox.harness import Harness
 from sandbox.tools import SandboxError
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sandbox", description="Local stand-in for an EKS cluster.")
-    p.add_argument("command", choices=["up", "down", "status", "build", "controller"])
+    p.add_argument("command", choices=["up", "down", "status", "build", "controller", "env"])
     p.add_argument("--cluster", default="demo")
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--state-dir", default=None, help="state directory (default: .sandbox in the repository)")
@@ -63,6 +66,13 @@ def main(argv=None):
     args = p.parse_args(argv)
     log = lambda m: print("sandbox: %s" % m, file=sys.stderr, flush=True)  # noqa: E731
     state_dir = Path(args.state_dir).resolve() if args.state_dir else DEFAULT_STATE
+    if args.command == "env":
+        box = Harness(state_dir)
+        if not box.exists():
+            print("sandbox: error: no sandbox in %s (its env file is absent)" % state_dir, file=sys.stderr)
+            return 2
+        print(json.dumps({"env": box.env(), "ports": box.ports}, indent=2, sort_keys=True))
+        return 0
     try:
         sb = Sandbox(
             state_dir=state_dir,

@@ -46,7 +46,6 @@ import base64
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import ssl
@@ -929,16 +928,6 @@ def node_manifest(cluster, inst, nodegroup="ng-1", labels=None):
 
 def _shq(v):
     return "'" + str(v).replace("'", "'\"'\"'") + "'"
-
-
-def read_env_file(path):
-    """The ``export K='v'`` lines of a sandbox env file as a dict (PATH, which extends itself, left out)."""
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        m = re.match(r"export ([A-Z0-9_]+)=(.*)$", line)
-        if m and m.group(1) != "PATH":
-            env[m.group(1)] = shlex.split(m.group(2))[0]
-    return env
 
 
 def b64(data):

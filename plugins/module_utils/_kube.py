@@ -43,19 +43,25 @@ def require_kubernetes(module):
         module.fail_json(msg=missing_required_lib("kubernetes"))
 
 
-def api_client(params):
-    """Return a ``kubernetes.client.ApiClient`` built from the module's auth options."""
+def dynamic_client(params):
+    """Return kubernetes.core's ``K8SClient`` (discovery of kinds, ``get``) built from the module's
+    auth options."""
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
     auth = dict((k, v) for k, v in params.items() if k in AUTH_ARG_SPEC)
     try:
-        return get_api_client(**auth).client.client
+        return get_api_client(**auth)
     except CoreException as e:
         raise KarpenterError("Cannot reach the Kubernetes API: {0}".format(e))
     except Exception as e:  # connection refused, TLS and DNS errors surface from urllib3 as many types
         reason = getattr(e, "reason", None) or e
         raise KarpenterError("Cannot reach the Kubernetes API: {0}".format(reason))
+
+
+def api_client(params):
+    """Return a ``kubernetes.client.ApiClient`` built from the module's auth options."""
+    return dynamic_client(params).client.client
 
 
 def api_error(err, action):

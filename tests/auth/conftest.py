@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.cluster import read_env_file
+from sandbox.harness import Harness
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,7 @@ class AuthSandbox(object):
                 break
             time.sleep(2 + attempt)
         assert res.returncode == 0, res.stderr[-3000:]
-        self.env = read_env_file(self.state / "env")
+        self.env = Harness(self.state).env()
         self.seed = json.loads((self.state / "seed.json").read_text())
         self.cluster = self.seed["cluster_name"]
         return self

@@ -1,26 +1,17 @@
 """Fixtures for the ecosystem tests: the built collection, a fresh collections path, the sandbox."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-from ecolib import REPO_ROOT, SANDBOX_ENV, SANDBOX_VARS, answers, clean_env, read_env, tool
+from ecolib import REPO_ROOT, SANDBOX_VARS, clean_env, running_sandbox, tool
 
 
 @pytest.fixture(scope="session")
 def sandbox():
     """The sandbox's environment (credentials, endpoints, PATH with helm) and its vars file."""
-    if not SANDBOX_ENV.exists() or not SANDBOX_VARS.exists():
-        pytest.skip("no sandbox (.sandbox/env); start it with `make sandbox`")
-    env = read_env(SANDBOX_ENV)
-    kubeconfig = yaml.safe_load(Path(env["KUBECONFIG"]).read_text())
-    server = kubeconfig["clusters"][0]["cluster"]["server"]
-    for url in (server, env["AWS_ENDPOINT_URL"]):
-        if not answers(url):
-            pytest.skip("the sandbox is not running (%s does not answer); `make sandbox`" % url)
-    return {"env": env, "vars": str(SANDBOX_VARS)}
+    return {"env": running_sandbox(), "vars": str(SANDBOX_VARS)}
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,20 @@ ansible-core: ``.venv``, ``.venv-min``, ``.venv-new``). Tests that need the sand
 import os
 import re
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
+import yaml
+
+from sandbox.harness import Harness
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The sandbox's state directory; SANDBOX_STATE_DIR points at another one (or a missing one to skip).
-SANDBOX_STATE = Path(os.environ.get("SANDBOX_STATE_DIR") or REPO_ROOT / ".sandbox")
-SANDBOX_ENV = SANDBOX_STATE / "env"
-SANDBOX_VARS = SANDBOX_STATE / "vars.yml"
+# The sandbox, by its state directory; SANDBOX_STATE_DIR points at another one (or a missing one to skip).
+SANDBOX = Harness(os.environ.get("SANDBOX_STATE_DIR") or None)
+SANDBOX_VARS = SANDBOX.vars_file
 BIN = Path(sys.executable).parent
 
 
@@ -28,22 +31,6 @@ def tool(name):
     return str(path)
 
 
-def read_env(path):
-    """``export K='v'`` lines, expanded by bash so that PATH="$X:$PATH" comes out right."""
-    out = subprocess.run(
-        ["bash", "-c", 'set -a; . "$1"; set +a; env -0', "bash", str(path)],
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    env = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
-    names = set()
-    for line in path.read_text().splitlines():
-        m = re.match(r"export ([A-Z0-9_]+)=", line)
-        if m:
-            names.add(m.group(1))
-    return {k: env[k] for k in names if k in env}
-
-
 def answers(url):
     u = urlparse(url)
     try:
@@ -51,6 +38,19 @@ def answers(url):
             return True
     except OSError:
         return False
+
+
+def running_sandbox():
+    """The sandbox's environment (PATH with its helm and kubectl first); skips the test when there is no
+    sandbox or its API server or AWS emulator does not answer."""
+    if not SANDBOX.exists() or not SANDBOX_VARS.exists():
+        pytest.skip("no sandbox (.sandbox/env); start it with `make sandbox`")
+    env = SANDBOX.env(path=True)
+    kubeconfig = yaml.safe_load(Path(env["KUBECONFIG"]).read_text())
+    for url in (kubeconfig["clusters"][0]["cluster"]["server"], env["AWS_ENDPOINT_URL"]):
+        if not answers(url):
+            pytest.skip("the sandbox is not running (%s does not answer); `make sandbox`" % url)
+    return env
 
 
 def clean_env(extra=None):

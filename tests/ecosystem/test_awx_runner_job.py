@@ -119,7 +119,7 @@ def _assert_successful(job):
     ok = _ok_tasks(job["events"])
     for action, task in (
         ("jit.karpenter.eks_cluster_info", "Read cluster demo"),
-        ("kubernetes.core.k8s_info", "Check the Kubernetes credentials"),
+        ("jit.karpenter.k8s_objects_info", "Check the Kubernetes credentials and read what the checks need"),
         ("kubernetes.core.helm", "Install the controller chart"),
         ("jit.karpenter.nodepool", "Node pools"),
     ):

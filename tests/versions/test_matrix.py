@@ -11,14 +11,12 @@ skipped, saying why; the playbook runs are skipped without a sandbox.
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ecosystem"))
-from ecolib import REPO_ROOT, SANDBOX_ENV, SANDBOX_VARS, answers, clean_env, read_env, recap  # noqa: E402
+from ecolib import REPO_ROOT, SANDBOX_VARS, clean_env, recap, running_sandbox
 
 HERE = Path(__file__).resolve().parent
 STACKS = {
@@ -99,12 +97,7 @@ def test_unit_tests_pass(stack):
 
 @pytest.fixture(scope="module")
 def sandbox_env():
-    if not SANDBOX_ENV.exists() or not SANDBOX_VARS.exists():
-        pytest.skip("no sandbox (.sandbox/env); start it with `make sandbox`")
-    env = read_env(SANDBOX_ENV)
-    if not answers(env["AWS_ENDPOINT_URL"]):
-        pytest.skip("the sandbox is not running; `make sandbox`")
-    return env
+    return running_sandbox()
 
 
 def _failure(res):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .sandbox_testlib import read_env_file
+from sandbox.harness import Harness
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STATE = REPO_ROOT / ".sandbox"
@@ -25,7 +25,7 @@ def state():
 
 @pytest.fixture(scope="session")
 def sbenv(state):
-    return read_env_file(state / "env")
+    return Harness(state).env()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox.cluster import read_env_file  # noqa: F401 - the test modules import it from here
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -3,11 +3,12 @@
 import os
 import subprocess
 import tarfile
-from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import yaml  # noqa: E402

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 from kubernetes import client  # noqa: E402

@@ -4,11 +4,12 @@ import base64
 import json
 import re
 import ssl
-from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import yaml  # noqa: E402

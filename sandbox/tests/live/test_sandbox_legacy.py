@@ -10,14 +10,14 @@ import base64
 import hashlib
 import json
 import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 
 from sandbox.clusternet import admission_response, egress_selector_config
+from sandbox.harness import Harness
 
-SANDBOX = (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists()
+SANDBOX = Harness().exists()
 
 
 def review(obj, operation="CREATE"):

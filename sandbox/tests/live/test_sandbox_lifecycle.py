@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 import boto3  # noqa: E402
-from .sandbox_testlib import REPO_ROOT, cli_env, free_port_base, openid_issuer, read_env_file, run_cli, tls_handshake  # noqa: E402
+from .sandbox_testlib import REPO_ROOT, cli_env, free_port_base, openid_issuer, run_cli, tls_handshake  # noqa: E402
 
 from sandbox.cluster import AGENTS, COMPONENTS, Sandbox  # noqa: E402
 
@@ -144,7 +146,7 @@ def test_status_reports_every_component_running(second):
 def test_issuer_is_unique_per_cluster(second, sbenv, sbvars, kube):
     from kubernetes import config
 
-    env = read_env_file(second.state / "env")
+    env = Harness(second.state).env()
     assert env["AWS_ENDPOINT_URL"] != sbenv["AWS_ENDPOINT_URL"]
     eks = boto3.client(
         "eks",
@@ -229,7 +231,7 @@ def test_commands_take_the_ports_from_the_state_directory(second, sbenv):
     assert "(started: nothing, all running)" in res.stderr
     # Its env file and kubeconfig still name its own emulator and API server.
     assert (second.state / "env").read_text() == env_before
-    assert read_env_file(second.state / "env")["AWS_ENDPOINT_URL"] == "http://127.0.0.1:%d" % second.ports["aws"]
+    assert Harness(second.state).env()["AWS_ENDPOINT_URL"] == "http://127.0.0.1:%d" % second.ports["aws"]
     assert "127.0.0.1:%d" % second.ports["apiserver"] in (second.state / "kubeconfig").read_text()
     res = _cli_in_shell(second.state, "status", port_base_env=first_base)
     assert res.returncode == 0, res.stdout + res.stderr

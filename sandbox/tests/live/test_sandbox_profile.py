@@ -1,11 +1,12 @@
 """The running sandbox keeps the profile it was started with, and says so."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 from .sandbox_testlib import run_cli  # noqa: E402

@@ -2,11 +2,12 @@
 against the keys that API server publishes and against the role's trust policy."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-if not (Path(__file__).resolve().parents[3] / ".sandbox" / "env").exists():
+from sandbox.harness import Harness
+
+if not Harness().exists():
     pytest.skip("no sandbox: .sandbox/env is absent (start one with `make sandbox`)", allow_module_level=True)
 
 from botocore.exceptions import ClientError  # noqa: E402

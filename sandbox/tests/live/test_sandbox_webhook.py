@@ -12,12 +12,13 @@ import urllib.request
 import pytest
 
 from ansible_collections.jit.karpenter.plugins.module_utils._eks_token import get_token
+from sandbox.harness import Harness
 
 
 def whoami(sbenv, state, token):
     """(HTTP status, userInfo) of a SelfSubjectReview made with ``token``."""
     ctx = ssl.create_default_context(cafile=str(state / "pki" / "ca.crt"))
-    server = json.loads((state / "sandbox.json").read_text())["ports"]["apiserver"]
+    server = Harness(state).ports["apiserver"]
     request = urllib.request.Request(
         "https://127.0.0.1:%d/apis/authentication.k8s.io/v1/selfsubjectreviews" % server,
         method="POST",
