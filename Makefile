@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-COLLECTIONS := $(CURDIR)/.build/collections
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 SANDBOX := $(BIN)/python -m sandbox
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -136,12 +137,16 @@ check: deps  ## the fast tier: lint and unit tests side by side, no sandbox
 E2E_SHARED := test-sandbox integration ecosystem test-awx test-versions molecule-fleet
 E2E_LANE_A := molecule molecule-jit molecule-legacy molecule-adopt-eksctl molecule-adopt test-auth
 E2E_LANE_B := molecule-migrate molecule-terraform molecule-karpenter-guide molecule-teardown molecule-upgrade molecule-adopt-terraform sanity units
+# Each lane runs its targets one after another and ends with the seconds each took (the lanes run side by side).
+LANE_RUN = for t in $(1); do start=$$(date +%s); $(MAKE) --no-print-directory $$t || exit 1; \
+	  echo "$$t $$(( $$(date +%s) - start )) s" >> $(BUILD)/lane-$(2).times; done; \
+	  echo "lane $(2):"; cat $(BUILD)/lane-$(2).times
 e2e-shared: deps
-	$(MAKE) -j1 $(E2E_SHARED)
+	@mkdir -p $(BUILD); rm -f $(BUILD)/lane-shared.times; $(call LANE_RUN,$(E2E_SHARED),shared)
 e2e-a: deps
-	$(MAKE) -j1 $(E2E_LANE_A)
+	@mkdir -p $(BUILD); rm -f $(BUILD)/lane-a.times; $(call LANE_RUN,$(E2E_LANE_A),a)
 e2e-b: deps
-	$(MAKE) -j1 $(E2E_LANE_B)
+	@mkdir -p $(BUILD); rm -f $(BUILD)/lane-b.times; $(call LANE_RUN,$(E2E_LANE_B),b)
 
 e2e: deps ecosystem-deps  ## every end-to-end test, in three lanes side by side (tools installed first)
 	$(MAKE) -j3 --output-sync=target e2e-shared e2e-a e2e-b

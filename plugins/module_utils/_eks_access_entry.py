@@ -408,8 +408,9 @@ def require_api(operation_names, botocore_version=None):
         )
 
 
-def run(eks, params, check_mode=False, region=None):
+def run(clients, params, check_mode=False, region=None):
     """Everything the module does; returns the result (with ``diff``, which the module keeps on request)."""
+    eks = clients.aws("eks")
     require_api(eks.meta.service_model.operation_names, getattr(botocore, "__version__", None))
     cluster_name = params["cluster_name"]
     if params.get("state") == "absent":

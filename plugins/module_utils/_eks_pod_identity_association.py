@@ -192,7 +192,9 @@ def ensure_absent(eks, cluster_name, params, check_mode=False, region=None):
     return True, {"before": current, "after": None}
 
 
-def run(eks, params, check_mode=False, region=None):
+def run(clients, params, check_mode=False, region=None):
+    """Everything the module does; returns the result (with ``diff``, which the module keeps on request)."""
+    eks = clients.aws("eks")
     if params.get("state") == "absent":
         changed, state = ensure_absent(eks, params["cluster_name"], params, check_mode=check_mode, region=region)
     else:

@@ -827,3 +827,29 @@ def ensure_present(core, ident, **kwargs):
 
 def ensure_absent(core, ident, **kwargs):
     return ensure(core, ident, "absent", **kwargs)
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``iam_identity_mapping`` module's entry point (see ``_runner``): one identity in the ConfigMap."""
+    from kubernetes.client import CoreV1Api
+
+    absent = params["state"] == "absent"
+    ident = identity(
+        arn=params["arn"],
+        account=params["account"],
+        username=None if absent else params["mapped_username"],
+        groups=None if absent else params["groups"],
+    )
+    changed, result = ensure(
+        CoreV1Api(clients.kube()),
+        ident,
+        params["state"],
+        namespace=params["namespace"],
+        name=params["name"],
+        force=params["force"],
+        backup=params["backup"],
+        check_mode=check_mode,
+        purge_groups=params["purge_groups"],
+    )
+    result.pop("attempts")
+    return dict(result, changed=changed)

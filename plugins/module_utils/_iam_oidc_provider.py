@@ -426,17 +426,15 @@ def ensure_absent(iam, arn, check_mode=False, required_tags=None, keep_if_truste
     return True, {"before": current, "after": None, "kept": None}
 
 
-def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
-    """Everything the module does, given its parameters and boto3 clients.
-
-    Returns the module result (without ``diff``; the module adds it on request).
-    """
+def run(clients, params, check_mode=False, region=None):
+    """Everything the module does; returns the result (with ``diff``, which the module keeps on request)."""
     issuer = params.get("issuer_url")
     if not issuer:
-        issuer = cluster_issuer(eks, params["cluster_name"], region)
+        issuer = cluster_issuer(clients.aws("eks"), params["cluster_name"], region)
     issuer = issuer.strip().rstrip("/")
     parse_issuer(issuer)
-    account_id, partition = account_and_partition(sts)
+    account_id, partition = account_and_partition(clients.aws("sts"))
+    iam = clients.aws("iam")
     arn = provider_arn(issuer, account_id, partition)
 
     if params.get("state") == "absent":
@@ -458,7 +456,6 @@ def run(params, eks, iam, sts, region, check_mode=False, tls_context=None):
             thumbprint=params.get("thumbprint"),
             check_mode=check_mode,
             timeout=params.get("thumbprint_timeout") or 5,
-            tls_context=tls_context,
             tags=params.get("tags"),
         )
         note = state.get("note")

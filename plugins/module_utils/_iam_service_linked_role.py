@@ -66,3 +66,11 @@ def ensure_present(iam, service_name, description=None, check_mode=False):
         "Role"
     ]
     return True, summary(created)
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``iam_service_linked_role`` module's entry point (see ``_runner``)."""
+    changed, role = ensure_present(
+        clients.aws("iam"), params["aws_service_name"], params["description"], check_mode=check_mode
+    )
+    return {"changed": changed, "service_linked_role": role, "diff": {"before": {} if changed else role, "after": role}}

@@ -72,3 +72,18 @@ def read_objects(client, queries, missing_kind, not_found, api_error):
         result.update(api_found=True, resources=items_of(query, found))
         results.append(result)
     return results
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``k8s_objects_info`` module's entry point (see ``_runner``): read-only, in check mode too."""
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError, ResourceNotUniqueError
+
+    results = read_objects(
+        clients.kube_dynamic(),
+        params["queries"],
+        missing_kind=(ResourceNotFoundError, ResourceNotUniqueError),
+        not_found=NotFoundError,
+        api_error=ApiException,
+    )
+    return {"changed": False, "results": results}

@@ -491,3 +491,23 @@ def ensure_absent(
     state["left_over"] = after["items"]
     state["removed"] = [i for i in before["items"] if (i["kind"], i["id"]) not in left]
     return True, state
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``karpenter_teardown`` module's entry point (see ``_runner``)."""
+    changed, state = ensure_absent(
+        KarpenterObjects(clients.kube()),
+        clients.aws("ec2"),
+        clients.aws("iam"),
+        region,
+        params["cluster_name"],
+        wait_timeout=params["wait_timeout"],
+        discovery_tags=params["discovery_tags"],
+        check_mode=check_mode,
+    )
+    result = dict(changed=changed, **state)
+    result["diff"] = {
+        "before": {"resources": state["removed"] + state["left_over"]},
+        "after": {"resources": state["left_over"]},
+    }
+    return result

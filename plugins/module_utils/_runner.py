@@ -1,11 +1,18 @@
-# -*- coding: utf-8 -*-
-# Copyright: jit.karpenter contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tail every module's ``main()`` shares.
+"""The tail every module's ``main()`` shares, and the one entry point every util exposes.
 
 Each module's ``main()`` is: its argument spec, its module class
 (``AnsibleAWSModule`` or kubernetes.core's ``AnsibleK8SModule``), then
-:func:`run_module` with the module's entry point.
+:func:`run_module` with ``run`` from the module's own private util: module ``X`` imports
+``run`` from ``module_utils/_X`` (or the package ``_X``). Every such ``run`` has one
+signature::
+
+    run(clients, params, check_mode=False, region=None) -> dict
+
+``clients`` is a :class:`Clients`: ``clients.aws("eks")`` is a boto3 client (with the
+module's AWS options, retries in the util's own calls), ``clients.kube()`` a
+``kubernetes.client.ApiClient`` and ``clients.kube_dynamic()`` kubernetes.core's client, both
+built from the module's Kubernetes connection options. The result is the module's return
+values and ``changed``, plus, optionally, ``diff`` and ``warnings``.
 
 The Kubernetes-only modules use ``AnsibleK8SModule`` from kubernetes.core's
 ``module_utils.k8s.core`` (``module_utils.ansiblemodule`` only re-exports
@@ -23,18 +30,46 @@ __metaclass__ = type
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError, fail_from
 
 
-def run_module(module, entry):
-    """Call ``entry(module)`` and end the module with its result.
+class Clients(object):
+    """What a util's ``run`` talks to, made on first use from the module's options: AWS clients
+    by service name, and the Kubernetes API client (one per module run)."""
 
-    ``entry`` returns the module's result as a dict: its return values and ``changed``, plus,
+    def __init__(self, module):
+        self._module = module
+        self._kube = None
+
+    def aws(self, service):
+        """A boto3 client of ``service`` (``AnsibleAWSModule.client``: region, endpoint, credentials)."""
+        return self._module.client(service)
+
+    def kube_dynamic(self):
+        """kubernetes.core's ``K8SClient`` (discovery of kinds, ``get``)."""
+        if self._kube is None:
+            from ansible_collections.jit.karpenter.plugins.module_utils._kube import dynamic_client
+
+            self._kube = dynamic_client(self._module.params)
+        return self._kube
+
+    def kube(self):
+        """A ``kubernetes.client.ApiClient``."""
+        return self.kube_dynamic().client.client
+
+
+def run_module(module, run):
+    """Call the util's ``run(clients, params, check_mode=..., region=...)`` and end the module with
+    its result.
+
+    ``run`` returns the module's result as a dict: its return values and ``changed``, plus,
     optionally, ``diff`` (returned only when the task runs with ``--diff``) and ``warnings``
     (strings emitted through ``module.warn``, not returned as such). A :class:`KarpenterError`
-    raised by ``entry`` becomes ``fail_json`` with the error's message, its details and the
+    raised by ``run`` becomes ``fail_json`` with the error's message, its details and the
     traceback (shown at ``-vvv``). Other exceptions are left to Ansible, which reports them
     with their traceback.
     """
     try:
-        result = dict(entry(module))
+        result = dict(
+            run(Clients(module), module.params, check_mode=module.check_mode, region=getattr(module, "region", None))
+        )
     except KarpenterError as err:
         fail_from(module, err)
         return None  # fail_json exits; this line runs only with a module that does not
@@ -60,10 +95,14 @@ def eks_resource_argument_spec(options):
     return spec
 
 
-def eks_entry(run):
-    """The module's entry point for a util whose own is ``run(eks, params, check_mode=..., region=...)``."""
+def aws_and_kube_argument_spec(options):
+    """The argument spec of a module that talks to AWS and Kubernetes alike (on ``AnsibleAWSModule``,
+    which adds the AWS options): kubernetes.core's connection options, one ``validate_certs`` for
+    both APIs (amazon.aws's default, kubernetes.core's alias ``verify_ssl``, as the merged docs
+    say), then the module's own ``options``."""
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 
-    def entry(module):
-        return run(module.client("eks"), module.params, check_mode=module.check_mode, region=module.region)
-
-    return entry
+    spec = kube_argument_spec()
+    spec["validate_certs"] = {"type": "bool", "default": True, "aliases": ["verify_ssl"]}
+    spec.update(options)
+    return spec

@@ -82,19 +82,7 @@ tags:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._discovery import ensure_tags_absent, ensure_tags_present
-
-
-def execute(module):
-    params = module.params
-    ec2 = module.client("ec2")
-    if params["state"] == "present":
-        changed, out = ensure_tags_present(
-            ec2, params["cluster_name"], params["resource_ids"], check_mode=module.check_mode
-        )
-    else:
-        changed, out = ensure_tags_absent(ec2, params["cluster_name"], check_mode=module.check_mode)
-    return {"changed": changed, "tags": out["state"], "diff": {"before": out["before"], "after": out["after"]}}
+from ansible_collections.jit.karpenter.plugins.module_utils._ec2_discovery_tags import run
 
 
 def main():
@@ -108,7 +96,7 @@ def main():
         required_if=[("state", "present", ["resource_ids"])],
         supports_check_mode=True,
     )
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

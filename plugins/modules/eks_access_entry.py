@@ -198,7 +198,6 @@ access_entry:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
-    eks_entry,
     eks_resource_argument_spec,
     run_module,
 )
@@ -230,7 +229,7 @@ def main():
         }
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, eks_entry(run))
+    run_module(module, run)
 
 
 if __name__ == "__main__":

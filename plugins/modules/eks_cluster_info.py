@@ -115,15 +115,7 @@ cluster:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, list_addons, summarize
-
-
-def execute(module):
-    eks = module.client("eks")
-    cluster = summarize(describe_cluster(eks, module.params["name"], module.region))
-    if module.params["include_addons"]:
-        cluster["addons"] = list_addons(eks, module.params["name"])
-    return {"changed": False, "cluster": cluster}
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_cluster_info import run
 
 
 def main():
@@ -132,7 +124,7 @@ def main():
         "include_addons": {"type": "bool", "default": False},
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,6 @@ pod_identity_association:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
-    eks_entry,
     eks_resource_argument_spec,
     run_module,
 )
@@ -149,7 +148,7 @@ def main():
         required_if=[("state", "present", ["role_arn"])],
         supports_check_mode=True,
     )
-    run_module(module, eks_entry(run))
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -168,34 +168,9 @@ backup_name:
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.jit.karpenter.plugins.module_utils import _iam_identity_mapping as aws_auth
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_client, kube_argument_spec
-
-
-def execute(module):
-    params = module.params
-    absent = params["state"] == "absent"
-    ident = aws_auth.identity(
-        arn=params["arn"],
-        account=params["account"],
-        username=None if absent else params["mapped_username"],
-        groups=None if absent else params["groups"],
-    )
-    core = _core_v1(params)
-    changed, result = aws_auth.ensure(
-        core,
-        ident,
-        params["state"],
-        namespace=params["namespace"],
-        name=params["name"],
-        force=params["force"],
-        backup=params["backup"],
-        check_mode=module.check_mode,
-        purge_groups=params["purge_groups"],
-    )
-    result.pop("attempts")
-    return dict(result, changed=changed)
+from ansible_collections.jit.karpenter.plugins.module_utils._iam_identity_mapping import run
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 
 
 def main():
@@ -219,13 +194,7 @@ def main():
         required_one_of=[["arn", "account"]],
         supports_check_mode=True,
     )
-    run_module(module, execute)
-
-
-def _core_v1(params):
-    from kubernetes.client import CoreV1Api
-
-    return CoreV1Api(api_client(params))
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -199,17 +199,6 @@ from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_m
 from ansible_collections.jit.karpenter.plugins.module_utils._iam_oidc_provider import run
 
 
-def execute(module):
-    return run(
-        module.params,
-        eks=module.client("eks") if not module.params["issuer_url"] else None,
-        iam=module.client("iam"),
-        sts=module.client("sts"),
-        region=module.region,
-        check_mode=module.check_mode,
-    )
-
-
 def main():
     argument_spec = {
         "cluster_name": {"type": "str"},
@@ -228,7 +217,7 @@ def main():
         required_one_of=[("cluster_name", "issuer_url")],
         supports_check_mode=True,
     )
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

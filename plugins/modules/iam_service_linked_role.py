@@ -63,17 +63,7 @@ service_linked_role:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._iam_service_linked_role import ensure_present
-
-
-def execute(module):
-    changed, role = ensure_present(
-        module.client("iam"),
-        module.params["aws_service_name"],
-        module.params["description"],
-        check_mode=module.check_mode,
-    )
-    return {"changed": changed, "service_linked_role": role, "diff": {"before": {} if changed else role, "after": role}}
+from ansible_collections.jit.karpenter.plugins.module_utils._iam_service_linked_role import run
 
 
 def main():
@@ -82,7 +72,7 @@ def main():
         "description": {"type": "str"},
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -102,24 +102,10 @@ results:
       sample: []
 """
 
-from ansible_collections.jit.karpenter.plugins.module_utils._k8s_objects_info import read_objects
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import dynamic_client, kube_argument_spec
+from ansible_collections.jit.karpenter.plugins.module_utils._k8s_objects_info import run
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-
-
-def execute(module):
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError, ResourceNotUniqueError
-
-    results = read_objects(
-        dynamic_client(module.params),
-        module.params["queries"],
-        missing_kind=(ResourceNotFoundError, ResourceNotUniqueError),
-        not_found=NotFoundError,
-        api_error=ApiException,
-    )
-    return {"changed": False, "results": results}
 
 
 def main():
@@ -139,7 +125,7 @@ def main():
         },
     )
     module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -135,44 +135,25 @@ instance_profiles:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._migration import LegacyObjects, read_cluster
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
-    api_client,
-    kube_argument_spec,
-    require_kubernetes,
-)
-
-
-def execute(module):
-    plan = read_cluster(
-        LegacyObjects(api_client(module.params)),
-        module.client("ec2"),
-        module.client("iam"),
-        module.params["cluster_name"],
-        default_profile=module.params["default_instance_profile"],
-        max_unavailable=module.params["max_unavailable"],
-        kubernetes_version=module.params["kubernetes_version"],
-        ami_alias=module.params["ami_alias"],
-    )
-    return dict(changed=False, **plan)
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import aws_and_kube_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_migration_info import run
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import require_kubernetes
 
 
 def main():
-    argument_spec = kube_argument_spec()
-    # One validate_certs for both APIs: amazon.aws's default, kubernetes.core's alias (as the merged docs say).
-    argument_spec["validate_certs"] = {"type": "bool", "default": True, "aliases": ["verify_ssl"]}
-    argument_spec.update(
-        cluster_name={"type": "str", "required": True},
-        default_instance_profile={"type": "str"},
-        max_unavailable={"type": "int", "default": 1},
-        kubernetes_version={"type": "str"},
-        ami_alias={"type": "str"},
+    argument_spec = aws_and_kube_argument_spec(
+        {
+            "cluster_name": {"type": "str", "required": True},
+            "default_instance_profile": {"type": "str"},
+            "max_unavailable": {"type": "int", "default": 1},
+            "kubernetes_version": {"type": "str"},
+            "ami_alias": {"type": "str"},
+        }
     )
     # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     require_kubernetes(module)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -105,47 +105,23 @@ controller:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
-    api_client,
-    kube_argument_spec,
-    require_kubernetes,
-)
-from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_teardown import KarpenterObjects, ensure_absent
-
-
-def execute(module):
-    changed, state = ensure_absent(
-        KarpenterObjects(api_client(module.params)),
-        module.client("ec2"),
-        module.client("iam"),
-        module.region,
-        module.params["cluster_name"],
-        wait_timeout=module.params["wait_timeout"],
-        discovery_tags=module.params["discovery_tags"],
-        check_mode=module.check_mode,
-    )
-    result = dict(changed=changed, **state)
-    result["diff"] = {
-        "before": {"resources": state["removed"] + state["left_over"]},
-        "after": {"resources": state["left_over"]},
-    }
-    return result
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import aws_and_kube_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_teardown import run
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import require_kubernetes
 
 
 def main():
-    argument_spec = kube_argument_spec()
-    # One validate_certs for both APIs: amazon.aws's default, kubernetes.core's alias (as the merged docs say).
-    argument_spec["validate_certs"] = {"type": "bool", "default": True, "aliases": ["verify_ssl"]}
-    argument_spec.update(
-        cluster_name={"type": "str", "required": True},
-        wait_timeout={"type": "int", "default": 600},
-        discovery_tags={"type": "bool", "default": True},
+    argument_spec = aws_and_kube_argument_spec(
+        {
+            "cluster_name": {"type": "str", "required": True},
+            "wait_timeout": {"type": "int", "default": 600},
+            "discovery_tags": {"type": "bool", "default": True},
+        }
     )
     # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     require_kubernetes(module)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

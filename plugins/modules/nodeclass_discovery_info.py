@@ -139,22 +139,7 @@ discovery:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, summarize
-
-
-def execute(module):
-    eks = module.client("eks")
-    cluster = summarize(describe_cluster(eks, module.params["cluster_name"], module.region))
-    result = discover(
-        eks,
-        module.client("ec2"),
-        module.client("ssm"),
-        cluster,
-        module.params["nodeclasses"],
-        module.params["discovery"],
-    )
-    return {"changed": False, "discovery": result}
+from ansible_collections.jit.karpenter.plugins.module_utils._nodeclass_discovery_info import run
 
 
 def main():
@@ -174,7 +159,7 @@ def main():
         },
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -514,7 +514,8 @@ nodeclass_kept_for:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec, api_client
+from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import run
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.fields import (
     argument_spec as nodepool_argument_spec,
 )
@@ -527,26 +528,10 @@ def argument_spec():
     return spec
 
 
-def execute(module):
-    from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.objects import (
-        ensure_absent,
-        ensure_present,
-        resolve_api,
-    )
-
-    client = api_client(module.params)
-    api = resolve_api(client, module.params)
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-    changed, state = ensure(client, module.params, module.check_mode, api=api)
-    state["api"] = api
-    before, after = state.pop("before"), state.pop("after")
-    return dict(state, changed=changed, diff={"before": before, "after": after})
-
-
 def main():
     # kubernetes.core's module class: fails without the kubernetes library; PyYAML is not needed here.
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_pyyaml=False)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

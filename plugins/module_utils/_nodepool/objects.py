@@ -383,3 +383,14 @@ def ensure_absent(client, params, check_mode, api="v1", sleep=time.sleep):
         "after": {"nodepool": None, "nodeclass": _spec(after_class)},
     }
     return changed, state
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``nodepool`` module's entry point (see ``_runner``): the objects of ``params`` present or absent."""
+    client = clients.kube()
+    api = resolve_api(client, params)
+    ensure = ensure_present if params["state"] == "present" else ensure_absent
+    changed, state = ensure(client, params, check_mode, api=api)
+    state["api"] = api
+    before, after = state.pop("before"), state.pop("after")
+    return dict(state, changed=changed, diff={"before": before, "after": after})

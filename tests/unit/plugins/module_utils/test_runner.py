@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The modules' shared tail (``_runner.run_module``): a KarpenterError becomes fail_json with its
-details and traceback, ``diff`` is returned only under --diff, warnings are emitted."""
+"""The modules' shared tail (``_runner.run_module``): the util's ``run`` gets the one entry-point
+signature, a KarpenterError becomes fail_json with its details and traceback, ``diff`` is returned
+only under --diff, warnings are emitted."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,7 +17,8 @@ import sys
 import pytest
 from ansible.module_utils import basic
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
-    eks_entry,
+    Clients,
+    aws_and_kube_argument_spec,
     eks_resource_argument_spec,
     run_module,
 )
@@ -29,6 +31,9 @@ class Exited(Exception):
 
 class FakeModule:
     """Records what the runner asks of the module; exits like AnsibleModule does."""
+
+    params = {"cluster_name": "demo"}
+    check_mode = False
 
     def __init__(self, diff=False):
         self._diff = diff
@@ -48,14 +53,14 @@ class FakeModule:
         raise Exited()
 
 
-def raising_entry(module):
+def raising_entry(clients, params, check_mode=False, region=None):
     raise KarpenterError(
         "Describing EKS cluster 'demo' in us-east-1 failed: not found", error_code="ResourceNotFoundException"
     )
 
 
 def entry_with(result):
-    def entry(module):
+    def entry(clients, params, check_mode=False, region=None):
         return dict(result)
 
     return entry
@@ -83,7 +88,7 @@ def test_error_fails_with_message_details_and_traceback():
 
 
 def test_error_details_reach_fail_json_unchanged():
-    def entry(module):
+    def entry(clients, params, check_mode=False, region=None):
         raise KarpenterError("Replacing NodePool default failed: conflict (HTTP 409)", status=409, attempts=8)
 
     failed = run(FakeModule(diff=True), entry).failed
@@ -98,7 +103,7 @@ def test_error_discards_warnings_and_diff_of_the_failed_run():
 
 
 def test_other_exceptions_are_left_to_ansible():
-    def entry(module):
+    def entry(clients, params, check_mode=False, region=None):
         raise ValueError("a bug")
 
     module = FakeModule()
@@ -109,7 +114,7 @@ def test_other_exceptions_are_left_to_ansible():
 
 def test_fail_from_names_the_raising_frame_outside_an_except_block():
     with pytest.raises(KarpenterError) as caught:
-        raising_entry(None)
+        raising_entry(None, {})
     module = FakeModule()
     with pytest.raises(Exited):
         fail_from(module, caught.value)
@@ -157,12 +162,12 @@ def test_no_warnings_key_no_warnings():
 
 MODULE = """
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.jit.karpenter.plugins.module_utils._runner import eks_entry, eks_resource_argument_spec, run_module
+from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 
 
-def entry(module):
-    if module.params["fail"]:
+def entry(clients, params, check_mode=False, region=None):
+    if params["fail"]:
         raise KarpenterError("Reading the cluster failed: boom", error_code="AccessDenied")
     return {"changed": True, "diff": {"before": {"a": 1}, "after": {"a": 2}}, "warnings": ["mind the gap"]}
 
@@ -224,16 +229,99 @@ def test_eks_resource_argument_spec_wraps_the_modules_own_options():
     assert spec["state"] == {"type": "str", "choices": ["present", "absent"], "default": "present"}
 
 
-def test_eks_entry_calls_the_util_with_the_eks_client_params_check_mode_and_region():
-    class Module:
-        params = {"cluster_name": "demo"}
-        check_mode = True
-        region = "us-west-2"
+def test_aws_and_kube_argument_spec_has_one_validate_certs_for_both_apis():
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import kube_argument_spec
 
-        def client(self, service):
-            return "client:" + service
+    spec = aws_and_kube_argument_spec({"cluster_name": {"type": "str", "required": True}})
+    assert set(spec) == set(kube_argument_spec()) | {"validate_certs", "cluster_name"}
+    assert spec["validate_certs"] == {"type": "bool", "default": True, "aliases": ["verify_ssl"]}
+    assert list(spec)[-1] == "cluster_name"
 
-    def run(eks, params, check_mode=False, region=None):
-        return {"called": (eks, params, check_mode, region)}
 
-    assert eks_entry(run)(Module()) == {"called": ("client:eks", {"cluster_name": "demo"}, True, "us-west-2")}
+# --- the one entry-point signature -----------------------------------------------------------------
+
+
+class AWSModule(FakeModule):
+    """What AnsibleAWSModule gives the runner: params, check_mode, region and boto3 clients."""
+
+    check_mode = True
+    region = "us-west-2"
+
+    def client(self, service):
+        return "client:" + service
+
+
+def test_run_gets_clients_params_check_mode_and_region():
+    seen = {}
+
+    def entry(clients, params, check_mode=False, region=None):
+        seen.update(eks=clients.aws("eks"), iam=clients.aws("iam"), params=params, check=check_mode, region=region)
+        return {"changed": False}
+
+    module = run(AWSModule(), entry)
+    assert seen == {
+        "eks": "client:eks",
+        "iam": "client:iam",
+        "params": {"cluster_name": "demo"},
+        "check": True,
+        "region": "us-west-2",
+    }
+    assert module.exited == {"changed": False}
+
+
+def test_run_gets_no_region_from_a_kubernetes_module():
+    seen = {}
+
+    def entry(clients, params, check_mode=False, region=None):
+        seen.update(check=check_mode, region=region)
+        return {"changed": False}
+
+    run(FakeModule(), entry)
+    assert seen == {"check": False, "region": None}
+
+
+def test_clients_build_the_kubernetes_client_once_and_only_when_asked(monkeypatch):
+    from ansible_collections.jit.karpenter.plugins.module_utils import _kube
+
+    built = []
+
+    class Dynamic:
+        class client:  # kubernetes.core's K8SClient: .client is the DynamicClient, .client.client the ApiClient
+            client = "api-client"
+
+    def dynamic_client(params):
+        built.append(params)
+        return Dynamic()
+
+    monkeypatch.setattr(_kube, "dynamic_client", dynamic_client)
+    clients = Clients(AWSModule())
+    assert built == []
+    assert clients.aws("ec2") == "client:ec2"
+    assert built == []
+    assert clients.kube() == "api-client"
+    assert isinstance(clients.kube_dynamic(), Dynamic)
+    assert built == [{"cluster_name": "demo"}]
+
+
+def test_every_module_main_is_argspec_module_class_then_run_module_with_its_utils_run():
+    """Each module imports ``run`` from its own private util, named after it, and hands it to the runner."""
+    import ast
+    import pathlib
+
+    modules = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "modules"
+    found = sorted(modules.glob("*.py"))
+    assert len(found) >= 12
+    for path in found:
+        tree = ast.parse(path.read_text())
+        runs = [
+            node.module
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and any(a.name == "run" and a.asname is None for a in node.names)
+        ]
+        util = runs[0].rsplit(".", 1)[-1] if runs else None
+        package = runs[0].split(".")[-2] if runs else None
+        assert "_" + path.stem in (util, package), (path.name, runs)
+        main = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"][0]
+        last = main.body[-1].value
+        assert ast.unparse(last) == "run_module(module, run)", path.name
+        assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] in (["main"], ["argument_spec", "main"])

@@ -302,3 +302,18 @@ def read_cluster(
         kubernetes_version=kubernetes_version,
         ami_alias=ami_alias,
     )
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The ``karpenter_migration_info`` module's entry point (see ``_runner``): read-only."""
+    plan = read_cluster(
+        LegacyObjects(clients.kube()),
+        clients.aws("ec2"),
+        clients.aws("iam"),
+        params["cluster_name"],
+        default_profile=params["default_instance_profile"],
+        max_unavailable=params["max_unavailable"],
+        kubernetes_version=params["kubernetes_version"],
+        ami_alias=params["ami_alias"],
+    )
+    return dict(changed=False, **plan)

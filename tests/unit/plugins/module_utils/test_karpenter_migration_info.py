@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The migration plan from Karpenter 0.16 to 1.x (``_migration.build_plan``): pure logic, no I/O.
+"""The migration plan from Karpenter 0.16 to 1.x (``_karpenter_migration_info.build_plan``): pure logic, no I/O.
 
 The objects are the walkthrough's (Provisioner and AWSNodeTemplate ``default``). Nodes carry the label
 Karpenter 0.16 sets on every node it launches, ``karpenter.sh/provisioner-name`` (Karpenter's v0.16 FAQ,
@@ -15,7 +15,7 @@ __metaclass__ = type
 import copy
 
 import pytest
-from ansible_collections.jit.karpenter.plugins.module_utils._migration import (
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_migration_info import (
     LIMITS_ANNOTATION,
     STOPPED_LIMITS,
     build_plan,
