@@ -201,16 +201,9 @@ errors:
         EC2NodeClass gpu: subnet_selector_terms [{"tags": {"tier": "gpu"}}] match no subnet
 """
 
-from types import SimpleNamespace
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_preflight_info import run
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
-
-
-def execute(module):
-    clients = SimpleNamespace(aws=module.client)
-    return run(clients, module.params, check_mode=module.check_mode, region=module.region)
+from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_preflight_info import run
 
 
 def main():
@@ -233,7 +226,7 @@ def main():
         },
     }
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, execute)
+    run_module(module, run)
 
 
 if __name__ == "__main__":
