@@ -11,6 +11,10 @@ region is empty for global services (IAM, STS's ARNs of principals, EKS's access
 resource may hold ``/`` and ``:`` (``role/some/path/Name``). The account is 12 digits, except where
 AWS owns the resource (``arn:aws:eks::aws:cluster-access-policy/...``).
 
+IAM role names are 1 to 64 characters of letters, digits and ``+=,.@_-`` (IAM API reference, CreateRole's
+``RoleName``); CloudFormation stack names start with a letter and hold up to 128 letters, digits and ``-``
+(CloudFormation API reference, CreateStack's ``StackName``).
+
 Kubernetes names follow the API machinery's validation (``k8s.io/apimachinery`` ``IsDNS1123Label``,
 ``IsDNS1123Subdomain``): namespaces are DNS-1123 labels, most other objects (service accounts among
 them) DNS-1123 subdomains.
@@ -31,6 +35,8 @@ _ARN = re.compile(
 )
 _PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}\Z")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -79,6 +85,16 @@ def parse_iam_arn(value, kinds, services=("iam",)):
         return None
     parts = rest.split("/")
     return IamArn(arn.partition, arn.service, arn.account, kind, parts[:-1], parts[-1])
+
+
+def is_iam_role_name(value):
+    """Whether ``value`` is an IAM role name: 1 to 64 letters, digits and ``+=,.@_-``."""
+    return isinstance(value, str) and bool(_IAM_ROLE_NAME.match(value))
+
+
+def is_stack_name(value):
+    """Whether ``value`` is a CloudFormation stack name: a letter, then up to 127 letters, digits and ``-``."""
+    return isinstance(value, str) and bool(_STACK_NAME.match(value))
 
 
 def is_dns1123_label(value):

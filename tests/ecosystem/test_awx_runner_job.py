@@ -118,7 +118,7 @@ def _assert_successful(job):
     # Key tasks ran and reported ok: the preflight's cluster read and kube check, the charts, the node pool.
     ok = _ok_tasks(job["events"])
     for action, task in (
-        ("jit.karpenter.eks_cluster_info", "Read cluster demo"),
+        ("jit.karpenter.karpenter_preflight_info", "Read from AWS what the checks need, cluster demo"),
         ("jit.karpenter.k8s_objects_info", "Check the Kubernetes credentials and read what the checks need"),
         ("kubernetes.core.helm", "Install the controller chart"),
         ("jit.karpenter.nodepool", "Node pools"),
@@ -139,7 +139,8 @@ def test_awx_job_converges_then_changes_nothing(private_data_dir):
     read = [
         e["event_data"]["res"]
         for e in second["events"]
-        if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Read cluster demo"
+        if e["event"] == "runner_on_ok"
+        and e["event_data"].get("task") == "Read from AWS what the checks need, cluster demo"
     ]
     assert read and read[0]["cluster"]["arn"].startswith("arn:aws:eks:us-east-1:123456789012:cluster/demo"), read
     # ...and the secret key shows up nowhere: not in the job's stdout, not in any event.

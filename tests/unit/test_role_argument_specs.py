@@ -72,6 +72,7 @@ def test_task_variables_are_documented(role):
             "cluster",
             "account_id",
             "partition",
+            "controller_role",
             "api_generation",
             "node_access_method",
             "discovery_result",

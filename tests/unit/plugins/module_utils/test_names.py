@@ -178,6 +178,45 @@ def test_kubernetes_names(value, label, subdomain):
     assert _names.is_dns1123_subdomain(value) is subdomain
 
 
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("demo-karpenter", True),
+        ("KarpenterControllerRole-prod_1", True),
+        ("a+b=c,d.e@f_g-h", True),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("", False),
+        ("role/demo", False),
+        ("demo karpenter", False),
+        ("démo", False),
+        ("demo\n", False),
+        (None, False),
+    ],
+)
+def test_iam_role_names(value, ok):
+    assert _names.is_iam_role_name(value) is ok
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("eksctl-demo-karpenter", True),
+        ("Karpenter-prod-1", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("", False),
+        ("1stack", False),
+        ("-stack", False),
+        ("eksctl-demo_1-karpenter", False),
+        ("stack\n", False),
+        (None, False),
+    ],
+)
+def test_stack_names(value, ok):
+    assert _names.is_stack_name(value) is ok
+
+
 # Every module's own check goes through the helpers above, and its error still names the bad input.
 BAD_ROLE = f"arn:aws:iam::{ACCOUNT}:group/Admins"
 

@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the preflight reads from AWS, in one module run (the module ``karpenter_preflight_info``).
+
+The EKS cluster (DescribeCluster, and its add-ons when asked), then, each only when asked: an IAM role
+(GetRole: its ARN and tags), a CloudFormation stack's resources (DescribeStacks, ListStackResources) and
+the node classes' discovery and selectors (:func:`._discovery.discover`, with the cluster just read).
+
+The cluster is the first read: when it cannot be read (a wrong name or region, credentials that do not
+work) the module fails. What fails in the later reads, a bad name included, is returned as data under
+``errors``, keyed by the read's return key, so that the caller reports each failure where it checks that
+read (the preflight role fails at the same step, with the same message, as when each read was a module run
+of its own). A selector that matches nothing is such a failure: ``errors.discovery``, with ``discovery``
+holding what was resolved.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING, aws_call
+from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, list_addons, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam_role_name, is_stack_name
+
+# ---------------------------------------------------------------------------
+# Pure logic
+
+
+def tag_dict(tags):
+    """AWS's ``[{"Key", "Value"}]`` as a dict."""
+    return {t["Key"]: t.get("Value", "") for t in tags or []}
+
+
+def summarize_role(role):
+    """The fields of GetRole's ``Role`` that the checks use, with snake_case names."""
+    return {
+        "role_name": role.get("RoleName"),
+        "arn": role.get("Arn"),
+        "path": role.get("Path"),
+        "tags": tag_dict(role.get("Tags")),
+    }
+
+
+def summarize_stack(stack, resources):
+    """A stack (DescribeStacks) and its resources (ListStackResources' summaries).
+
+    ``stack_resources`` maps each logical ID to its physical ID, as amazon.aws's ``cloudformation_info``
+    returns them.
+    """
+    return {
+        "stack_name": stack.get("StackName"),
+        "stack_id": stack.get("StackId"),
+        "stack_status": stack.get("StackStatus"),
+        "stack_resources": {r.get("LogicalResourceId"): r.get("PhysicalResourceId") for r in resources},
+    }
+
+
+def error_entry(err):
+    """What ``errors`` holds for one failed read: the message and the error's details."""
+    entry = {k: v for k, v in err.details.items() if k != "discovery"}
+    entry["msg"] = err.msg
+    return entry
+
+
+# ---------------------------------------------------------------------------
+# The reads
+
+
+def read_role(iam, name):
+    """The role ``name`` (:func:`summarize_role`), or None when it does not exist."""
+    if not is_iam_role_name(name):
+        raise KarpenterError(
+            "iam_role_name '{0}' is not an IAM role name (1 to 64 letters, digits and + = , . @ _ -)".format(name),
+            iam_role_name=name,
+        )
+    found = aws_call("Reading IAM role " + name, iam.get_role, missing=("NoSuchEntity",), RoleName=name)
+    return None if found is MISSING else summarize_role(found["Role"])
+
+
+def read_stack(cloudformation, name):
+    """The stack ``name`` and its resources (:func:`summarize_stack`), or None when it does not exist.
+
+    DescribeStacks answers a stack that does not exist (or no longer does) with ValidationError, which it
+    also uses for a malformed name: the name is checked first, so that ValidationError means no stack.
+    """
+    if not is_stack_name(name):
+        raise KarpenterError(
+            "stack_name '{0}' is not a CloudFormation stack name (a letter, then up to 127 letters, digits"
+            " and -)".format(name),
+            stack_name=name,
+        )
+    action = "Describing CloudFormation stack " + name
+    found = aws_call(action, cloudformation.describe_stacks, missing=("ValidationError",), StackName=name)
+    if found is MISSING or not found.get("Stacks"):
+        return None
+    stack = found["Stacks"][0]
+    resources, token = [], None
+    while True:
+        kwargs = {"StackName": stack.get("StackId") or name}
+        if token:
+            kwargs["NextToken"] = token
+        page = aws_call(
+            "Listing the resources of CloudFormation stack " + name, cloudformation.list_stack_resources, **kwargs
+        )
+        resources.extend(page.get("StackResourceSummaries") or [])
+        token = page.get("NextToken")
+        if not token:
+            return summarize_stack(stack, resources)
+
+
+def run(clients, params, check_mode=False, region=None):
+    """The module's result: ``cluster``, ``iam_role``, ``cloudformation_stack``, ``discovery`` and ``errors``.
+
+    ``clients.aws(service)`` gives a boto3 client. Nothing is written, so ``check_mode`` changes nothing.
+    """
+    eks = clients.aws("eks")
+    cluster = summarize(describe_cluster(eks, params["cluster_name"], region))
+    if params.get("include_addons"):
+        cluster["addons"] = list_addons(eks, params["cluster_name"])
+    result = {"changed": False, "cluster": cluster, "iam_role": None, "cloudformation_stack": None, "discovery": None}
+    errors = {}
+
+    if params.get("iam_role_name"):
+        try:
+            result["iam_role"] = read_role(clients.aws("iam"), params["iam_role_name"])
+        except KarpenterError as err:
+            errors["iam_role"] = error_entry(err)
+
+    if params.get("stack_name"):
+        try:
+            result["cloudformation_stack"] = read_stack(clients.aws("cloudformation"), params["stack_name"])
+        except KarpenterError as err:
+            errors["cloudformation_stack"] = error_entry(err)
+
+    if params.get("discovery"):
+        try:
+            result["discovery"] = discover(
+                eks,
+                clients.aws("ec2"),
+                clients.aws("ssm"),
+                cluster,
+                params.get("nodeclasses") or [],
+                params["discovery"],
+            )
+        except KarpenterError as err:
+            # A selector that matches nothing: what was resolved comes with the error.
+            result["discovery"] = err.details.get("discovery")
+            errors["discovery"] = error_entry(err)
+
+    result["errors"] = errors
+    return result

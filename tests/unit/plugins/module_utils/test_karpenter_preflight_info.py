@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pure parts of karpenter_preflight_info: what it returns of a role and a stack, how a failed read becomes
+data, and the names it refuses before calling AWS."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+from ansible_collections.jit.karpenter.plugins.module_utils import _karpenter_preflight_info as preflight
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+
+
+def test_summarize_role_keeps_name_arn_path_and_tags_as_a_dict():
+    role = {
+        "RoleName": "demo-karpenter",
+        "Arn": "arn:aws:iam::123456789012:role/demo-karpenter",
+        "Path": "/",
+        "RoleId": "AROAEXAMPLE",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+        "Tags": [{"Key": "jit.karpenter/managed-by", "Value": "jit.karpenter"}, {"Key": "team", "Value": ""}],
+    }
+    assert preflight.summarize_role(role) == {
+        "role_name": "demo-karpenter",
+        "arn": "arn:aws:iam::123456789012:role/demo-karpenter",
+        "path": "/",
+        "tags": {"jit.karpenter/managed-by": "jit.karpenter", "team": ""},
+    }
+
+
+def test_summarize_role_without_tags():
+    assert preflight.summarize_role({"RoleName": "r", "Arn": "a", "Path": "/"})["tags"] == {}
+
+
+def test_summarize_stack_maps_logical_to_physical_ids_as_cloudformation_info_does():
+    stack = {
+        "StackName": "eksctl-demo-karpenter",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/eksctl-demo-karpenter/1",
+        "StackStatus": "CREATE_COMPLETE",
+    }
+    resources = [
+        {
+            "LogicalResourceId": "KarpenterInterruptionQueue",
+            "PhysicalResourceId": "https://sqs.us-east-1.amazonaws.com/123456789012/demo",
+            "ResourceType": "AWS::SQS::Queue",
+        },
+        # A resource that failed to create has no physical ID.
+        {"LogicalResourceId": "Rule", "ResourceType": "AWS::Events::Rule"},
+    ]
+    assert preflight.summarize_stack(stack, resources) == {
+        "stack_name": "eksctl-demo-karpenter",
+        "stack_id": stack["StackId"],
+        "stack_status": "CREATE_COMPLETE",
+        "stack_resources": {
+            "KarpenterInterruptionQueue": "https://sqs.us-east-1.amazonaws.com/123456789012/demo",
+            "Rule": None,
+        },
+    }
+
+
+def test_a_failed_read_becomes_its_message_and_details_without_the_partial_discovery():
+    err = KarpenterError("selectors refused", discovery={"subnet_ids": []}, error_code="X")
+    assert preflight.error_entry(err) == {"msg": "selectors refused", "error_code": "X"}
+
+
+@pytest.mark.parametrize(
+    "call, bad",
+    [
+        # Refused before any AWS call: no client is needed to see them.
+        (lambda: preflight.read_role(None, "demo karpenter"), "iam_role_name 'demo karpenter'"),
+        (lambda: preflight.read_role(None, "r" * 65), "iam_role_name 'rrr"),
+        (lambda: preflight.read_stack(None, "eksctl-demo_1-karpenter"), "stack_name 'eksctl-demo_1-karpenter'"),
+    ],
+    ids=["role-space", "role-too-long", "stack-underscore"],
+)
+def test_bad_names_are_refused_naming_the_option_and_the_input(call, bad):
+    with pytest.raises(KarpenterError) as raised:
+        call()
+    assert bad in raised.value.msg
