@@ -14,6 +14,8 @@ __metaclass__ = type
 
 from pathlib import Path
 
+import datetime
+
 import pytest
 import yaml
 from jinja2 import Environment, StrictUndefined
@@ -23,6 +25,11 @@ BLOCK = yaml.safe_load((ROOT / "roles/karpenter/tasks/main.yml").read_text())[0]
 OMIT = "<omit>"
 GROUPS = ("group/jit.karpenter.k8s", "group/kubernetes.core.helm")
 CONNECTION = ("kubeconfig", "host", "ca_cert", "api_key")
+NOW = datetime.datetime(2026, 11, 30, 12, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def _now(utc=False):
+    return NOW
 
 
 def _render(template, env, **variables):
@@ -35,20 +42,28 @@ def _render(template, env, **variables):
 
     context = dict(
         lookup=lookup,
+        now=_now,
         omit=OMIT,
         cluster_name="prod-1",
         __karpenter_region="eu-west-1",
-        __karpenter_cluster_access={"endpoint": "https://eks.example"},
         __karpenter_ca_file={"path": "/runner/env/ca.crt"},
-        **variables,
     )
+    context.setdefault("__karpenter_cluster_access", _made(10))
+    context.update(variables)
     if "{{" not in template:  # a bare `when` condition
         template = "{{ %s }}" % template
     return Environment(undefined=StrictUndefined).from_string(template).render(context).strip()
 
 
-def _access(env, kubeconfig=""):
+def _made(seconds_ago):
+    """access.yml's fact: the endpoint, the CA and the token it made ``seconds_ago`` (``made`` as set_fact keeps it)."""
+    made = (NOW - datetime.timedelta(seconds=seconds_ago)).timestamp()
+    return {"endpoint": "https://eks.example", "ca_data": "Q0E=", "token": "token-made-by-access.yml", "made": made}
+
+
+def _access(env, kubeconfig="", cluster_access=None):
     """The access mode, and the connection options each group gets (omitted ones left out)."""
+    extra = {} if cluster_access is None else {"__karpenter_cluster_access": cluster_access}
     mode = _render(BLOCK["vars"]["__karpenter_k8s_access"], env, karpenter_kubeconfig=kubeconfig)
     options = {}
     for group in GROUPS:
@@ -60,6 +75,7 @@ def _access(env, kubeconfig=""):
                     env,
                     karpenter_kubeconfig=kubeconfig,
                     __karpenter_k8s_access=mode,
+                    **extra,
                 ),
             )
             for key in CONNECTION
@@ -94,8 +110,28 @@ def test_without_a_whole_bearer_token_the_role_makes_eks_tokens(env):
         assert options[group] == {
             "host": "https://eks.example",
             "ca_cert": "/runner/env/ca.crt",
-            "api_key": "eks-token-for-prod-1",
+            "api_key": "token-made-by-access.yml",
         }, group
+
+
+@pytest.mark.parametrize(
+    "seconds_ago,api_key",
+    [
+        (0, "token-made-by-access.yml"),
+        (239, "token-made-by-access.yml"),
+        (240, "eks-token-for-prod-1"),
+        (3600, "eks-token-for-prod-1"),
+    ],
+)
+def test_the_token_access_yml_made_serves_for_4_minutes_then_each_task_makes_one(seconds_ago, api_key):
+    mode, options = _access({}, cluster_access=_made(seconds_ago))
+    assert mode == "eks"
+    for group in GROUPS:
+        assert options[group]["api_key"] == api_key, group
+
+
+def test_both_groups_get_the_same_connection_options():
+    assert BLOCK["module_defaults"][GROUPS[0]] == BLOCK["module_defaults"][GROUPS[1]]
 
 
 def test_a_kubeconfig_comes_before_the_bearer_token():
