@@ -1,9 +1,8 @@
 """The tail every module's ``main()`` shares, and the one entry point every util exposes.
 
-Each module's ``main()`` is: its argument spec, its module class
-(``AnsibleAWSModule`` or kubernetes.core's ``AnsibleK8SModule``), then
-:func:`run_module` with ``run`` from the module's own private util: module ``X`` imports
-``run`` from ``module_utils/_X`` (or the package ``_X``). Every such ``run`` has one
+Each module's ``main()`` is its argument spec, then :func:`run_module` with its module class
+(``AnsibleAWSModule`` or kubernetes.core's ``AnsibleK8SModule``) and ``run`` from the module's
+own private util: module ``X`` imports ``run`` from ``module_utils/_X`` (or the package ``_X``). Every such ``run`` has one
 signature::
 
     run(clients, params, check_mode=False, region=None) -> dict
@@ -20,7 +19,7 @@ The Kubernetes-only modules use ``AnsibleK8SModule`` from kubernetes.core's
 library (or PyYAML, where asked) is missing, with ``missing_required_lib``'s
 message, and otherwise proxies ``params``, ``check_mode``, ``_diff``, ``warn``,
 ``exit_json`` and ``fail_json`` to ``AnsibleModule``. The modules that need AWS
-too stay on ``AnsibleAWSModule`` and call ``kube.require_kubernetes``.
+too stay on ``AnsibleAWSModule`` and pass ``kubernetes=True``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,7 +54,23 @@ class Clients(object):
         return self.kube_dynamic().client.client
 
 
-def run_module(module, run):
+def run_module(module_class, argument_spec, run, kubernetes=False, **kwargs):
+    """A module's ``main()``: its module class made with ``argument_spec`` and check mode (every module
+    supports it), then :func:`finish` with the module's ``run``.
+
+    ``kwargs`` go to the module class (``required_if``, ``mutually_exclusive``, ...). ``kubernetes``: the
+    module talks to Kubernetes from ``AnsibleAWSModule``, so the kubernetes library is checked here
+    (``AnsibleK8SModule`` checks it itself).
+    """
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
+    if kubernetes:
+        from ansible_collections.jit.karpenter.plugins.module_utils._kube import require_kubernetes
+
+        require_kubernetes(module)
+    return finish(module, run)
+
+
+def finish(module, run):
     """Call the util's ``run(clients, params, check_mode=..., region=...)`` and end the module with
     its result.
 

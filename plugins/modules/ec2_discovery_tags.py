@@ -91,12 +91,7 @@ def main():
         "resource_ids": {"type": "list", "elements": "str", "default": []},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     }
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["resource_ids"])],
-        supports_check_mode=True,
-    )
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run, required_if=[("state", "present", ["resource_ids"])])
 
 
 if __name__ == "__main__":

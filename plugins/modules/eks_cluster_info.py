@@ -123,8 +123,7 @@ def main():
         "name": {"type": "str", "required": True, "aliases": ["cluster_name"]},
         "include_addons": {"type": "bool", "default": False},
     }
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run)
 
 
 if __name__ == "__main__":

@@ -143,12 +143,7 @@ def main():
             "role_arn": {"type": "str"},
         }
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["role_arn"])],
-        supports_check_mode=True,
-    )
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run, required_if=[("state", "present", ["role_arn"])])
 
 
 if __name__ == "__main__":

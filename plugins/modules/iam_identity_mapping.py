@@ -188,13 +188,13 @@ def main():
         name={"type": "str", "default": "aws-auth"},
     )
     # kubernetes.core's module class: fails without the kubernetes library or PyYAML (both required here).
-    module = AnsibleK8SModule(
-        argument_spec=argument_spec,
+    run_module(
+        AnsibleK8SModule,
+        argument_spec,
+        run,
         mutually_exclusive=[["arn", "account"], ["account", "mapped_username"], ["account", "groups"]],
         required_one_of=[["arn", "account"]],
-        supports_check_mode=True,
     )
-    run_module(module, run)
 
 
 if __name__ == "__main__":

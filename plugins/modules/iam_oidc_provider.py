@@ -212,12 +212,7 @@ def main():
         "keep_if_trusted": {"type": "bool", "default": False},
         "ignore_roles": {"type": "list", "elements": "str"},
     }
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_one_of=[("cluster_name", "issuer_url")],
-        supports_check_mode=True,
-    )
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run, required_one_of=[("cluster_name", "issuer_url")])
 
 
 if __name__ == "__main__":

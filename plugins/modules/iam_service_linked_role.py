@@ -71,8 +71,7 @@ def main():
         "aws_service_name": {"type": "str", "required": True},
         "description": {"type": "str"},
     }
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run)
 
 
 if __name__ == "__main__":

@@ -124,8 +124,7 @@ def main():
             },
         },
     )
-    module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, run)
+    run_module(AnsibleK8SModule, argument_spec, run)
 
 
 if __name__ == "__main__":

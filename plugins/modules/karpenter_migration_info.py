@@ -137,7 +137,6 @@ instance_profiles:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import aws_and_kube_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_migration_info import run
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import require_kubernetes
 
 
 def main():
@@ -150,10 +149,8 @@ def main():
             "ami_alias": {"type": "str"},
         }
     )
-    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_kubernetes(module)
-    run_module(module, run)
+    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options); run_module checks the kubernetes library.
+    run_module(AnsibleAWSModule, argument_spec, run, kubernetes=True)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,6 @@ controller:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import aws_and_kube_argument_spec, run_module
 from ansible_collections.jit.karpenter.plugins.module_utils._karpenter_teardown import run
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import require_kubernetes
 
 
 def main():
@@ -118,10 +117,8 @@ def main():
             "discovery_tags": {"type": "bool", "default": True},
         }
     )
-    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options), the kubernetes check by hand.
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_kubernetes(module)
-    run_module(module, run)
+    # AWS and Kubernetes alike: AnsibleAWSModule (boto3 clients, region, AWS options); run_module checks the kubernetes library.
+    run_module(AnsibleAWSModule, argument_spec, run, kubernetes=True)
 
 
 if __name__ == "__main__":

@@ -158,8 +158,7 @@ def main():
             },
         },
     }
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, run)
+    run_module(AnsibleAWSModule, argument_spec, run)
 
 
 if __name__ == "__main__":

@@ -530,8 +530,7 @@ def argument_spec():
 
 def main():
     # kubernetes.core's module class: fails without the kubernetes library; PyYAML is not needed here.
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_pyyaml=False)
-    run_module(module, run)
+    run_module(AnsibleK8SModule, argument_spec(), run, check_pyyaml=False)
 
 
 if __name__ == "__main__":

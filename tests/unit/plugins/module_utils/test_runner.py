@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: jit.karpenter contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The modules' shared tail (``_runner.run_module``): the util's ``run`` gets the one entry-point
-signature, a KarpenterError becomes fail_json with its details and traceback, ``diff`` is returned
+"""The modules' shared ``main()`` (``_runner.run_module``, ``finish``): the util's ``run`` gets the one
+entry-point signature, a KarpenterError becomes fail_json with its details and traceback, ``diff`` is returned
 only under --diff, warnings are emitted."""
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +20,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._runner import (
     Clients,
     aws_and_kube_argument_spec,
     eks_resource_argument_spec,
+    finish,
     run_module,
 )
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError, fail_from
@@ -68,7 +69,7 @@ def entry_with(result):
 
 def run(module, entry):
     with pytest.raises(Exited):
-        run_module(module, entry)
+        finish(module, entry)
     return module
 
 
@@ -108,7 +109,7 @@ def test_other_exceptions_are_left_to_ansible():
 
     module = FakeModule()
     with pytest.raises(ValueError, match="a bug"):
-        run_module(module, entry)
+        finish(module, entry)
     assert module.failed is None and module.exited is None
 
 
@@ -173,8 +174,7 @@ def entry(clients, params, check_mode=False, region=None):
 
 
 def main():
-    module = AnsibleModule(argument_spec={"fail": {"type": "bool", "default": False}}, supports_check_mode=True)
-    run_module(module, entry)
+    run_module(AnsibleModule, {"fail": {"type": "bool", "default": False}}, entry)
 
 
 main()
@@ -303,7 +303,7 @@ def test_clients_build_the_kubernetes_client_once_and_only_when_asked(monkeypatc
     assert built == [{"cluster_name": "demo"}]
 
 
-def test_every_module_main_is_argspec_module_class_then_run_module_with_its_utils_run():
+def test_every_module_main_is_argspec_then_run_module_with_its_class_and_its_utils_run():
     """Each module imports ``run`` from its own private util, named after it, and hands it to the runner."""
     import ast
     import pathlib
@@ -323,5 +323,38 @@ def test_every_module_main_is_argspec_module_class_then_run_module_with_its_util
         assert "_" + path.stem in (util, package), (path.name, runs)
         main = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"][0]
         last = main.body[-1].value
-        assert ast.unparse(last) == "run_module(module, run)", path.name
+        assert isinstance(last, ast.Call) and ast.unparse(last.func) == "run_module", path.name
+        module_class, _spec, entry = last.args
+        assert ast.unparse(module_class) in ("AnsibleAWSModule", "AnsibleK8SModule"), path.name
+        assert ast.unparse(entry) == "run", path.name
+        # before run_module, only the argument spec is built
+        assert all("argument_spec" in ast.unparse(node) for node in main.body[:-1]), path.name
         assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] in (["main"], ["argument_spec", "main"])
+
+
+class MadeModule(AWSModule):
+    """A module class as run_module makes it: records what it was made with."""
+
+    made = []
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        MadeModule.made.append(kwargs)
+
+
+def test_run_module_makes_the_module_with_check_mode_and_the_modules_own_rules(monkeypatch):
+    from ansible_collections.jit.karpenter.plugins.module_utils import _kube
+
+    checked = []
+    monkeypatch.setattr(_kube, "require_kubernetes", checked.append)
+    MadeModule.made = []
+    spec = {"state": {"type": "str"}}
+    with pytest.raises(Exited):
+        run_module(MadeModule, spec, entry_with({"changed": False}), required_if=[("state", "present", ["x"])])
+    assert MadeModule.made == [
+        {"argument_spec": spec, "supports_check_mode": True, "required_if": [("state", "present", ["x"])]}
+    ]
+    assert checked == []
+    with pytest.raises(Exited):
+        run_module(MadeModule, spec, entry_with({"changed": False}), kubernetes=True)
+    assert len(checked) == 1 and isinstance(checked[0], MadeModule)
