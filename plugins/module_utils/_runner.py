@@ -10,7 +10,8 @@ signature::
 ``clients`` is a :class:`Clients`: ``clients.aws("eks")`` is a boto3 client (with the
 module's AWS options, retries in the util's own calls), ``clients.kube()`` a
 ``kubernetes.client.ApiClient`` and ``clients.kube_dynamic()`` kubernetes.core's client, both
-built from the module's Kubernetes connection options. The result is the module's return
+built from the module's Kubernetes connection options, and ``clients.helm(args)`` runs the helm
+binary with them (a module on kubernetes.core's ``AnsibleHelmModule``). The result is the module's return
 values and ``changed``, plus, optionally, ``diff`` and ``warnings``.
 
 The Kubernetes-only modules use ``AnsibleK8SModule`` from kubernetes.core's
@@ -25,6 +26,8 @@ too stay on ``AnsibleAWSModule`` and pass ``kubernetes=True``.
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import shlex
 
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError, fail_from
 
@@ -52,6 +55,13 @@ class Clients(object):
     def kube(self):
         """A ``kubernetes.client.ApiClient``."""
         return self.kube_dynamic().client.client
+
+    def helm(self, args):
+        """``(rc, stdout, stderr)`` of the helm binary run with ``args``, with the module's Kubernetes
+        connection (kubernetes.core's ``AnsibleHelmModule``: kubeconfig, host, token and CA in helm's
+        environment)."""
+        command = [self._module.get_helm_binary()] + list(args)
+        return self._module.run_helm_command(" ".join(shlex.quote(a) for a in command), fails_on_error=False)
 
 
 def run_module(module_class, argument_spec, run, kubernetes=False, **kwargs):

@@ -325,7 +325,7 @@ def test_every_module_main_is_argspec_then_run_module_with_its_class_and_its_uti
         last = main.body[-1].value
         assert isinstance(last, ast.Call) and ast.unparse(last.func) == "run_module", path.name
         module_class, _spec, entry = last.args
-        assert ast.unparse(module_class) in ("AnsibleAWSModule", "AnsibleK8SModule"), path.name
+        assert ast.unparse(module_class) in ("AnsibleAWSModule", "AnsibleK8SModule", "AnsibleHelmModule"), path.name
         assert ast.unparse(entry) == "run", path.name
         # before run_module, only the argument spec is built
         assert all("argument_spec" in ast.unparse(node) for node in main.body[:-1]), path.name
