@@ -199,11 +199,19 @@ def converge(fleet, work, label):
     for attempt in range(2):
         if not run.failed:
             break
-        log("%s: %s failed; converging again" % (label, ", ".join(run.failed)))
+        log("%s: %s failed; converging again%s" % (label, ", ".join(run.failed), _failures(run, work, label)))
         run = play(fleet, work, max(SIZES), "%s, again %d" % (label, attempt + 1), must_pass=False)
     if run.failed:
-        raise RuntimeError("%s: %s still fail:\n%s" % (label, ", ".join(run.failed), run.stdout[-4000:]))
+        raise RuntimeError("%s: %s still fail%s" % (label, ", ".join(run.failed), _failures(run, work, label)))
     return first
+
+
+def _failures(run, work, label):
+    """The failed tasks' lines of a run, and where its whole output is kept (beside the work directory)."""
+    path = work.parent / ("fleet-%s.log" % "".join(c if c.isalnum() else "-" for c in label))
+    path.write_text(run.stdout)
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("fatal:", "failed:")) or "FAILED!" in line]
+    return ":\n%s\n(whole output: %s)" % ("\n".join(line[:600] for line in lines[:12]), path)
 
 
 def _median(values):
