@@ -44,6 +44,21 @@ AL2023_VARIANTS = (
 # Pure logic
 
 
+# The option nodeclasses of the modules that resolve node classes' selectors (its docs:
+# doc_fragments/_nodeclass_selectors.py).
+NODECLASSES_OPTION = {
+    "type": "list",
+    "elements": "dict",
+    "default": [],
+    "options": {
+        "name": {"type": "str", "required": True},
+        "subnet_selector_terms": {"type": "list", "elements": "dict"},
+        "security_group_selector_terms": {"type": "list", "elements": "dict"},
+        "ami_selector_terms": {"type": "list", "elements": "dict"},
+    },
+}
+
+
 def tag_map(tags):
     """EC2's ``[{"Key", "Value"}]`` as a dict."""
     return {t["Key"]: t.get("Value", "") for t in tags or []}

@@ -43,37 +43,13 @@ options:
     type: str
     choices: [cluster, tag]
     default: cluster
-  nodeclasses:
-    description:
-      - The node classes to check, with the M(jit.karpenter.nodepool) module's option names.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: The EC2NodeClass's name (for messages).
-        type: str
-        required: true
-      subnet_selector_terms:
-        description: Subnet selector terms (C(id) or C(tags)); none means the defaults.
-        type: list
-        elements: dict
-      security_group_selector_terms:
-        description: Security group selector terms (C(id), C(name) or C(tags)); none means the defaults.
-        type: list
-        elements: dict
-      ami_selector_terms:
-        description:
-          - AMI selector terms (C(alias), C(id), C(name), C(owner), C(ssm_parameter), C(tags)); none means
-            C(alias=al2023@latest). Aliases of other families than C(al2023) are not checked.
-        type: list
-        elements: dict
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - jit.karpenter._attributes
   - jit.karpenter._attributes.info_module
+  - jit.karpenter._nodeclass_selectors
 """
 
 EXAMPLES = r"""
@@ -138,6 +114,7 @@ discovery:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.jit.karpenter.plugins.module_utils._discovery import NODECLASSES_OPTION
 from ansible_collections.jit.karpenter.plugins.module_utils._runner import run_module
 from ansible_collections.jit.karpenter.plugins.module_utils._nodeclass_discovery_info import run
 
@@ -146,17 +123,7 @@ def main():
     argument_spec = {
         "cluster_name": {"type": "str", "required": True, "aliases": ["name"]},
         "discovery": {"type": "str", "choices": ["cluster", "tag"], "default": "cluster"},
-        "nodeclasses": {
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "name": {"type": "str", "required": True},
-                "subnet_selector_terms": {"type": "list", "elements": "dict"},
-                "security_group_selector_terms": {"type": "list", "elements": "dict"},
-                "ami_selector_terms": {"type": "list", "elements": "dict"},
-            },
-        },
+        "nodeclasses": NODECLASSES_OPTION,
     }
     run_module(AnsibleAWSModule, argument_spec, run)
 
