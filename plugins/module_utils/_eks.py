@@ -68,3 +68,11 @@ def list_addons(eks, cluster_name):
         token = page.get("nextToken")
         if not token:
             return sorted(names)
+
+
+def read_cluster(eks, cluster_name, region, include_addons=False):
+    """The cluster (:func:`summarize`), with ``addons`` (:func:`list_addons`) when asked."""
+    cluster = summarize(describe_cluster(eks, cluster_name, region))
+    if include_addons:
+        cluster["addons"] = list_addons(eks, cluster_name)
+    return cluster

@@ -7,13 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, list_addons, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import read_cluster
 
 
 def run(clients, params, check_mode=False, region=None):
     """The ``eks_cluster_info`` module's entry point (see ``_runner``): read-only."""
-    eks = clients.aws("eks")
-    cluster = summarize(describe_cluster(eks, params["name"], region))
-    if params["include_addons"]:
-        cluster["addons"] = list_addons(eks, params["name"])
+    cluster = read_cluster(clients.aws("eks"), params["name"], region, include_addons=params["include_addons"])
     return {"changed": False, "cluster": cluster}

@@ -35,21 +35,12 @@ def pick(listed, name, namespace):
     return None
 
 
-def unique(values):
-    """``values`` without repeats, in their order."""
-    seen = []
-    for value in values:
-        if value not in seen:
-            seen.append(value)
-    return seen
-
-
 def run(clients, params, check_mode=False, region=None):
     """The ``helm_releases_info`` module's entry point (see ``_runner``): read-only, in check mode too."""
     import yaml
 
     name = params["name"]
-    namespaces = unique(params["release_namespaces"])
+    namespaces = list(dict.fromkeys(params["release_namespaces"]))  # each once, in order
     for namespace in namespaces:
         if not is_dns1123_label(namespace):
             raise KarpenterError(

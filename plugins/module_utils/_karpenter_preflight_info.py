@@ -20,18 +20,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING, aws_call
-from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, list_addons, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover, tag_map
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import read_cluster
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam_role_name, is_stack_name
 
 # ---------------------------------------------------------------------------
 # Pure logic
-
-
-def tag_dict(tags):
-    """AWS's ``[{"Key", "Value"}]`` as a dict."""
-    return {t["Key"]: t.get("Value", "") for t in tags or []}
 
 
 def summarize_role(role):
@@ -40,7 +35,7 @@ def summarize_role(role):
         "role_name": role.get("RoleName"),
         "arn": role.get("Arn"),
         "path": role.get("Path"),
-        "tags": tag_dict(role.get("Tags")),
+        "tags": tag_map(role.get("Tags")),
     }
 
 
@@ -59,7 +54,8 @@ def summarize_stack(stack, resources):
 
 
 def error_entry(err):
-    """What ``errors`` holds for one failed read: the message and the error's details."""
+    """What ``errors`` holds for one failed read: the message and the error's details (but for the partial
+    discovery, which is returned under ``discovery``)."""
     entry = {k: v for k, v in err.details.items() if k != "discovery"}
     entry["msg"] = err.msg
     return entry
@@ -117,38 +113,39 @@ def run(clients, params, check_mode=False, region=None):
     ``clients.aws(service)`` gives a boto3 client. Nothing is written, so ``check_mode`` changes nothing.
     """
     eks = clients.aws("eks")
-    cluster = summarize(describe_cluster(eks, params["cluster_name"], region))
-    if params.get("include_addons"):
-        cluster["addons"] = list_addons(eks, params["cluster_name"])
-    result = {"changed": False, "cluster": cluster, "iam_role": None, "cloudformation_stack": None, "discovery": None}
-    errors = {}
-
-    if params.get("iam_role_name"):
-        try:
-            result["iam_role"] = read_role(clients.aws("iam"), params["iam_role_name"])
-        except KarpenterError as err:
-            errors["iam_role"] = error_entry(err)
-
-    if params.get("stack_name"):
-        try:
-            result["cloudformation_stack"] = read_stack(clients.aws("cloudformation"), params["stack_name"])
-        except KarpenterError as err:
-            errors["cloudformation_stack"] = error_entry(err)
-
-    if params.get("discovery"):
-        try:
-            result["discovery"] = discover(
+    cluster = read_cluster(eks, params["cluster_name"], region, include_addons=params.get("include_addons"))
+    reads = [
+        ("iam_role", params.get("iam_role_name"), lambda: read_role(clients.aws("iam"), params["iam_role_name"])),
+        (
+            "cloudformation_stack",
+            params.get("stack_name"),
+            lambda: read_stack(clients.aws("cloudformation"), params["stack_name"]),
+        ),
+        (
+            "discovery",
+            params.get("discovery"),
+            lambda: discover(
                 eks,
                 clients.aws("ec2"),
                 clients.aws("ssm"),
                 cluster,
                 params.get("nodeclasses") or [],
                 params["discovery"],
-            )
+            ),
+        ),
+    ]
+    result = {"changed": False, "cluster": cluster}
+    errors = {}
+    for key, asked, read in reads:
+        result[key] = None
+        if not asked:
+            continue
+        try:
+            result[key] = read()
         except KarpenterError as err:
-            # A selector that matches nothing: what was resolved comes with the error.
-            result["discovery"] = err.details.get("discovery")
-            errors["discovery"] = error_entry(err)
+            # A selector that matches nothing: what was resolved comes with the error (errors.discovery).
+            result[key] = err.details.get(key)
+            errors[key] = error_entry(err)
 
     result["errors"] = errors
     return result

@@ -8,12 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover
-from ansible_collections.jit.karpenter.plugins.module_utils._eks import describe_cluster, summarize
+from ansible_collections.jit.karpenter.plugins.module_utils._eks import read_cluster
 
 
 def run(clients, params, check_mode=False, region=None):
     """The ``nodeclass_discovery_info`` module's entry point (see ``_runner``): read-only."""
     eks = clients.aws("eks")
-    cluster = summarize(describe_cluster(eks, params["cluster_name"], region))
+    cluster = read_cluster(eks, params["cluster_name"], region)
     result = discover(eks, clients.aws("ec2"), clients.aws("ssm"), cluster, params["nodeclasses"], params["discovery"])
     return {"changed": False, "discovery": result}
