@@ -4,8 +4,10 @@
 """What the preflight reads from AWS, in one module run (the module ``karpenter_preflight_info``).
 
 The EKS cluster (DescribeCluster, and its add-ons when asked), then, each only when asked: an IAM role
-(GetRole: its ARN and tags), a CloudFormation stack's resources (DescribeStacks, ListStackResources) and
-the node classes' discovery and selectors (:func:`._discovery.discover`, with the cluster just read).
+(GetRole: its ARN and tags; ListRolePolicies: the names of its inline policies), a CloudFormation stack's
+resources (DescribeStacks, ListStackResources), another stack with its template (DescribeStacks,
+GetTemplate), the Pod Identity association of a service account (ListPodIdentityAssociations) and the node
+classes' discovery and selectors (:func:`._discovery.discover`, with the cluster just read).
 
 The cluster is the first read: when it cannot be read (a wrong name or region, credentials that do not
 work) the module fails. What fails in the later reads, a bad name included, is returned as data under
@@ -22,6 +24,9 @@ __metaclass__ = type
 from ansible_collections.jit.karpenter.plugins.module_utils._aws import MISSING, aws_call
 from ansible_collections.jit.karpenter.plugins.module_utils._discovery import discover, tag_map
 from ansible_collections.jit.karpenter.plugins.module_utils._eks import read_cluster
+from ansible_collections.jit.karpenter.plugins.module_utils._eks_pod_identity_association import (
+    find as find_pod_identity_association,
+)
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam_role_name, is_stack_name
 
@@ -29,13 +34,15 @@ from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam
 # Pure logic
 
 
-def summarize_role(role):
-    """The fields of GetRole's ``Role`` that the checks use, with snake_case names."""
+def summarize_role(role, inline_policy_names=()):
+    """The fields of GetRole's ``Role`` that the checks use, with snake_case names, and the names of the
+    role's inline policies (ListRolePolicies), sorted."""
     return {
         "role_name": role.get("RoleName"),
         "arn": role.get("Arn"),
         "path": role.get("Path"),
         "tags": tag_map(role.get("Tags")),
+        "inline_policy_names": sorted(inline_policy_names),
     }
 
 
@@ -50,6 +57,27 @@ def summarize_stack(stack, resources):
         "stack_id": stack.get("StackId"),
         "stack_status": stack.get("StackStatus"),
         "stack_resources": {r.get("LogicalResourceId"): r.get("PhysicalResourceId") for r in resources},
+    }
+
+
+def _pairs(items, key, value):
+    return {item.get(key): item.get(value) for item in items or []}
+
+
+def summarize_deployed_stack(stack, template):
+    """A stack (DescribeStacks) and its template (GetTemplate's ``TemplateBody``), with the keys and values that
+    amazon.aws's ``cloudformation_info`` returns with ``stack_template=true``: ``stack_description`` (here its
+    name, ID and status only), ``stack_template``, ``stack_parameters``, ``stack_tags`` and ``stack_outputs``."""
+    return {
+        "stack_description": {
+            "stack_name": stack.get("StackName"),
+            "stack_id": stack.get("StackId"),
+            "stack_status": stack.get("StackStatus"),
+        },
+        "stack_template": template,
+        "stack_parameters": _pairs(stack.get("Parameters"), "ParameterKey", "ParameterValue"),
+        "stack_tags": tag_map(stack.get("Tags")),
+        "stack_outputs": _pairs(stack.get("Outputs"), "OutputKey", "OutputValue"),
     }
 
 
@@ -73,11 +101,22 @@ def read_role(iam, name):
             iam_role_name=name,
         )
     found = aws_call("Reading IAM role " + name, iam.get_role, missing=("NoSuchEntity",), RoleName=name)
-    return None if found is MISSING else summarize_role(found["Role"])
+    if found is MISSING:
+        return None
+    names, marker = [], None
+    while True:
+        kwargs = {"RoleName": name}
+        if marker:
+            kwargs["Marker"] = marker
+        page = aws_call("Listing the inline policies of IAM role " + name, iam.list_role_policies, **kwargs)
+        names.extend(page.get("PolicyNames") or [])
+        marker = page.get("Marker") if page.get("IsTruncated") else None
+        if not marker:
+            return summarize_role(found["Role"], names)
 
 
-def read_stack(cloudformation, name):
-    """The stack ``name`` and its resources (:func:`summarize_stack`), or None when it does not exist.
+def describe_stack(cloudformation, name):
+    """DescribeStacks' stack ``name``, or None when it does not exist.
 
     DescribeStacks answers a stack that does not exist (or no longer does) with ValidationError, which it
     also uses for a malformed name: the name is checked first, so that ValidationError means no stack.
@@ -92,7 +131,14 @@ def read_stack(cloudformation, name):
     found = aws_call(action, cloudformation.describe_stacks, missing=("ValidationError",), StackName=name)
     if found is MISSING or not found.get("Stacks"):
         return None
-    stack = found["Stacks"][0]
+    return found["Stacks"][0]
+
+
+def read_stack(cloudformation, name):
+    """The stack ``name`` and its resources (:func:`summarize_stack`), or None when it does not exist."""
+    stack = describe_stack(cloudformation, name)
+    if stack is None:
+        return None
     resources, token = [], None
     while True:
         kwargs = {"StackName": stack.get("StackId") or name}
@@ -107,8 +153,28 @@ def read_stack(cloudformation, name):
             return summarize_stack(stack, resources)
 
 
+def read_deployed_stack(cloudformation, name):
+    """The stack ``name`` with its template (:func:`summarize_deployed_stack`), or ``{}`` when it does not exist."""
+    stack = describe_stack(cloudformation, name)
+    if stack is None:
+        return {}
+    template = aws_call(
+        "Reading the template of CloudFormation stack " + name,
+        cloudformation.get_template,
+        StackName=stack.get("StackId") or name,
+    )
+    return summarize_deployed_stack(stack, template.get("TemplateBody"))
+
+
+def read_pod_identity_association(eks, cluster_name, namespace, service_account, region=None):
+    """The Pod Identity association of ``namespace``/``service_account`` (as
+    ``eks_pod_identity_association`` returns it), or ``{}`` when there is none."""
+    return find_pod_identity_association(eks, cluster_name, namespace, service_account, region) or {}
+
+
 def run(clients, params, check_mode=False, region=None):
-    """The module's result: ``cluster``, ``iam_role``, ``cloudformation_stack``, ``discovery`` and ``errors``.
+    """The module's result: ``cluster``, ``iam_role``, ``cloudformation_stack``, ``deployed_stack``,
+    ``pod_identity_association``, ``discovery`` and ``errors``.
 
     ``clients.aws(service)`` gives a boto3 client. Nothing is written, so ``check_mode`` changes nothing.
     """
@@ -120,6 +186,22 @@ def run(clients, params, check_mode=False, region=None):
             "cloudformation_stack",
             params.get("stack_name"),
             lambda: read_stack(clients.aws("cloudformation"), params["stack_name"]),
+        ),
+        (
+            "deployed_stack",
+            params.get("deployed_stack_name"),
+            lambda: read_deployed_stack(clients.aws("cloudformation"), params["deployed_stack_name"]),
+        ),
+        (
+            "pod_identity_association",
+            params.get("pod_identity_service_account"),
+            lambda: read_pod_identity_association(
+                eks,
+                params["cluster_name"],
+                params["pod_identity_service_account"]["namespace"],
+                params["pod_identity_service_account"]["name"],
+                region,
+            ),
         ),
         (
             "discovery",

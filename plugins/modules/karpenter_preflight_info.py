@@ -14,10 +14,14 @@ version_added: 0.1.0
 short_description: Read in one run what Karpenter's preflight checks need from AWS
 description:
   - Reads an Amazon EKS cluster as M(jit.karpenter.eks_cluster_info) does and, in the same module run, each only
-    when asked, an IAM role (O(iam_role_name)), the resources of a CloudFormation stack (O(stack_name)) and the
-    node classes' discovery and selectors, as M(jit.karpenter.nodeclass_discovery_info) resolves them
-    (O(discovery), O(nodeclasses)). The role C(jit.karpenter.preflight) uses it for the controller role's owner
-    tags, eksctl's C(eksctl-<cluster>-karpenter) stack and the node classes.
+    when asked, an IAM role (O(iam_role_name)), the resources of a CloudFormation stack (O(stack_name)), another
+    stack with its template (O(deployed_stack_name)), the Pod Identity association of a service account
+    (O(pod_identity_service_account)) and the node classes' discovery and selectors, as
+    M(jit.karpenter.nodeclass_discovery_info) resolves them (O(discovery), O(nodeclasses)).
+  - The role C(jit.karpenter.preflight) uses it for the controller role's owner tags and inline policies, eksctl's
+    C(eksctl-<cluster>-karpenter) stack, the node classes, and, for the role C(jit.karpenter.karpenter), the
+    stack C(Karpenter-<cluster>) and the controller's Pod Identity association, so that the steps which compare
+    them with what they should be need no read of their own.
   - Writes nothing.
   - Fails, naming the cluster and the region, when the cluster cannot be read (as M(jit.karpenter.eks_cluster_info)
     does; a wrong region shows up so). What fails in the other reads does not fail the module; it is returned in
@@ -39,13 +43,35 @@ options:
     default: false
   iam_role_name:
     description:
-      - An IAM role to read (C(GetRole)), returned in RV(iam_role); V(null) there when the role does not exist.
+      - An IAM role to read (C(GetRole), and C(ListRolePolicies) for the names of its inline policies), returned in
+        RV(iam_role); V(null) there when the role does not exist.
     type: str
   stack_name:
     description:
       - A CloudFormation stack whose resources to read (C(DescribeStacks), C(ListStackResources)), returned in
         RV(cloudformation_stack); V(null) there when the stack does not exist.
     type: str
+  deployed_stack_name:
+    description:
+      - A CloudFormation stack to read with its template (C(DescribeStacks), C(GetTemplate)), returned in
+        RV(deployed_stack) as M(amazon.aws.cloudformation_info) returns a stack with C(stack_template=true);
+        V({}) there when the stack does not exist.
+    type: str
+  pod_identity_service_account:
+    description:
+      - A service account whose EKS Pod Identity association to read (C(ListPodIdentityAssociations), and
+        C(DescribePodIdentityAssociation) when there is one), returned in RV(pod_identity_association) as
+        M(jit.karpenter.eks_pod_identity_association) returns it; V({}) there when there is none.
+    type: dict
+    suboptions:
+      namespace:
+        description: The service account's namespace.
+        type: str
+        required: true
+      name:
+        description: The service account's name.
+        type: str
+        required: true
   discovery:
     description:
       - Find the subnets and security groups node classes select by default and resolve the selectors of
@@ -71,6 +97,10 @@ EXAMPLES = r"""
     cluster_name: prod-1
     iam_role_name: prod-1-karpenter
     stack_name: eksctl-prod-1-karpenter
+    deployed_stack_name: Karpenter-prod-1
+    pod_identity_service_account:
+      namespace: kube-system
+      name: karpenter
     discovery: cluster
     nodeclasses:
       - name: default
@@ -119,6 +149,11 @@ iam_role:
       description: The role's tags.
       type: dict
       sample: {"jit.karpenter/managed-by": "jit.karpenter"}
+    inline_policy_names:
+      description: The names of the role's inline policies, sorted.
+      type: list
+      elements: str
+      sample: ["KarpenterKeptNodeRoles"]
 cloudformation_stack:
   description: The stack O(stack_name); V(null) when it does not exist, when not asked for, or when its read failed.
   returned: success
@@ -141,6 +176,44 @@ cloudformation_stack:
           C(stack_resources=true).
       type: dict
       sample: {"KarpenterInterruptionQueue": "https://sqs.us-east-1.amazonaws.com/123456789012/prod-1"}
+deployed_stack:
+  description:
+    - The stack O(deployed_stack_name), with the keys and values M(amazon.aws.cloudformation_info) returns for a
+      stack with C(stack_template=true); of C(stack_description), only the stack's name, ID and status.
+    - V({}) when the stack does not exist; V(null) when not asked for, or when its read failed.
+  returned: success
+  type: dict
+  contains:
+    stack_description:
+      description: The stack's C(stack_name), C(stack_id) and C(stack_status).
+      type: dict
+      sample: {"stack_name": "Karpenter-prod-1", "stack_status": "UPDATE_COMPLETE"}
+    stack_template:
+      description: The stack's template as it was sent (C(GetTemplate)'s C(TemplateBody)).
+      type: str
+    stack_parameters:
+      description: The stack's parameters, by name.
+      type: dict
+      sample: {"ClusterName": "prod-1"}
+    stack_tags:
+      description: The stack's tags.
+      type: dict
+    stack_outputs:
+      description: The stack's outputs, by name.
+      type: dict
+      sample: {"NodeRoleName": "KarpenterNodeRole-prod-1"}
+pod_identity_association:
+  description:
+    - The Pod Identity association of O(pod_identity_service_account), as M(jit.karpenter.eks_pod_identity_association)
+      returns it under C(pod_identity_association).
+    - V({}) when there is none; V(null) when not asked for, or when its read failed.
+  returned: success
+  type: dict
+  sample:
+    association_id: a-abcdef0123456789
+    namespace: kube-system
+    service_account: karpenter
+    role_arn: arn:aws:iam::123456789012:role/prod-1-karpenter
 discovery:
   description:
     - What M(jit.karpenter.nodeclass_discovery_info) returns under C(discovery) (see there), with O(discovery).
@@ -151,7 +224,7 @@ discovery:
 errors:
   description:
     - The reads after the cluster's that failed, under the key of their return value (C(iam_role),
-      C(cloudformation_stack), C(discovery)); each with C(msg), the message the read's own module would fail with
+      C(cloudformation_stack), C(deployed_stack), C(pod_identity_association), C(discovery)); each with C(msg), the message the read's own module would fail with
       (the AWS action and error, a bad name, or the selectors that match nothing), and the error's details.
     - Empty when every read worked.
   returned: success
@@ -163,6 +236,14 @@ errors:
       returned: when that read failed
     cloudformation_stack:
       description: Why the stack O(stack_name) could not be read, in C(msg).
+      type: dict
+      returned: when that read failed
+    deployed_stack:
+      description: Why the stack O(deployed_stack_name) could not be read, in C(msg).
+      type: dict
+      returned: when that read failed
+    pod_identity_association:
+      description: Why the Pod Identity association could not be read, in C(msg).
       type: dict
       returned: when that read failed
     discovery:
@@ -188,6 +269,11 @@ def main():
         "include_addons": {"type": "bool", "default": False},
         "iam_role_name": {"type": "str"},
         "stack_name": {"type": "str"},
+        "deployed_stack_name": {"type": "str"},
+        "pod_identity_service_account": {
+            "type": "dict",
+            "options": {"namespace": {"type": "str", "required": True}, "name": {"type": "str", "required": True}},
+        },
         "discovery": {"type": "str", "choices": ["cluster", "tag"]},
         "nodeclasses": NODECLASSES_OPTION,
     }

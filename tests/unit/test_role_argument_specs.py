@@ -82,6 +82,8 @@ def test_task_variables_are_documented(role):
             "crds_to_adopt",
             "service_account_to_adopt",
             "existing_nodeclasses",
+            "deployed_stack",
+            "pod_identity_association",
         )
     }
     assert used - options - set_facts == set()

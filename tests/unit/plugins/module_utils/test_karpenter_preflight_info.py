@@ -22,16 +22,53 @@ def test_summarize_role_keeps_name_arn_path_and_tags_as_a_dict():
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
         "Tags": [{"Key": "jit.karpenter/managed-by", "Value": "jit.karpenter"}, {"Key": "team", "Value": ""}],
     }
-    assert preflight.summarize_role(role) == {
+    assert preflight.summarize_role(role, ["b-policy", "KarpenterKeptNodeRoles"]) == {
         "role_name": "demo-karpenter",
         "arn": "arn:aws:iam::123456789012:role/demo-karpenter",
         "path": "/",
         "tags": {"jit.karpenter/managed-by": "jit.karpenter", "team": ""},
+        "inline_policy_names": ["KarpenterKeptNodeRoles", "b-policy"],
     }
 
 
-def test_summarize_role_without_tags():
-    assert preflight.summarize_role({"RoleName": "r", "Arn": "a", "Path": "/"})["tags"] == {}
+def test_summarize_role_without_tags_or_inline_policies():
+    summary = preflight.summarize_role({"RoleName": "r", "Arn": "a", "Path": "/"})
+    assert summary["tags"] == {}
+    assert summary["inline_policy_names"] == []
+
+
+def test_summarize_deployed_stack_has_cloudformation_infos_keys_and_values():
+    # DescribeStacks' stack as amazon.aws.cloudformation_info (stack_template=true) sees it; its to_dict and
+    # boto3_tag_list_to_ansible_dict give the same pairs.
+    stack = {
+        "StackName": "Karpenter-demo",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/Karpenter-demo/1",
+        "StackStatus": "UPDATE_COMPLETE",
+        "CreationTime": "2026-11-30T00:00:00Z",
+        "Parameters": [{"ParameterKey": "ClusterName", "ParameterValue": "demo"}],
+        "Tags": [{"Key": "jit.karpenter/managed-by", "Value": "jit.karpenter"}],
+        "Outputs": [
+            {"OutputKey": "NodeRoleName", "OutputValue": "KarpenterNodeRole-demo", "Description": "d"},
+            {"OutputKey": "InterruptionQueueName", "OutputValue": "demo"},
+        ],
+    }
+    assert preflight.summarize_deployed_stack(stack, "AWSTemplateFormatVersion: 2010-09-09\n") == {
+        "stack_description": {
+            "stack_name": "Karpenter-demo",
+            "stack_id": stack["StackId"],
+            "stack_status": "UPDATE_COMPLETE",
+        },
+        "stack_template": "AWSTemplateFormatVersion: 2010-09-09\n",
+        "stack_parameters": {"ClusterName": "demo"},
+        "stack_tags": {"jit.karpenter/managed-by": "jit.karpenter"},
+        "stack_outputs": {"NodeRoleName": "KarpenterNodeRole-demo", "InterruptionQueueName": "demo"},
+    }
+
+
+def test_summarize_deployed_stack_without_parameters_tags_or_outputs():
+    summary = preflight.summarize_deployed_stack({"StackName": "s", "StackStatus": "CREATE_IN_PROGRESS"}, None)
+    assert summary["stack_parameters"] == summary["stack_tags"] == summary["stack_outputs"] == {}
+    assert summary["stack_description"]["stack_status"] == "CREATE_IN_PROGRESS"
 
 
 def test_summarize_stack_maps_logical_to_physical_ids_as_cloudformation_info_does():
@@ -72,8 +109,9 @@ def test_a_failed_read_becomes_its_message_and_details_without_the_partial_disco
         (lambda: preflight.read_role(None, "demo karpenter"), "iam_role_name 'demo karpenter'"),
         (lambda: preflight.read_role(None, "r" * 65), "iam_role_name 'rrr"),
         (lambda: preflight.read_stack(None, "eksctl-demo_1-karpenter"), "stack_name 'eksctl-demo_1-karpenter'"),
+        (lambda: preflight.read_deployed_stack(None, "Karpenter-demo 1"), "stack_name 'Karpenter-demo 1'"),
     ],
-    ids=["role-space", "role-too-long", "stack-underscore"],
+    ids=["role-space", "role-too-long", "stack-underscore", "deployed-stack-space"],
 )
 def test_bad_names_are_refused_naming_the_option_and_the_input(call, bad):
     with pytest.raises(KarpenterError) as raised:
