@@ -197,6 +197,8 @@ class AuthSandbox(object):
             str(REPO_ROOT / "playbooks" / name),
             "-e",
             "@%s" % (self.state / "vars.yml"),
+            "-e",
+            "karpenter_ca_cache_dir=%s" % (self.tmp / "eks-ca"),  # where EKS-token runs keep the cluster CA
         ]
         for e in extra:
             argv += ["-e", e]

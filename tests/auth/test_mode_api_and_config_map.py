@@ -1,6 +1,10 @@
 """API_AND_CONFIG_MAP: access entries first, aws-auth for principals without one. The playbook with no
 kubeconfig at all (EKS tokens from the eks_token lookup) and Pod Identity."""
 
+import base64
+import hashlib
+import stat
+
 from conftest import no_token_in, node_role_arn
 
 MODE = "API_AND_CONFIG_MAP"
@@ -8,18 +12,27 @@ MODE = "API_AND_CONFIG_MAP"
 
 def test_playbook_with_tokens_only_and_pod_identity(sb):
     sb.client("eks").create_addon(clusterName=sb.cluster, addonName="eks-pod-identity-agent")
+    cache = sb.tmp / "eks-ca"  # karpenter_ca_cache_dir (conftest)
     args = ("karpenter_controller_identity=pod_identity",)
     check = sb.playbook(*args, kubeconfig=False, check=True)
     assert check.rc == 0 and check.changed > 0, check
     first = sb.playbook(*args, kubeconfig=False)
     assert first.rc == 0 and first.changed > 0, first
+
+    # The cluster CA (public), which the modules and helm take as a file, is kept under its SHA-256, private.
+    eks = sb.client("eks")
+    ca = base64.b64decode(eks.describe_cluster(name=sb.cluster)["cluster"]["certificateAuthority"]["data"])
+    (kept,) = cache.glob("*.pem")
+    assert kept.name == hashlib.sha256(ca).hexdigest() + ".pem" and kept.read_bytes() == ca
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(cache.stat().st_mode) == 0o700
+    kept.write_bytes(b"altered\n")  # the next run writes it again
+
     again = sb.playbook(*args, kubeconfig=False)
     assert again.rc == 0 and again.changed == 0, again
+    assert kept.read_bytes() == ca and [p.name for p in cache.iterdir()] == [kept.name]
     for run in (check, first, again):
         no_token_in(run)
-    assert list(sb.tmp.glob("*.ca.crt")) == []  # the CA file is gone
 
-    eks = sb.client("eks")
     entry = eks.describe_access_entry(clusterName=sb.cluster, principalArn=node_role_arn(sb))["accessEntry"]
     assert entry["type"] == "EC2_LINUX"
     (assoc,) = eks.list_pod_identity_associations(clusterName=sb.cluster)["associations"]
