@@ -84,6 +84,7 @@ def test_task_variables_are_documented(role):
             "existing_nodeclasses",
             "deployed_stack",
             "pod_identity_association",
+            "crd_stored_versions",
         )
     }
     assert used - options - set_facts == set()
