@@ -1,0 +1,119 @@
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which reads a run leaves out when it may: the Helm role's read after an install that changed nothing, and
+access.yml's write of the cluster CA's file. The expressions are rendered from the roles' files with Jinja, with
+stand-ins for Ansible's tests and lookups, so a change to any of them shows here."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+from jinja2 import Environment, StrictUndefined
+
+ROOT = Path(__file__).resolve().parents[2]
+HELM_VARS = yaml.safe_load((ROOT / "roles/helm/vars/main.yml").read_text())
+HELM_TASKS = yaml.safe_load((ROOT / "roles/helm/tasks/main.yml").read_text())[0]["block"]
+ACCESS = yaml.safe_load((ROOT / "roles/karpenter/tasks/access.yml").read_text())
+
+
+def _env(files=None):
+    env = Environment(undefined=StrictUndefined)
+    env.tests["changed"] = lambda result: bool(result.get("changed"))
+    env.tests["file"] = lambda path: path in (files or {})
+    env.tests["none"] = lambda value: value is None
+    env.filters["bool"] = bool
+    return env
+
+
+def _render(env, template, **variables):
+    if "{{" not in template:  # a bare `when` condition
+        template = "{{ %s }}" % template
+    return env.from_string(template).render(variables).strip()
+
+
+def _helm_task(name_start):
+    return next(t for t in HELM_TASKS if t["name"].startswith(name_start))
+
+
+def _read_before(verify_available, adopt, crd_changed, controller_changed):
+    return _render(
+        _env(),
+        HELM_VARS["__helm_read_before"],
+        helm_verify_available=verify_available,
+        helm_adopt_crds=adopt,
+        __helm_crd_release={"changed": crd_changed},
+        __helm_controller_release={"changed": controller_changed},
+    )
+
+
+@pytest.mark.parametrize(
+    "verify_available,adopt,crd_changed,controller_changed,expected",
+    [
+        (False, [], False, False, "True"),  # a no-op under the karpenter role, whose verify step waits
+        (True, [], False, False, "False"),  # the role alone waits itself
+        (False, [], True, False, "False"),  # the CRD chart changed
+        (False, [], False, True, "False"),  # the controller chart changed
+        (False, ["nodepools.karpenter.sh"], False, False, "False"),  # CRDs were taken over
+    ],
+)
+def test_the_helm_role_reads_after_the_install_unless_nothing_changed_and_the_caller_waits(
+    verify_available, adopt, crd_changed, controller_changed, expected
+):
+    assert _read_before(verify_available, adopt, crd_changed, controller_changed) == expected
+
+
+@pytest.mark.parametrize(
+    "read_before,stored,wait,check",
+    [
+        ("False", None, "True", "True"),
+        ("True", {"nodepools.karpenter.sh": ["v1"]}, "False", "True"),  # checked on the preflight's read
+        ("True", None, "False", "False"),  # nothing to check on: the caller gave no read
+    ],
+)
+def test_the_stored_versions_are_checked_on_the_preflights_read_when_the_role_reads_nothing(
+    read_before, stored, wait, check
+):
+    variables = dict(
+        __helm_legacy=False,
+        ansible_check_mode=False,
+        __helm_read_before=read_before == "True",
+        helm_crd_stored_versions=stored,
+    )
+    wait_when = _helm_task("Verify that the controller is Available")["when"]
+    check_when = _helm_task("Verify that every Karpenter CRD stores")["when"]
+    assert _render(_env(), wait_when, **variables) == wait
+    assert _render(_env(), check_when, **variables) == check
+    stored_expr = _helm_task("Verify that every Karpenter CRD stores")["vars"]["__helm_stored"]
+    if read_before == "True" and stored is not None:
+        assert _render(_env(), stored_expr, __helm_read_before=True, helm_crd_stored_versions=stored) == str(stored)
+
+
+CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+SHA = hashlib.sha256(CA.encode()).hexdigest()
+PATH = "/home/u/.cache/jit-karpenter/eks-ca/%s.pem" % SHA
+
+
+@pytest.mark.parametrize(
+    "files,writes",
+    [
+        ({}, "True"),  # first run
+        ({PATH: CA}, "False"),  # kept, intact
+        ({PATH: CA + "altered"}, "True"),  # altered: written again
+        ({PATH: CA.rstrip("\n")}, "True"),  # the trailing newline counts (rstrip=false)
+    ],
+    ids=["missing", "intact", "altered", "truncated"],
+)
+def test_the_ca_file_is_written_only_when_missing_or_altered(files, writes):
+    def lookup(name, path, rstrip=True):
+        assert name == "ansible.builtin.file" and rstrip is False
+        return files[path]
+
+    env = _env(files)
+    env.filters["hash"] = lambda text, algorithm: hashlib.new(algorithm, text.encode()).hexdigest()
+    write = next(t for t in ACCESS if t["name"].startswith("Write the cluster CA"))
+    assert _render(env, write["when"], lookup=lookup, __karpenter_ca_file={"path": PATH, "sha256": SHA}) == writes
