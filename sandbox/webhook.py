@@ -43,6 +43,10 @@ from sandbox import authn
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 TOKEN_MAX_AGE = datetime.timedelta(minutes=15)
+# Each call to the AWS emulator during a review. kube-apiserver gives the whole review 30 s; an emulator that
+# serves several sandboxes' controllers on a loaded machine can take longer than a few seconds to answer, and a
+# review that gives up early refuses a good token (real STS answers in milliseconds).
+EMULATOR_TIMEOUT = 25
 # Query parameters aws-iam-authenticator accepts in the presigned URL.
 ALLOWED_PARAMS = {
     "action",
@@ -164,7 +168,7 @@ class ClusterState(object):
             method="POST" if data else "GET",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=EMULATOR_TIMEOUT) as r:
             return json.load(r)
 
     def verify_signature(self, url):
@@ -177,7 +181,7 @@ class ClusterState(object):
     def caller_arn(self, url):
         req = urllib.request.Request(url, headers={CLUSTER_ID_HEADER: self.cfg["cluster"]})
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=EMULATOR_TIMEOUT) as r:
                 return moto_caller_arn(caller_arn_from_xml(r.read()))
         except urllib.error.HTTPError as err:
             raise Rejected("STS answered %d: %s" % (err.code, err.read()[:300])) from None
