@@ -224,8 +224,9 @@ discovery:
 errors:
   description:
     - The reads after the cluster's that failed, under the key of their return value (C(iam_role),
-      C(cloudformation_stack), C(deployed_stack), C(pod_identity_association), C(discovery)); each with C(msg), the message the read's own module would fail with
-      (the AWS action and error, a bad name, or the selectors that match nothing), and the error's details.
+      C(cloudformation_stack), C(deployed_stack), C(pod_identity_association), C(discovery)); each with C(msg),
+      the message the read's own module would fail with (the AWS action and error, a bad name, or the selectors
+      that match nothing), and the error's details.
     - Empty when every read worked.
   returned: success
   type: dict
