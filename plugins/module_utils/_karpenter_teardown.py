@@ -32,14 +32,15 @@ __metaclass__ = type
 
 import time
 
+# _kube first: it has the kubernetes library load its generated classes on demand.
+from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_error
+from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
+
 try:
     from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # handled by the module
     ApiException = Exception
-
-from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_call as _call
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import api_error
 
 # The collection's ownership mark, on everything it creates outside a CloudFormation stack.
 OWNER_TAG_KEY = "jit.karpenter/managed-by"

@@ -17,6 +17,12 @@ import copy
 import random
 import time
 
+from ansible_collections.jit.karpenter.plugins.module_utils._lazy_kubernetes import install as _lazy_kubernetes
+
+# Before the first import of the kubernetes library in this process: its generated API classes and
+# models load when a name is first used (module_utils/_lazy_kubernetes.py).
+_lazy_kubernetes()
+
 try:
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # reported by AnsibleK8SModule, or by require_kubernetes

@@ -16,19 +16,20 @@ __metaclass__ = type
 
 import time
 
-try:
-    from kubernetes.client import CoreV1Api, CustomObjectsApi
-    from kubernetes.client.exceptions import ApiException
-except ImportError:  # reported by the module (AnsibleK8SModule checks for kubernetes)
-    ApiException = Exception
-
-from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+# _kube first: it has the kubernetes library load its generated classes on demand.
 from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
     TRANSIENT_STATUSES,
     api_error,
     transient,
     with_retries,
 )
+from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+
+try:
+    from kubernetes.client import CoreV1Api, CustomObjectsApi
+    from kubernetes.client.exceptions import ApiException
+except ImportError:  # reported by the module (AnsibleK8SModule checks for kubernetes)
+    ApiException = Exception
 from ansible_collections.jit.karpenter.plugins.module_utils._nodepool.compare import (
     differences,
     merge_managed,

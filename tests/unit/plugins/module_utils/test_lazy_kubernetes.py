@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: jit.karpenter contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kubernetes library's generated packages loaded on demand (``_lazy_kubernetes``): the lines it
+takes out of an ``__init__`` file, and, in a fresh interpreter each (imports are process-wide), that
+every name the four packages had resolves to the very object the library defines, that the hundreds
+of generated files are not loaded until a name is used, and what the modules import still works."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+from ansible_collections.jit.karpenter.plugins.module_utils._lazy_kubernetes import split_imports
+
+
+def test_split_imports_takes_one_name_lines_and_keeps_line_numbers():
+    source = (
+        "# coding: utf-8\n"
+        "from __future__ import absolute_import\n"
+        "__version__ = '1.0'\n"
+        "from . import client\n"
+        "from kubernetes.client.models.v1_pod import V1Pod  # generated\n"
+        "from .api_client import ApiClient\n"
+        "from kubernetes.client.models import (\n"
+        "    V1Node,\n"
+        ")\n"
+        "from os import path as p\n"
+        "if True:\n"
+        "    from kubernetes.client import rest\n"
+    )
+    rest, names = split_imports(source, "kubernetes.client")
+    assert names == {
+        "client": ("kubernetes.client.client", None),
+        "V1Pod": ("kubernetes.client.models.v1_pod", "V1Pod"),
+        "ApiClient": ("kubernetes.client.api_client", "ApiClient"),
+    }
+    lines = rest.split("\n")
+    assert len(lines) == len(source.split("\n"))
+    assert lines[1:3] == ["from __future__ import absolute_import", "__version__ = '1.0'"]
+    # Left to run as written: several names, an alias, an import below the top level.
+    assert "from kubernetes.client.models import (" in rest
+    assert "from os import path as p" in rest
+    assert "    from kubernetes.client import rest" in rest
+    assert "V1Pod" not in rest and "from . import client" not in rest
+
+
+def _python(code):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+_CHECK = r"""
+import importlib, importlib.util, json, os, re, sys
+from ansible_collections.jit.karpenter.plugins.module_utils._lazy_kubernetes import install, LAZY_PACKAGES
+install()
+import kubernetes
+import kubernetes.client
+loaded_before = sorted(m for m in sys.modules if m.startswith("kubernetes.client.models.") or m.startswith("kubernetes.client.api."))
+checked = 0
+wrong = []
+for package in LAZY_PACKAGES:
+    module = importlib.import_module(package)
+    with open(module.__file__) as f:
+        source = f.read()
+    for origin, name in re.findall(r"^from[ \t]+(\.|[\w.]+)[ \t]+import[ \t]+(\w+)[ \t]*$", source, re.M):
+        if origin == "__future__":
+            continue
+        real = importlib.import_module(package + "." + name) if origin == "." else getattr(importlib.import_module(importlib.util.resolve_name(origin, package)), name)
+        if getattr(module, name) is not real:
+            wrong.append(package + "." + name)
+        checked += 1
+print(json.dumps({"version": kubernetes.__version__, "loaded_before": loaded_before, "checked": checked, "wrong": wrong,
+                  "lazy": type(sys.modules["kubernetes.client"].__spec__.loader).__name__}))
+"""
+
+
+def test_every_name_resolves_to_the_librarys_own_object():
+    import kubernetes  # noqa: F401  the library this collection runs with, imported here the usual way
+
+    result = _python(_CHECK)
+    assert result["lazy"] == "_LazyInitLoader"
+    assert result["version"] == kubernetes.__version__
+    # Nothing of the generated APIs and models ran before a name was asked for.
+    assert result["loaded_before"] == []
+    # kubernetes/client/__init__.py alone names over 800 APIs and models.
+    assert result["checked"] > 1000
+    assert result["wrong"] == []
+
+
+_MODULE_IMPORTS = r"""
+import json, sys
+from ansible_collections.jit.karpenter.plugins.module_utils import _kube  # installs the finder
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from kubernetes.client import CoreV1Api, CustomObjectsApi, V1ConfigMap, V1ObjectMeta
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import NotFoundError
+import kubernetes.client.models
+cm = kubernetes.client.ApiClient().deserialize(type("R", (), {"data": json.dumps({"metadata": {"name": "aws-auth"}, "data": {"mapRoles": "[]"}})})(), "V1ConfigMap")
+models = [m for m in sys.modules if m.startswith("kubernetes.client.models.")]
+print(json.dumps({"name": cm.metadata.name, "data": cm.data, "kind": type(cm).__name__, "models": len(models),
+                  "all_models": len([m for m in dir(kubernetes.client.models) if m.startswith("V1")])}))
+"""
+
+
+def test_what_the_modules_import_works_and_loads_few_models():
+    result = _python(_MODULE_IMPORTS)
+    # ApiClient.deserialize looks the model up by name on kubernetes.client.models.
+    assert result["kind"] == "V1ConfigMap"
+    assert result["name"] == "aws-auth" and result["data"] == {"mapRoles": "[]"}
+    assert 0 < result["models"] < 20
+
+
+def test_without_install_nothing_changes():
+    result = _python(
+        "import json, sys, kubernetes.client\n"
+        "print(json.dumps({'loader': type(sys.modules['kubernetes.client'].__spec__.loader).__name__,"
+        " 'models': len([m for m in sys.modules if m.startswith('kubernetes.client.models.')])}))"
+    )
+    assert result["loader"] == "SourceFileLoader"
+    assert result["models"] > 500
