@@ -9,10 +9,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
+    import boto3
+    import botocore.config
     import botocore.exceptions
 except ImportError:  # handled by AnsibleAWSModule
     pass
 
+from ansible.module_utils.ansible_release import __version__ as ansible_version
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -76,6 +80,46 @@ def aws_call(action, fn, missing=(), **kwargs):
         return call()
     except AnsibleAWSError as e:
         raise aws_error(e.exception, action) from e
+
+
+def _user_agent():
+    try:
+        from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+
+        return _get_user_agent_string()
+    except Exception:  # a private helper of amazon.aws: its user agent when it has it, else the core of it
+        return "APN/1.0 Ansible/{0}".format(ansible_version)
+
+
+def aws_client(module, service, sessions):
+    """A boto3 client of ``service`` made with the module's connection options, as
+    ``AnsibleAWSModule.client`` makes it (amazon.aws's ``get_aws_connection_info``: region, endpoint,
+    credentials, profile, ``aws_config``, certificate checks; amazon.aws's user agent), but from the
+    one boto3 session per profile kept in ``sessions`` (a dict, one per module run): a session loads
+    botocore's endpoint data and each service's model once, where a session per client, as
+    ``AnsibleAWSModule.client`` makes, loads them again for each."""
+    region, endpoint, params = get_aws_connection_info(module)
+    params = dict(params)
+    profile = params.pop("profile_name", None)
+    config = botocore.config.Config(user_agent=_user_agent())
+    for key in ("config", "aws_config"):
+        extra = params.pop(key, None)
+        if extra:
+            config = config.merge(
+                extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra)
+            )
+    try:
+        session = sessions.get(profile)
+        if session is None:
+            session = sessions[profile] = boto3.session.Session(profile_name=profile)
+        return session.client(service, config=config, region_name=region, endpoint_url=endpoint, **params)
+    except botocore.exceptions.NoRegionError:
+        module.fail_json(
+            msg="The {0} module requires a region and none was found in configuration, environment variables "
+            "or module parameters".format(module._name)
+        )
+    except (ValueError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Couldn't connect to AWS")
 
 
 def plan_tags(current_tags, desired_tags, purge_tags):

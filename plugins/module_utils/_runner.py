@@ -39,10 +39,18 @@ class Clients(object):
     def __init__(self, module):
         self._module = module
         self._kube = None
+        self._aws = {}
+        self._aws_sessions = {}
 
     def aws(self, service):
-        """A boto3 client of ``service`` (``AnsibleAWSModule.client``: region, endpoint, credentials)."""
-        return self._module.client(service)
+        """The boto3 client of ``service`` (region, endpoint, credentials as ``AnsibleAWSModule.client``
+        takes them), one per service, all from one boto3 session (``_aws.aws_client``)."""
+        client = self._aws.get(service)
+        if client is None:
+            from ansible_collections.jit.karpenter.plugins.module_utils._aws import aws_client
+
+            client = self._aws[service] = aws_client(self._module, service, self._aws_sessions)
+        return client
 
     def kube_dynamic(self):
         """kubernetes.core's ``K8SClient`` (discovery of kinds, ``get``)."""

@@ -113,3 +113,72 @@ def test_describes_by_id_and_ssm_reads_are_retried():
 def test_a_missing_ssm_parameter_is_none():
     fn, _calls = _flaky([_client_error("ParameterNotFound")])
     assert _discovery._parameter(SimpleNamespace(get_parameter=fn), "/aws/x") is None
+
+
+# --- boto3 clients: AnsibleAWSModule.client's options, one session per module run --------------------
+
+
+class _ClientModule:
+    """The options of amazon.aws's ``aws`` doc fragment that ``get_aws_connection_info`` reads."""
+
+    _name = "jit.karpenter.test"
+
+    def __init__(self, **params):
+        self.params = dict(
+            region=None,
+            endpoint_url=None,
+            access_key=None,
+            secret_key=None,
+            session_token=None,
+            profile=None,
+            validate_certs=True,
+            aws_ca_bundle=None,
+            aws_config=None,
+        )
+        self.params.update(params)
+        self.failed = None
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise SystemExit(1)
+
+    def fail_json_aws(self, exception, msg=None, **kwargs):
+        self.fail_json(msg="{0}: {1}".format(msg, exception), **kwargs)
+
+
+def test_aws_client_takes_the_modules_region_endpoint_credentials_and_config(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    module = _ClientModule(
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:5000",
+        access_key="AKIAEXAMPLE",
+        secret_key="secret",
+        session_token="token",
+        validate_certs=False,
+        aws_config={"connect_timeout": 7},
+    )
+    sessions = {}
+    eks = _aws.aws_client(module, "eks", sessions)
+    iam = _aws.aws_client(module, "iam", sessions)
+    assert eks.meta.region_name == "eu-west-1"
+    assert eks.meta.endpoint_url == "http://127.0.0.1:5000"
+    assert eks.meta.config.connect_timeout == 7
+    assert eks.meta.config.user_agent.startswith("APN/1.0 Ansible/")
+    credentials = eks._request_signer._credentials
+    assert (credentials.access_key, credentials.secret_key, credentials.token) == ("AKIAEXAMPLE", "secret", "token")
+    assert eks._endpoint.http_session._verify is False
+    assert iam.meta.service_model.service_name == "iam"
+    # One boto3 session for both (botocore's loader, and what it loaded, shared).
+    assert list(sessions) == [None]
+    assert eks._loader is iam._loader
+
+
+def test_aws_client_without_a_region_fails_naming_the_module(monkeypatch):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    module = _ClientModule()
+    with pytest.raises(SystemExit):
+        _aws.aws_client(module, "eks", {})
+    assert module.failed["msg"].startswith("The jit.karpenter.test module requires a region")

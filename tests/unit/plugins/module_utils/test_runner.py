@@ -242,13 +242,38 @@ def test_aws_and_kube_argument_spec_has_one_validate_certs_for_both_apis():
 
 
 class AWSModule(FakeModule):
-    """What AnsibleAWSModule gives the runner: params, check_mode, region and boto3 clients."""
+    """What AnsibleAWSModule gives the runner: params, check_mode and region."""
 
     check_mode = True
     region = "us-west-2"
 
-    def client(self, service):
+
+@pytest.fixture(autouse=True)
+def aws_clients(monkeypatch):
+    """boto3 clients as ``_aws.aws_client`` makes them, named: the calls, with the sessions dict each got."""
+    from ansible_collections.jit.karpenter.plugins.module_utils import _aws
+
+    made = []
+
+    def aws_client(module, service, sessions):
+        made.append((service, id(sessions)))
         return "client:" + service
+
+    monkeypatch.setattr(_aws, "aws_client", aws_client)
+    return made
+
+
+def test_clients_make_one_aws_client_per_service_from_one_sessions_dict(aws_clients):
+    clients = Clients(AWSModule())
+    assert [clients.aws(s) for s in ("eks", "iam", "eks", "cloudformation", "iam")] == [
+        "client:eks",
+        "client:iam",
+        "client:eks",
+        "client:cloudformation",
+        "client:iam",
+    ]
+    assert [s for s, _ in aws_clients] == ["eks", "iam", "cloudformation"]
+    assert len(set(sessions for _, sessions in aws_clients)) == 1
 
 
 def test_run_gets_clients_params_check_mode_and_region():
