@@ -8,14 +8,14 @@
 the API's hundreds of generated API classes and models, one file each. A module that reads a few
 objects through the dynamic client uses none of them by name, yet spends most of its start-up there.
 
-``install()`` puts a finder before the others on ``sys.meta_path`` that, for those four package
-``__init__`` files only, runs the file's code except its top-level ``from X import Name`` lines
-(``from . import sub`` in ``kubernetes/__init__.py``), and answers each of those names the first
-time it is asked for, through a module ``__getattr__`` (PEP 562) that imports ``X`` then. Every
-name the package had is still there, from the same file: ``from kubernetes.client import
-CoreV1Api``, ``kubernetes.client.models.V1Pod`` and ``kubernetes.__version__`` work as before.
-Nothing changes when the library is already imported, when a package has no source file, or for
-any other module.
+``install()`` loads those four packages ahead of the first import: for each, it runs the
+``__init__`` file's code except its top-level ``from X import Name`` lines (``from . import sub`` in
+``kubernetes/__init__.py``), and answers each of those names the first time it is asked for,
+through a module ``__getattr__`` (PEP 562) that imports ``X`` then. Every name the package had is
+still there, from the same file: ``from kubernetes.client import CoreV1Api``,
+``kubernetes.client.models.V1Pod`` and ``kubernetes.__version__`` work as before. It adds modules to
+``sys.modules`` only; the import system itself (``sys.meta_path``) is left as it is. Nothing changes
+when the library is already imported, when it is not installed, or for any other module.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
+import importlib.machinery
 import importlib.util
 import re
 import sys
@@ -68,48 +69,41 @@ def _lazy_getattr(module, names):
     return __getattr__
 
 
-class _LazyInitLoader:
-    def __init__(self, loader, path):
-        self._loader = loader
-        self._path = path
-
-    def create_module(self, spec):
+def _load(name, path):
+    """Module ``name`` made from its ``__init__.py`` as :func:`split_imports` leaves it, or None when it
+    has no such source file."""
+    spec = importlib.machinery.PathFinder.find_spec(name, path)
+    if spec is None or spec.submodule_search_locations is None or not (spec.origin or "").endswith("__init__.py"):
         return None
-
-    def exec_module(self, module):
-        try:
-            with open(self._path) as f:
-                source = f.read()
-        except (IOError, OSError, UnicodeDecodeError):
-            return self._loader.exec_module(module)
-        rest, names = split_imports(source, module.__name__)
-        module.__dict__["__getattr__"] = _lazy_getattr(module, names)
-        exec(compile(rest, self._path, "exec"), module.__dict__)
-
-
-class LazyKubernetesFinder:
-    """The meta path finder; ``find_spec`` asks the finders after it for the real spec."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in LAZY_PACKAGES:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        origin = spec.origin or ""
-        if spec.submodule_search_locations is None or not origin.endswith("__init__.py") or spec.loader is None:
-            return spec
-        spec.loader = _LazyInitLoader(spec.loader, origin)
-        return spec
+    try:
+        with open(spec.origin, encoding="utf-8") as f:
+            source = f.read()
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+    rest, names = split_imports(source, name)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__["__getattr__"] = _lazy_getattr(module, names)
+    sys.modules[name] = module
+    try:
+        exec(compile(rest, spec.origin, "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def install():
-    """Put the finder on ``sys.meta_path``, once, unless the library is imported already."""
-    if "kubernetes" in sys.modules or any(isinstance(f, LazyKubernetesFinder) for f in sys.meta_path):
+    """Load the four packages as described above and put them in ``sys.modules``, unless the library is
+    imported already or is not there; the imports that follow, ``import kubernetes.client.models`` as
+    ``from kubernetes.client.exceptions import ApiException``, find them there. Any package that cannot
+    be loaded this way (no source file) is left, with those below it, to the usual import."""
+    if "kubernetes" in sys.modules:
         return
-    sys.meta_path.insert(0, LazyKubernetesFinder())
+    for name in LAZY_PACKAGES:
+        parent, _dot, child = name.rpartition(".")
+        path = sys.modules[parent].__path__ if parent else None
+        module = _load(name, path)
+        if module is None:
+            return
+        if parent:
+            setattr(sys.modules[parent], child, module)

@@ -272,8 +272,8 @@ def test_clients_make_one_aws_client_per_service_from_one_sessions_dict(aws_clie
         "client:cloudformation",
         "client:iam",
     ]
-    assert [s for s, _ in aws_clients] == ["eks", "iam", "cloudformation"]
-    assert len(set(sessions for _, sessions in aws_clients)) == 1
+    assert [service for service, sessions in aws_clients] == ["eks", "iam", "cloudformation"]
+    assert len(set(sessions for service, sessions in aws_clients)) == 1
 
 
 def test_run_gets_clients_params_check_mode_and_region():
