@@ -9,17 +9,22 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: helm_releases_info
-short_description: Find a Helm release by name in several namespaces, in one module run
+short_description: Find Helm releases by name in several namespaces, in one module run
 version_added: 0.1.0
 description:
   - Runs C(helm list) once for each of O(release_namespaces), with the release name as its filter, and returns
-    the release named exactly O(name) from each namespace that has one.
+    the release named exactly O(name) from each namespace that has one; and the releases named in O(other_names),
+    found by the same command.
+  - With O(read_values), runs C(helm get values) for each release found, and returns its user-supplied values,
+    which M(kubernetes.core.helm) compares with the values it is given, with the chart version, before it
+    upgrades a release.
   - Like M(kubernetes.core.helm_info), it lists the releases that are deployed or failed (C(helm list)'s default),
     and takes the connection options of kubernetes.core's Helm modules.
-  - Unlike M(kubernetes.core.helm_info), it does not read each release's values, manifest, notes and hooks, and it
-    answers for several namespaces in one module run. Use M(kubernetes.core.helm_info) for those.
+  - Unlike M(kubernetes.core.helm_info), it does not read each release's manifest, notes and hooks, and it
+    answers for several names and namespaces in one module run. Use M(kubernetes.core.helm_info) for those.
   - The preflight role uses it to find an installed Karpenter in the namespaces where the walkthrough's 0.16 and
-    Karpenter 1.x install it.
+    Karpenter 1.x install it, and the helm role skips installing a chart whose release is deployed at the same
+    chart version with the same values.
 options:
   name:
     description: The release name.
@@ -31,6 +36,17 @@ options:
     type: list
     elements: str
     required: true
+  other_names:
+    description:
+      - More release names to look for in the same namespaces, returned in RV(other_releases).
+      - Each a Helm release name (lower-case letters, digits, C(-) and C(.), at most 53 characters).
+    type: list
+    elements: str
+    default: []
+  read_values:
+    description: Also read the user-supplied values of each release found (C(helm get values)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - kubernetes.core.helm_common_options
   - jit.karpenter._attributes
@@ -88,9 +104,23 @@ releases:
     app_version:
       description: The chart's app version.
       type: str
+    user_values:
+      description: The values given at install or upgrade (C(helm get values)), V({}) for none.
+      type: dict
+      returned: when O(read_values) is true
   sample:
     - {name: karpenter, namespace: kube-system, revision: "1", updated: "2026-11-30 12:00:00.0 +0000 UTC",
        status: deployed, chart: karpenter-1.14.3, app_version: 1.14.3}
+other_releases:
+  description:
+    - The releases named in O(other_names), for each namespace in the order of O(release_namespaces), then in
+      the order of O(other_names); each as in RV(releases).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: karpenter-crd, namespace: kube-system, revision: "1", updated: "2026-11-30 12:00:00.0 +0000 UTC",
+       status: deployed, chart: karpenter-crd-1.14.3, app_version: 1.14.3}
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule
@@ -107,6 +137,8 @@ def main():
         HELM_AUTH_ARG_SPEC,
         name={"type": "str", "required": True, "aliases": ["release_name"]},
         release_namespaces={"type": "list", "elements": "str", "required": True},
+        other_names={"type": "list", "elements": "str", "default": []},
+        read_values={"type": "bool", "default": False},
     )
     run_module(AnsibleHelmModule, argument_spec, run, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE)
 

@@ -85,6 +85,7 @@ def test_task_variables_are_documented(role):
             "deployed_stack",
             "pod_identity_association",
             "crd_stored_versions",
+            "helm_releases",
         )
     }
     assert used - options - set_facts == set()

@@ -117,3 +117,81 @@ def test_the_ca_file_is_written_only_when_missing_or_altered(files, writes):
     env.filters["hash"] = lambda text, algorithm: hashlib.new(algorithm, text.encode()).hexdigest()
     write = next(t for t in ACCESS if t["name"].startswith("Write the cluster CA"))
     assert _render(env, write["when"], lookup=lookup, __karpenter_ca_file={"path": PATH, "sha256": SHA}) == writes
+
+
+# --- the Helm role's installs skipped when the release read before is what they would install ------------
+
+VALUES = {
+    "settings": {"clusterName": "demo", "clusterEndpoint": "https://eks.example", "interruptionQueue": "demo"},
+    "serviceAccount": {"name": "karpenter", "annotations": {}},
+}
+
+
+def _release(name, chart, user_values, namespace="kube-system", status="deployed"):
+    return {"name": name, "namespace": namespace, "status": status, "chart": chart, "user_values": user_values}
+
+
+def _current(releases, adopt_crds=(), adopt_sa=False, values=None):
+    rendered = _render(
+        _env(),
+        HELM_VARS["__helm_release_current"],
+        helm_installed_releases=releases,
+        helm_namespace="kube-system",
+        helm_crd_release_name="karpenter-crd",
+        helm_release_name="karpenter",
+        helm_karpenter_version="1.14.3",
+        helm_adopt_crds=list(adopt_crds),
+        helm_adopt_service_account=adopt_sa,
+        __helm_controller_values=VALUES if values is None else values,
+    )
+    return yaml.safe_load(rendered.replace("True", "true").replace("False", "false"))
+
+
+BOTH = [_release("karpenter", "karpenter-1.14.3", VALUES), _release("karpenter-crd", "karpenter-crd-1.14.3", {})]
+
+
+@pytest.mark.parametrize(
+    "releases,kwargs,expected",
+    [
+        (BOTH, {}, {"crd": True, "controller": True}),  # a no-op
+        (None, {}, {"crd": False, "controller": False}),  # nothing read: kubernetes.core.helm compares
+        ([], {}, {"crd": False, "controller": False}),  # not installed
+        (BOTH, {"values": dict(VALUES, replicas=2)}, {"crd": True, "controller": False}),
+        (
+            [_release("karpenter", "karpenter-1.13.2", VALUES), _release("karpenter-crd", "karpenter-crd-1.13.2", {})],
+            {},
+            {"crd": False, "controller": False},  # an upgrade
+        ),
+        (
+            [_release("karpenter", "karpenter-1.14.3", VALUES, status="failed"), BOTH[1]],
+            {},
+            {"crd": True, "controller": False},  # a failed release: left to kubernetes.core.helm
+        ),
+        (
+            [_release("karpenter", "karpenter-1.14.3", VALUES, namespace="karpenter"), BOTH[1]],
+            {},
+            {"crd": True, "controller": False},  # another namespace's release
+        ),
+        (
+            [BOTH[0], _release("karpenter-crd", "karpenter-crd-1.14.3", {"x": 1})],
+            {},
+            {"crd": False, "controller": True},
+        ),
+        (BOTH, {"adopt_crds": ["nodepools.karpenter.sh"]}, {"crd": False, "controller": True}),
+        (BOTH, {"adopt_sa": True}, {"crd": True, "controller": False}),
+        (
+            [{k: v for k, v in r.items() if k != "user_values"} for r in BOTH],
+            {},
+            {"crd": False, "controller": False},  # read without values
+        ),
+    ],
+)
+def test_a_chart_is_installed_again_unless_its_release_is_deployed_at_this_version_with_these_values(
+    releases, kwargs, expected
+):
+    assert _current(releases, **kwargs) == expected
+
+
+def test_the_install_tasks_are_skipped_on_that():
+    assert "not __helm_release_current.crd" in _helm_task("Install the CRD chart")["when"]
+    assert "not __helm_release_current.controller" in _helm_task("Install the controller chart")["when"]

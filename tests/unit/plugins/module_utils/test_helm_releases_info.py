@@ -93,3 +93,78 @@ def test_a_failed_helm_list_names_the_namespace_and_helms_error():
         "Listing the Helm releases of namespace kube-system failed (helm exited 1): "
         "Error: Kubernetes cluster unreachable: Unauthorized"
     )
+
+
+# --- other names, and the values of each release --------------------------------------------------------
+
+
+class HelmWithValues(Helm):
+    """``helm list`` as above, and ``helm get values`` from canned output per (namespace, name)."""
+
+    def __init__(self, by_namespace, values):
+        Helm.__init__(self, by_namespace)
+        self.values = values
+
+    def helm(self, args):
+        if args[:2] == ["get", "values"]:
+            self.commands.append(list(args))
+            return self.values[(args[args.index("--namespace") + 1], args[-1])]
+        return Helm.helm(self, args)
+
+
+def test_list_command_with_other_names_matches_exactly_those():
+    assert list_command("karpenter", "kube-system", ["karpenter-crd", "karpenter", "x.y"])[-1] == (
+        "^(karpenter|karpenter-crd|x\\.y)$"
+    )
+    assert list_command("karpenter", "kube-system", ["karpenter"])[-1] == "karpenter"
+
+
+def test_other_names_come_back_apart_and_values_are_read_for_each_release():
+    helm = HelmWithValues(
+        {"kube-system": LISTED, "karpenter": "[]\n"},
+        {
+            ("kube-system", "karpenter"): (0, "settings:\n  clusterName: demo\nreplicas: 2\n", ""),
+            ("kube-system", "karpenter-crd"): (0, "null\n", ""),
+        },
+    )
+    result = run(
+        helm,
+        {
+            "name": "karpenter",
+            "release_namespaces": ["kube-system", "karpenter"],
+            "other_names": ["karpenter-crd", "karpenter"],
+            "read_values": True,
+        },
+    )
+    assert [c[:2] for c in helm.commands] == [["list", "--output=yaml"]] * 2 + [["get", "values"]] * 2
+    assert helm.commands[0][-1] == "^(karpenter|karpenter-crd)$"
+    assert helm.commands[2] == ["get", "values", "--output=yaml", "--namespace", "kube-system", "karpenter"]
+    assert [(r["name"], r["status"], r["user_values"]) for r in result["releases"]] == [
+        ("karpenter", "failed", {"settings": {"clusterName": "demo"}, "replicas": 2})
+    ]
+    assert [(r["name"], r["chart"], r["user_values"]) for r in result["other_releases"]] == [
+        ("karpenter-crd", "karpenter-crd-1.14.3", {})
+    ]
+
+
+def test_without_read_values_no_values_are_read():
+    helm = Helm({"kube-system": LISTED})
+    result = run(helm, {"name": "karpenter", "release_namespaces": ["kube-system"], "other_names": ["karpenter-crd"]})
+    assert len(helm.commands) == 1
+    assert "user_values" not in result["releases"][0] and "user_values" not in result["other_releases"][0]
+
+
+def test_a_bad_other_name_is_named_before_helm_runs():
+    helm = Helm({})
+    with pytest.raises(KarpenterError, match="other_names: 'Karpenter_CRD' is not a Helm release name"):
+        run(helm, {"name": "karpenter", "release_namespaces": ["kube-system"], "other_names": ["Karpenter_CRD"]})
+    assert helm.commands == []
+
+
+def test_a_failed_helm_get_values_names_the_release():
+    helm = HelmWithValues({"kube-system": LISTED}, {("kube-system", "karpenter"): (1, "", "Error: forbidden\n")})
+    with pytest.raises(KarpenterError) as caught:
+        run(helm, {"name": "karpenter", "release_namespaces": ["kube-system"], "read_values": True})
+    assert caught.value.msg == (
+        "Reading the values of Helm release karpenter in namespace kube-system failed (helm exited 1): Error: forbidden"
+    )
