@@ -86,6 +86,7 @@ def test_task_variables_are_documented(role):
             "pod_identity_association",
             "crd_stored_versions",
             "helm_releases",
+            "aws_auth",
         )
     }
     assert used - options - set_facts == set()
