@@ -85,27 +85,34 @@ def _user_values(clients, release):
         )
 
 
+def _refuse_any(option, values, valid, what, detail):
+    """Fail on the first of ``values`` that ``valid`` does not take, naming ``option`` and the value."""
+    for value in values:
+        if not valid(value):
+            raise KarpenterError("{0}: '{1}' is not {2}".format(option, value, what), **{detail: value})
+
+
 def run(clients, params, check_mode=False, region=None):
     """The ``helm_releases_info`` module's entry point (see ``_runner``): read-only, in check mode too."""
     import yaml
 
     name = params["name"]
     other_names = [n for n in dict.fromkeys(params.get("other_names") or []) if n != name]
-    for other in other_names:
-        if not is_release_name(other):
-            raise KarpenterError(
-                "other_names: '{0}' is not a Helm release name (lower-case letters, digits, '-' and '.', at most "
-                "53 characters)".format(other),
-                name=other,
-            )
     namespaces = list(dict.fromkeys(params["release_namespaces"]))  # each once, in order
-    for namespace in namespaces:
-        if not is_dns1123_label(namespace):
-            raise KarpenterError(
-                "release_namespaces: '{0}' is not a Kubernetes namespace name (lower-case letters, digits and '-', "
-                "at most 63 characters)".format(namespace),
-                namespace=namespace,
-            )
+    _refuse_any(
+        "other_names",
+        other_names,
+        is_release_name,
+        "a Helm release name (lower-case letters, digits, '-' and '.', at most 53 characters)",
+        "name",
+    )
+    _refuse_any(
+        "release_namespaces",
+        namespaces,
+        is_dns1123_label,
+        "a Kubernetes namespace name (lower-case letters, digits and '-', at most 63 characters)",
+        "namespace",
+    )
     releases = []
     others = []
     for namespace in namespaces:
