@@ -28,6 +28,7 @@ from ansible_collections.jit.karpenter.plugins.module_utils._eks_pod_identity_as
     find as find_pod_identity_association,
 )
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
+from ansible_collections.jit.karpenter.plugins.module_utils._iam_oidc_provider import get_provider, provider_arn
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam_role_name, is_stack_name
 
 # ---------------------------------------------------------------------------
@@ -172,9 +173,19 @@ def read_pod_identity_association(eks, cluster_name, namespace, service_account,
     return find_pod_identity_association(eks, cluster_name, namespace, service_account, region) or {}
 
 
+def read_oidc_provider(iam, cluster):
+    """The IAM OIDC provider of the cluster's issuer (as ``iam_oidc_provider`` returns it), or ``{}`` when
+    there is none; its account and partition are the cluster's."""
+    issuer = (cluster.get("oidc_issuer") or "").strip().rstrip("/")
+    if not issuer:
+        raise KarpenterError("EKS cluster {0} reports no OIDC issuer".format(cluster.get("name")))
+    arn_parts = (cluster.get("arn") or "").split(":")
+    return get_provider(iam, provider_arn(issuer, arn_parts[4], arn_parts[1])) or {}
+
+
 def run(clients, params, check_mode=False, region=None):
     """The module's result: ``cluster``, ``iam_role``, ``cloudformation_stack``, ``deployed_stack``,
-    ``pod_identity_association``, ``discovery`` and ``errors``.
+    ``pod_identity_association``, ``oidc_provider``, ``discovery`` and ``errors``.
 
     ``clients.aws(service)`` gives a boto3 client. Nothing is written, so ``check_mode`` changes nothing.
     """
@@ -203,6 +214,7 @@ def run(clients, params, check_mode=False, region=None):
                 region,
             ),
         ),
+        ("oidc_provider", params.get("oidc_provider"), lambda: read_oidc_provider(clients.aws("iam"), cluster)),
         (
             "discovery",
             params.get("discovery"),

@@ -16,11 +16,13 @@ description:
   - Reads an Amazon EKS cluster as M(jit.karpenter.eks_cluster_info) does and, in the same module run, each only
     when asked, an IAM role (O(iam_role_name)), the resources of a CloudFormation stack (O(stack_name)), another
     stack with its template (O(deployed_stack_name)), the Pod Identity association of a service account
-    (O(pod_identity_service_account)) and the node classes' discovery and selectors, as
+    (O(pod_identity_service_account)), the IAM OIDC provider of the cluster's issuer (O(oidc_provider)) and the
+    node classes' discovery and selectors, as
     M(jit.karpenter.nodeclass_discovery_info) resolves them (O(discovery), O(nodeclasses)).
   - The role C(jit.karpenter.preflight) uses it for the controller role's owner tags and inline policies, eksctl's
     C(eksctl-<cluster>-karpenter) stack, the node classes, and, for the role C(jit.karpenter.karpenter), the
-    stack C(Karpenter-<cluster>) and the controller's Pod Identity association, so that the steps which compare
+    stack C(Karpenter-<cluster>), the controller's Pod Identity association and the OIDC provider, so that the steps
+    which compare
     them with what they should be need no read of their own.
   - Writes nothing.
   - Fails, naming the cluster and the region, when the cluster cannot be read (as M(jit.karpenter.eks_cluster_info)
@@ -72,6 +74,13 @@ options:
         description: The service account's name.
         type: str
         required: true
+  oidc_provider:
+    description:
+      - Read the IAM OIDC provider of the cluster's OIDC issuer (C(GetOpenIDConnectProvider), in the cluster's
+        account), returned in RV(oidc_provider) as M(jit.karpenter.iam_oidc_provider) returns it; V({}) there when
+        there is none.
+    type: bool
+    default: false
   discovery:
     description:
       - Find the subnets and security groups node classes select by default and resolve the selectors of
@@ -101,6 +110,7 @@ EXAMPLES = r"""
     pod_identity_service_account:
       namespace: kube-system
       name: karpenter
+    oidc_provider: true
     discovery: cluster
     nodeclasses:
       - name: default
@@ -214,6 +224,18 @@ pod_identity_association:
     namespace: kube-system
     service_account: karpenter
     role_arn: arn:aws:iam::123456789012:role/prod-1-karpenter
+oidc_provider:
+  description:
+    - The IAM OIDC provider of the cluster's issuer, as M(jit.karpenter.iam_oidc_provider) returns it under
+      C(oidc_provider) (C(arn), C(url), C(client_ids), C(thumbprints)).
+    - V({}) when there is none; V(null) when not asked for, or when its read failed.
+  returned: success
+  type: dict
+  sample:
+    arn: arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    url: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
+    client_ids: [sts.amazonaws.com]
+    thumbprints: []
 discovery:
   description:
     - What M(jit.karpenter.nodeclass_discovery_info) returns under C(discovery) (see there), with O(discovery).
@@ -224,7 +246,8 @@ discovery:
 errors:
   description:
     - The reads after the cluster's that failed, under the key of their return value (C(iam_role),
-      C(cloudformation_stack), C(deployed_stack), C(pod_identity_association), C(discovery)); each with C(msg),
+      C(cloudformation_stack), C(deployed_stack), C(pod_identity_association), C(oidc_provider), C(discovery));
+      each with C(msg),
       the message the read's own module would fail with (the AWS action and error, a bad name, or the selectors
       that match nothing), and the error's details.
     - Empty when every read worked.
@@ -245,6 +268,10 @@ errors:
       returned: when that read failed
     pod_identity_association:
       description: Why the Pod Identity association could not be read, in C(msg).
+      type: dict
+      returned: when that read failed
+    oidc_provider:
+      description: Why the OIDC provider could not be read, in C(msg).
       type: dict
       returned: when that read failed
     discovery:
@@ -275,6 +302,7 @@ def main():
             "type": "dict",
             "options": {"namespace": {"type": "str", "required": True}, "name": {"type": "str", "required": True}},
         },
+        "oidc_provider": {"type": "bool", "default": False},
         "discovery": {"type": "str", "choices": ["cluster", "tag"]},
         "nodeclasses": NODECLASSES_OPTION,
     }

@@ -87,6 +87,7 @@ def test_task_variables_are_documented(role):
             "crd_stored_versions",
             "helm_releases",
             "aws_auth",
+            "oidc_provider",
         )
     }
     assert used - options - set_facts == set()

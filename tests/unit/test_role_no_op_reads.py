@@ -195,3 +195,29 @@ def test_a_chart_is_installed_again_unless_its_release_is_deployed_at_this_versi
 def test_the_install_tasks_are_skipped_on_that():
     assert "not __helm_release_current.crd" in _helm_task("Install the CRD chart")["when"]
     assert "not __helm_release_current.controller" in _helm_task("Install the controller chart")["when"]
+
+
+# --- the OIDC role's module run left out when the provider read before exists ------------------------------
+
+OIDC_EXISTS = yaml.safe_load((ROOT / "roles/oidc/vars/main.yml").read_text())["__oidc_exists"]
+PROVIDER = {"arn": "arn:aws:iam::123456789012:oidc-provider/oidc.example/id/X", "url": "https://oidc.example/id/X"}
+
+
+@pytest.mark.parametrize(
+    "overrides,expected",
+    [
+        ({}, "True"),  # the karpenter role's call on a cluster with its provider
+        ({"oidc_existing_provider": {}}, "False"),  # none: the module creates it
+        ({"oidc_existing_provider": None}, "False"),  # not read: the module reads
+        ({"oidc_state": "absent"}, "False"),
+        ({"oidc_issuer_url": "https://other.example/id/Y"}, "False"),  # another issuer than the cluster's
+        ({"oidc_client_ids": ["sts.amazonaws.com"]}, "False"),  # client IDs given: the module compares them
+        ({"oidc_thumbprint": ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]}, "False"),  # thumbprints given
+        ({"oidc_thumbprint": "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"}, "False"),  # one, as a string
+        ({"oidc_thumbprint": "omit"}, "True"),
+    ],
+)
+def test_the_oidc_module_is_left_out_only_when_the_provider_exists_and_nothing_is_asked_of_it(overrides, expected):
+    variables = dict(oidc_state="present", oidc_existing_provider=PROVIDER, oidc_issuer_url="", oidc_thumbprint="auto")
+    variables.update(overrides)
+    assert _render(_env(), OIDC_EXISTS, **variables) == expected
