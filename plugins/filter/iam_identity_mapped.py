@@ -75,8 +75,9 @@ from ansible_collections.jit.karpenter.plugins.module_utils._iam_identity_mappin
 
 def _text(value):
     # Plain text, as the module gets it: Ansible's templated values are str subclasses (tagged, or marked unsafe,
-    # as the !unsafe node username template is) that the YAML dumper the merge renders with does not take.
-    return str(value) if isinstance(value, str) else value
+    # as the !unsafe node username template is), which PyYAML's C loader and its dumper do not take, and whose
+    # str() is the value itself in some ansible-core releases; str.__str__ gives a str.
+    return str.__str__(value) if isinstance(value, str) else value
 
 
 def iam_identity_mapped(data, arn, mapped_username, groups):
