@@ -18,6 +18,7 @@ from jinja2 import Environment, StrictUndefined
 ROOT = Path(__file__).resolve().parents[2]
 HELM_VARS = yaml.safe_load((ROOT / "roles/helm/vars/main.yml").read_text())
 HELM_TASKS = yaml.safe_load((ROOT / "roles/helm/tasks/main.yml").read_text())[0]["block"]
+HELM_INSTALL = yaml.safe_load((ROOT / "roles/helm/tasks/install.yml").read_text())
 ACCESS = yaml.safe_load((ROOT / "roles/karpenter/tasks/access.yml").read_text())
 
 
@@ -36,35 +37,69 @@ def _render(env, template, **variables):
     return env.from_string(template).render(variables).strip()
 
 
-def _helm_task(name_start):
-    return next(t for t in HELM_TASKS if t["name"].startswith(name_start))
+def _helm_task(name_start, tasks=HELM_TASKS):
+    return next(t for t in tasks if t["name"].startswith(name_start))
 
 
-def _read_before(verify_available, adopt, crd_changed, controller_changed):
+def _read_before(verify_available, adopt, crd_changed, controller_changed, install_needed=True):
+    registered = {}
+    if install_needed:  # tasks/install.yml ran: its chart tasks registered their results (skipped or not)
+        registered = {
+            "__helm_crd_release": {"changed": crd_changed},
+            "__helm_controller_release": {"changed": controller_changed},
+        }
     return _render(
         _env(),
         HELM_VARS["__helm_read_before"],
         helm_verify_available=verify_available,
         helm_adopt_crds=adopt,
-        __helm_crd_release={"changed": crd_changed},
-        __helm_controller_release={"changed": controller_changed},
+        __helm_install_needed=install_needed,
+        **registered,
     )
 
 
 @pytest.mark.parametrize(
-    "verify_available,adopt,crd_changed,controller_changed,expected",
+    "verify_available,adopt,crd_changed,controller_changed,install_needed,expected",
     [
-        (False, [], False, False, "True"),  # a no-op under the karpenter role, whose verify step waits
-        (True, [], False, False, "False"),  # the role alone waits itself
-        (False, [], True, False, "False"),  # the CRD chart changed
-        (False, [], False, True, "False"),  # the controller chart changed
-        (False, ["nodepools.karpenter.sh"], False, False, "False"),  # CRDs were taken over
+        (False, [], False, False, False, "True"),  # a no-op under the karpenter role: tasks/install.yml skipped
+        (False, [], False, False, True, "True"),  # install.yml ran (--diff) and changed nothing
+        (True, [], False, False, False, "False"),  # the role alone waits itself
+        (False, [], True, False, True, "False"),  # the CRD chart changed
+        (False, [], False, True, True, "False"),  # the controller chart changed
+        (False, ["nodepools.karpenter.sh"], False, False, True, "False"),  # CRDs were taken over
     ],
 )
 def test_the_helm_role_reads_after_the_install_unless_nothing_changed_and_the_caller_waits(
-    verify_available, adopt, crd_changed, controller_changed, expected
+    verify_available, adopt, crd_changed, controller_changed, install_needed, expected
 ):
-    assert _read_before(verify_available, adopt, crd_changed, controller_changed) == expected
+    assert _read_before(verify_available, adopt, crd_changed, controller_changed, install_needed) == expected
+
+
+def _install_needed(current, legacy=False, adopt_sa=False, diff=False):
+    return _render(
+        _env(),
+        HELM_VARS["__helm_install_needed"],
+        __helm_legacy=legacy,
+        __helm_release_current=current,
+        helm_adopt_service_account=adopt_sa,
+        ansible_diff_mode=diff,
+    )
+
+
+@pytest.mark.parametrize(
+    "current,kwargs,expected",
+    [
+        ({"crd": True, "controller": True}, {}, "False"),  # a no-op: none of install.yml's tasks is evaluated
+        ({"crd": False, "controller": True}, {}, "True"),
+        ({"crd": True, "controller": False}, {}, "True"),
+        ({"crd": True, "controller": True}, {"adopt_sa": True}, "True"),
+        ({"crd": True, "controller": True}, {"diff": True}, "True"),  # --diff shows the values that would change
+        ({"crd": False, "controller": False}, {"legacy": True}, "True"),  # 0.16's chart, installed by its own task
+    ],
+)
+def test_the_install_tasks_are_included_only_when_there_is_something_to_do(current, kwargs, expected):
+    assert _install_needed(current, **kwargs) == expected
+    assert _helm_task("Install the charts")["when"] == "__helm_install_needed | bool"
 
 
 @pytest.mark.parametrize(
@@ -193,8 +228,8 @@ def test_a_chart_is_installed_again_unless_its_release_is_deployed_at_this_versi
 
 
 def test_the_install_tasks_are_skipped_on_that():
-    assert "not __helm_release_current.crd" in _helm_task("Install the CRD chart")["when"]
-    assert "not __helm_release_current.controller" in _helm_task("Install the controller chart")["when"]
+    assert "not __helm_release_current.crd" in _helm_task("Install the CRD chart", HELM_INSTALL)["when"]
+    assert "not __helm_release_current.controller" in _helm_task("Install the controller chart", HELM_INSTALL)["when"]
 
 
 # --- the OIDC role's module run left out when the provider read before exists ------------------------------
