@@ -35,16 +35,33 @@ from ansible_collections.jit.karpenter.plugins.module_utils._names import is_iam
 # Pure logic
 
 
-def summarize_role(role, inline_policy_names=()):
-    """The fields of GetRole's ``Role`` that the checks use, with snake_case names, and the names of the
-    role's inline policies (ListRolePolicies), sorted."""
+def summarize_role(role, inline_policy_names=(), attached_policy_arns=()):
+    """The fields of GetRole's ``Role`` that the checks and ``amazon.aws.iam_role``'s comparison use, with
+    snake_case names; the names of the role's inline policies (ListRolePolicies) and the ARNs of its managed
+    policies (ListAttachedRolePolicies), sorted."""
     return {
         "role_name": role.get("RoleName"),
         "arn": role.get("Arn"),
         "path": role.get("Path"),
+        "description": role.get("Description"),
+        "assume_role_policy_document": role.get("AssumeRolePolicyDocument"),
         "tags": tag_map(role.get("Tags")),
         "inline_policy_names": sorted(inline_policy_names),
+        "attached_policy_arns": sorted(attached_policy_arns),
     }
+
+
+def _pages(call, what, key, **kwargs):
+    """Every item under ``key`` of an IAM list call, page by page (Marker, IsTruncated)."""
+    items, marker = [], None
+    while True:
+        if marker:
+            kwargs["Marker"] = marker
+        page = aws_call(what, call, **kwargs)
+        items.extend(page.get(key) or [])
+        marker = page.get("Marker") if page.get("IsTruncated") else None
+        if not marker:
+            return items
 
 
 def summarize_stack(stack, resources):
@@ -104,16 +121,16 @@ def read_role(iam, name):
     found = aws_call("Reading IAM role " + name, iam.get_role, missing=("NoSuchEntity",), RoleName=name)
     if found is MISSING:
         return None
-    names, marker = [], None
-    while True:
-        kwargs = {"RoleName": name}
-        if marker:
-            kwargs["Marker"] = marker
-        page = aws_call("Listing the inline policies of IAM role " + name, iam.list_role_policies, **kwargs)
-        names.extend(page.get("PolicyNames") or [])
-        marker = page.get("Marker") if page.get("IsTruncated") else None
-        if not marker:
-            return summarize_role(found["Role"], names)
+    names = _pages(
+        iam.list_role_policies, "Listing the inline policies of IAM role " + name, "PolicyNames", RoleName=name
+    )
+    attached = _pages(
+        iam.list_attached_role_policies,
+        "Listing the managed policies of IAM role " + name,
+        "AttachedPolicies",
+        RoleName=name,
+    )
+    return summarize_role(found["Role"], names, [p.get("PolicyArn") for p in attached])
 
 
 def describe_stack(cloudformation, name):

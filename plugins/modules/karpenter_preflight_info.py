@@ -159,11 +159,23 @@ iam_role:
       description: The role's tags.
       type: dict
       sample: {"jit.karpenter/managed-by": "jit.karpenter"}
+    description:
+      description: The role's description, or null.
+      type: str
+      sample: Karpenter controller of EKS cluster prod-1 (IRSA)
+    assume_role_policy_document:
+      description: The role's trust policy, as GetRole returns it.
+      type: dict
     inline_policy_names:
       description: The names of the role's inline policies, sorted.
       type: list
       elements: str
       sample: ["KarpenterKeptNodeRoles"]
+    attached_policy_arns:
+      description: The ARNs of the managed policies attached to the role, sorted.
+      type: list
+      elements: str
+      sample: ["arn:aws:iam::123456789012:policy/KarpenterControllerNodeLifecyclePolicy-prod-1"]
 cloudformation_stack:
   description: The stack O(stack_name); V(null) when it does not exist, when not asked for, or when its read failed.
   returned: success

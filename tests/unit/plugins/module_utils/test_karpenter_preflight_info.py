@@ -22,19 +22,55 @@ def test_summarize_role_keeps_name_arn_path_and_tags_as_a_dict():
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
         "Tags": [{"Key": "jit.karpenter/managed-by", "Value": "jit.karpenter"}, {"Key": "team", "Value": ""}],
     }
-    assert preflight.summarize_role(role, ["b-policy", "KarpenterKeptNodeRoles"]) == {
+    assert preflight.summarize_role(role, ["b-policy", "KarpenterKeptNodeRoles"], ["arn:p/b", "arn:p/a"]) == {
         "role_name": "demo-karpenter",
         "arn": "arn:aws:iam::123456789012:role/demo-karpenter",
         "path": "/",
+        "description": None,
+        "assume_role_policy_document": {"Version": "2012-10-17", "Statement": []},
         "tags": {"jit.karpenter/managed-by": "jit.karpenter", "team": ""},
         "inline_policy_names": ["KarpenterKeptNodeRoles", "b-policy"],
+        "attached_policy_arns": ["arn:p/a", "arn:p/b"],
     }
 
 
-def test_summarize_role_without_tags_or_inline_policies():
+def test_summarize_role_without_tags_or_policies():
     summary = preflight.summarize_role({"RoleName": "r", "Arn": "a", "Path": "/"})
     assert summary["tags"] == {}
     assert summary["inline_policy_names"] == []
+    assert summary["attached_policy_arns"] == []
+
+
+class _PagedIAM:
+    """ListRolePolicies and ListAttachedRolePolicies in pages of one, as IAM pages with Marker."""
+
+    def __init__(self, inline, attached):
+        self.inline, self.attached, self.calls = inline, attached, []
+
+    def get_role(self, RoleName):
+        return {"Role": {"RoleName": RoleName, "Arn": "arn:aws:iam::1:role/" + RoleName, "Path": "/"}}
+
+    def _page(self, items, key, kwargs):
+        self.calls.append(kwargs)
+        i = int(kwargs.get("Marker", "0"))
+        page = {key: items[i : i + 1], "IsTruncated": i + 1 < len(items)}
+        if page["IsTruncated"]:
+            page["Marker"] = str(i + 1)
+        return page
+
+    def list_role_policies(self, **kwargs):
+        return self._page(self.inline, "PolicyNames", kwargs)
+
+    def list_attached_role_policies(self, **kwargs):
+        return self._page([{"PolicyName": a, "PolicyArn": a} for a in self.attached], "AttachedPolicies", kwargs)
+
+
+def test_read_role_reads_every_page_of_both_policy_lists():
+    iam = _PagedIAM(["i2", "i1"], ["arn:p/b", "arn:p/a", "arn:p/c"])
+    role = preflight.read_role(iam, "demo")
+    assert role["inline_policy_names"] == ["i1", "i2"]
+    assert role["attached_policy_arns"] == ["arn:p/a", "arn:p/b", "arn:p/c"]
+    assert len(iam.calls) == 5
 
 
 def test_summarize_deployed_stack_has_cloudformation_infos_keys_and_values():
