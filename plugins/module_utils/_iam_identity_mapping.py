@@ -42,23 +42,12 @@ except ImportError:  # reported by the module (AnsibleK8SModule checks for PyYAM
 else:
     HAS_YAML = True
 
-try:
-    from urllib3.exceptions import HTTPError as _HTTPError
-except ImportError:  # urllib3 comes with kubernetes; without it nothing here runs
-
-    class _HTTPError(Exception):
-        pass
-
-
 from ansible_collections.jit.karpenter.plugins.module_utils._names import is_account_id, is_partition, parse_arn
 from ansible_collections.jit.karpenter.plugins.module_utils._errors import KarpenterError
-from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
-    TRANSIENT_STATUSES,
-    ApiException,
-    api_error,
-    transient,
-    with_retries,
-)
+
+# The Kubernetes side (_kube, urllib3) is imported by the functions that talk to the API server only: the merge and
+# the plan above them are also the filter jit.karpenter.iam_identity_mapped's, which Ansible loads on the
+# controller, in each task's process, where importing the Kubernetes client would cost more than the merge.
 
 ROLES = "mapRoles"
 USERS = "mapUsers"
@@ -695,6 +684,8 @@ class _Run:
 
 
 def _read(core, namespace, name):
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import ApiException, api_error, transient
+
     try:
         return core.read_namespaced_config_map(name, namespace)
     except ApiException as e:
@@ -713,6 +704,8 @@ def _config_map(namespace, name, data, annotations=None):
 
 def _backup(core, namespace, name, cm, run, now):
     """Save ``cm``'s data as a new ConfigMap; on a later attempt, overwrite this run's own backup."""
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import ApiException, api_error
+
     if run.backup_name is None:
         run.backup_name = backup_name(name, now)
     annotations = {
@@ -736,6 +729,8 @@ def _backup(core, namespace, name, cm, run, now):
 
 
 def _attempt(core, namespace, name, ident, state, force, backup, check_mode, run, now, purge_groups=False):
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import ApiException, api_error, transient
+
     cm = _read(core, namespace, name)
     result = plan(cm.data if cm is not None else None, ident, state, force, purge_groups)
     if not result.changed:
@@ -785,6 +780,15 @@ def ensure(
     (``identity_mapping``, ``changes``, ``warnings``, ``backup_name``, ``diff``, ``attempts``).
     In check mode the write is a server-side dry run.
     """
+    from urllib3.exceptions import HTTPError
+
+    from ansible_collections.jit.karpenter.plugins.module_utils._kube import (
+        TRANSIENT_STATUSES,
+        ApiException,
+        api_error,
+        with_retries,
+    )
+
     run = _Run()
     try:
         result, used = with_retries(
@@ -793,7 +797,7 @@ def ensure(
             attempts=attempts,
             sleep=sleep,
         )
-    except _HTTPError as e:
+    except HTTPError as e:
         raise KarpenterError(f"Cannot reach the Kubernetes API for ConfigMap {namespace}/{name}: {e}") from e
     except ApiException as e:
         err = api_error(e, f"Writing ConfigMap {namespace}/{name}")
